@@ -1,0 +1,95 @@
+// Shared benchmark plumbing: a migrated PostgreSQL (DATABASE_URL or a throw-away embedded one),
+// closed-loop workers, percentiles, progress on stderr and the result as the LAST stdout line (JSON).
+import { parseArgs } from 'node:util';
+import { migrate, startEmbeddedPostgres } from '@hatch/infra';
+
+export type Flags = Record<string, string | boolean | undefined>;
+
+export function parseFlags(argv: string[], defaults: Record<string, string>): Record<string, string> {
+  const options = Object.fromEntries(Object.keys(defaults).map((k) => [k, { type: 'string' as const }]));
+  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  return { ...defaults, ...(values as Record<string, string>) };
+}
+
+export async function benchDatabase(): Promise<{ url: string; stop(): Promise<void> }> {
+  if (process.env.DATABASE_URL) {
+    await migrate({ databaseUrl: process.env.DATABASE_URL });
+    return { url: process.env.DATABASE_URL, stop: async () => {} };
+  }
+  const pg = await startEmbeddedPostgres({ maxConnections: 300 });
+  await migrate({ databaseUrl: pg.url });
+  return pg;
+}
+
+export const percentile = (sorted: number[], p: number) =>
+  sorted.length ? (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number) : 0;
+export const round2 = (x: number) => Math.round(x * 100) / 100;
+
+export interface ClosedLoopResult {
+  count: number;
+  errors: number;
+  perSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** `workers` loops each awaiting `once()`; only operations completing inside the measured window count. */
+export async function closedLoop(options: {
+  label: string;
+  workers: number;
+  seconds: number;
+  warmup: number;
+  once: (worker: number, seq: number) => Promise<unknown>;
+}): Promise<ClosedLoopResult> {
+  const t0 = performance.now();
+  const start = t0 + options.warmup * 1000;
+  const end = start + options.seconds * 1000;
+  const latencies: number[] = [];
+  let errors = 0;
+  let done = 0;
+  let lastDone = 0;
+  let lastT = t0;
+  let firstError: unknown;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    const rate = ((done - lastDone) * 1000) / (now - lastT);
+    process.stderr.write(
+      `[${options.label}] ${((now - t0) / 1000).toFixed(0)}s ${now < start ? 'warmup' : 'measure'} ${rate.toFixed(0)}/s errors=${errors}\n`,
+    );
+    lastDone = done;
+    lastT = now;
+  }, 2000);
+  await Promise.all(
+    Array.from({ length: options.workers }, async (_, w) => {
+      let seq = 0;
+      while (performance.now() < end) {
+        const s = performance.now();
+        try {
+          await options.once(w, seq++);
+          const e = performance.now();
+          done++;
+          if (s >= start && e <= end) latencies.push(e - s);
+        } catch (error) {
+          errors++;
+          firstError ??= error;
+        }
+      }
+    }),
+  );
+  clearInterval(ticker);
+  if (firstError) process.stderr.write(`[${options.label}] first error: ${String(firstError)}\n`);
+  latencies.sort((a, b) => a - b);
+  return {
+    count: latencies.length,
+    errors,
+    perSec: latencies.length / options.seconds,
+    p50Ms: round2(percentile(latencies, 50)),
+    p99Ms: round2(percentile(latencies, 99)),
+    maxMs: round2(latencies.at(-1) ?? 0),
+  };
+}
+
+export function printResult(result: Record<string, unknown>) {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}

