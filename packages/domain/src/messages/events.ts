@@ -1,0 +1,114 @@
+// The event contract of a message's stream `message-<messageId>`. Everything else (dispatcher,
+// projections, audits) depends on these shapes: change them only by adding a new schema version.
+import { z } from 'zod';
+
+export const channelSchema = z.enum(['sms', 'mms', 'email']);
+export type Channel = z.infer<typeof channelSchema>;
+
+const isoTimestamp = z.iso.datetime({ offset: true });
+
+/** What an outbound send or an inbound message carries, already normalised. */
+const messageContent = {
+  messageId: z.uuid(),
+  conversationId: z.uuid(),
+  channel: channelSchema,
+  /** E.164 phone numbers or lower-cased email addresses. */
+  from: z.string().min(1),
+  to: z.string().min(1),
+  body: z.string(),
+  attachments: z.array(z.string()),
+  subject: z.string().nullable(),
+  cc: z.array(z.string()),
+  bcc: z.array(z.string()),
+  replyTo: z.string().nullable(),
+  /** The timestamp the client or provider put on the message. */
+  timestamp: isoTimestamp,
+};
+
+export const messageRequestedSchema = z.object({
+  ...messageContent,
+  clientId: z.string().min(1),
+  /** SMS/MMS segments the body needs (1 for email). */
+  segments: z.number().int().nonnegative(),
+  requestedAt: isoTimestamp,
+});
+
+export const messageReceivedSchema = z.object({
+  ...messageContent,
+  provider: z.string().min(1),
+  providerMessageId: z.string().min(1),
+  receivedAt: isoTimestamp,
+});
+
+export const messageSentSchema = z.object({
+  messageId: z.uuid(),
+  provider: z.string().min(1),
+  providerMessageId: z.string().min(1),
+  attempt: z.number().int().positive(),
+  sentAt: isoTimestamp,
+});
+
+export const messageRetryScheduledSchema = z.object({
+  messageId: z.uuid(),
+  provider: z.string().min(1),
+  attempt: z.number().int().positive(),
+  reason: z.string().min(1),
+  providerStatus: z.number().int().nullable(),
+  /** When the next attempt is due; honours the provider's Retry-After. */
+  dueAt: isoTimestamp,
+  scheduledAt: isoTimestamp,
+});
+
+export const messageFailedSchema = z.object({
+  messageId: z.uuid(),
+  reason: z.string().min(1),
+  attempts: z.number().int().nonnegative(),
+  provider: z.string().nullable(),
+  providerStatus: z.number().int().nullable(),
+  failedAt: isoTimestamp,
+});
+
+export const messageDeliveredSchema = z.object({
+  messageId: z.uuid(),
+  provider: z.string().min(1),
+  providerMessageId: z.string().min(1),
+  deliveredAt: isoTimestamp,
+});
+
+export const messageUndeliveredSchema = z.object({
+  messageId: z.uuid(),
+  provider: z.string().min(1),
+  providerMessageId: z.string().min(1),
+  reason: z.string().min(1),
+  errorCode: z.string().nullable(),
+  reportedAt: isoTimestamp,
+});
+
+export const messageEventSchemas = {
+  MessageRequested: messageRequestedSchema,
+  MessageReceived: messageReceivedSchema,
+  MessageSent: messageSentSchema,
+  MessageRetryScheduled: messageRetryScheduledSchema,
+  MessageFailed: messageFailedSchema,
+  MessageDelivered: messageDeliveredSchema,
+  MessageUndelivered: messageUndeliveredSchema,
+} as const;
+
+export type MessageEventType = keyof typeof messageEventSchemas;
+export const messageEventTypes = Object.keys(messageEventSchemas) as MessageEventType[];
+
+export type MessageEvent = {
+  [K in MessageEventType]: { type: K; data: z.infer<(typeof messageEventSchemas)[K]> };
+}[MessageEventType];
+
+export type MessageEventOf<K extends MessageEventType> = Extract<MessageEvent, { type: K }>;
+
+export const currentSchemaVersion = 1;
+
+export const isMessageEventType = (type: string): type is MessageEventType => type in messageEventSchemas;
+
+/** Validates an event read from (or about to be written to) the log. */
+export function parseMessageEvent(type: string, data: unknown): MessageEvent {
+  if (!isMessageEventType(type)) throw new TypeError(`unknown message event type ${type}`);
+  return { type, data: messageEventSchemas[type].parse(data) } as MessageEvent;
+}
