@@ -3,3 +3,11 @@ export type { Logger } from './logger.ts';
 export { createLogger, redactedPaths } from './logger.ts';
 export { maskAddress, maskPii, maskValue } from './masking.ts';
 export { createMetricsRegistry } from './metrics.ts';
+export type { SignatureCheck } from './webhook-signature.ts';
+export {
+  signatureHeader,
+  signWebhook,
+  timestampHeader,
+  verifyWebhookSignature,
+  webhookHeaders,
+} from './webhook-signature.ts';
