@@ -6,7 +6,7 @@ import { PostgresEventStore } from '@hatch/event-store';
 import pg from 'pg';
 import { benchDatabase, closedLoop, parseFlags, printResult, round2 } from './harness.ts';
 
-const flags = parseFlags(process.argv.slice(2), { writers: '64', seconds: '20', warmup: '3', connections: '2' });
+const flags = parseFlags(process.argv.slice(2), { writers: '64', seconds: '20', warmup: '3', connections: '1' });
 const db = await benchDatabase();
 const store = new PostgresEventStore({ connectionString: db.url, appendConnections: Number(flags.connections) });
 const info = new pg.Client({ connectionString: db.url });

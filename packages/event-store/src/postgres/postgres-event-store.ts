@@ -25,7 +25,7 @@ import { formatPosition, parsePosition } from './log-position.ts';
 
 export interface PostgresEventStoreOptions {
   connectionString: string;
-  /** Connections that write batches concurrently (default 2). */
+  /** Connections that write batches concurrently (default 1: one batch in flight gathers the most per commit). */
   appendConnections?: number;
   /** Most appends written in one batch (default 1000). */
   maxBatchSize?: number;
@@ -103,7 +103,7 @@ export class PostgresEventStore implements EventStore {
   private closed = false;
 
   constructor(options: PostgresEventStoreOptions) {
-    this.appendConnections = options.appendConnections ?? 2;
+    this.appendConnections = options.appendConnections ?? 1;
     this.maxBatchSize = options.maxBatchSize ?? 1000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.writePool = new pg.Pool({ connectionString: options.connectionString, max: this.appendConnections });
@@ -190,6 +190,16 @@ export class PostgresEventStore implements EventStore {
       if (!item) continue;
       if (row.outcome === 'id_conflict') {
         item.reject(new EventIdConflictError(item.streamId));
+        continue;
+      }
+      if (
+        row.outcome === 'conflict' &&
+        (item.expectedVersion === 'any' || item.expectedVersion === 'stream_exists') &&
+        row.stream_version !== null
+      ) {
+        // Lost a race for the next version to a concurrent writer: 'any' just goes again.
+        this.pending.push(item);
+        this.scheduleFlush();
         continue;
       }
       if (row.outcome === 'conflict') {
@@ -339,6 +349,8 @@ export class PostgresEventStore implements EventStore {
       running = false;
       this.subscriptions.delete(subscription);
     });
+    // A handler error stops the subscription and rejects `done`; never an unhandled rejection.
+    done.catch(() => {});
     Object.defineProperty(subscription, 'done', { value: done });
     this.subscriptions.add(subscription);
     return subscription;
