@@ -1,0 +1,180 @@
+// The whole service on the embedded default, in one process tree: embedded PostgreSQL (persistent),
+// migrations, then every service as a child process with its environment, each awaited until ready.
+// Ctrl-C (SIGINT) or SIGTERM stops the services in order (APIs first, so nothing new is accepted while
+// the workers finish), then PostgreSQL.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type LocalDatabase, localDatabase } from './local-database.ts';
+import { migrate } from './migrate.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface StackService {
+  name: string;
+  /** Entry file relative to the repository root. */
+  entry: string;
+  env: Record<string, string>;
+  /** URL answering 200 when the service is ready. */
+  readyUrl: string;
+  /** What to print once it is ready. */
+  banner: string;
+}
+
+export interface StackConfig {
+  apiPort: number;
+  queryApiPort: number;
+  smsProviderPort: number;
+  emailProviderPort: number;
+  dispatcherPort: number;
+  projectorPort: number;
+}
+
+export const stackConfigFromEnv = (env = process.env): StackConfig => ({
+  apiPort: Number(env.API_PORT ?? 8080),
+  queryApiPort: Number(env.QUERY_API_PORT ?? 8081),
+  smsProviderPort: Number(env.MOCK_SMS_PORT ?? 8001),
+  emailProviderPort: Number(env.MOCK_EMAIL_PORT ?? 8002),
+  dispatcherPort: Number(env.DISPATCHER_PORT ?? 8090),
+  projectorPort: Number(env.PROJECTOR_PORT ?? 8091),
+});
+
+/** The services of the default run, in start order (stopped in reverse). */
+export function stackServices(config: StackConfig, databaseUrl: string): StackService[] {
+  const local = (port: number) => `http://127.0.0.1:${port}`;
+  const shared = { DATABASE_URL: databaseUrl };
+  const all: StackService[] = [
+    {
+      name: 'mock-providers',
+      entry: 'services/mock-providers/src/main.ts',
+      env: {
+        MOCK_SMS_PORT: String(config.smsProviderPort),
+        MOCK_EMAIL_PORT: String(config.emailProviderPort),
+        HATCH_CALLBACK_BASE_URL: local(config.apiPort),
+      },
+      readyUrl: `${local(config.smsProviderPort)}/health`,
+      banner: `SMS provider ${local(config.smsProviderPort)}/admin/messages, email provider ${local(config.emailProviderPort)}/admin/messages`,
+    },
+    {
+      name: 'projector',
+      entry: 'services/projector/src/main.ts',
+      env: { ...shared, PROJECTOR_PORT: String(config.projectorPort) },
+      readyUrl: `${local(config.projectorPort)}/ready`,
+      banner: `metrics ${local(config.projectorPort)}/metrics`,
+    },
+    {
+      name: 'dispatcher',
+      entry: 'services/dispatcher/src/main.ts',
+      env: {
+        ...shared,
+        DISPATCHER_PORT: String(config.dispatcherPort),
+        SMS_PROVIDER_URL: local(config.smsProviderPort),
+        EMAIL_PROVIDER_URL: local(config.emailProviderPort),
+        HATCH_CALLBACK_BASE_URL: local(config.apiPort),
+      },
+      readyUrl: `${local(config.dispatcherPort)}/ready`,
+      banner: `metrics ${local(config.dispatcherPort)}/metrics`,
+    },
+    {
+      name: 'query-api',
+      entry: 'services/query-api/src/main.ts',
+      env: { ...shared, QUERY_API_PORT: String(config.queryApiPort) },
+      readyUrl: `${local(config.queryApiPort)}/ready`,
+      banner: `${local(config.queryApiPort)}/api/conversations`,
+    },
+    {
+      name: 'command-api',
+      entry: 'services/command-api/src/main.ts',
+      env: { ...shared, API_PORT: String(config.apiPort) },
+      readyUrl: `${local(config.apiPort)}/ready`,
+      banner: `API ${local(config.apiPort)}  docs ${local(config.apiPort)}/docs  metrics ${local(config.apiPort)}/metrics`,
+    },
+  ];
+  // Services land one by one; the stack runs whichever exist.
+  return all.filter((s) => existsSync(join(root, s.entry)));
+}
+
+async function waitReady(service: StackService, child: ChildProcess, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${service.name} exited with code ${child.exitCode} while starting`);
+    try {
+      const res = await fetch(service.readyUrl, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${service.name} was not ready at ${service.readyUrl} after ${timeoutMs} ms`);
+}
+
+export interface RunningStack {
+  databaseUrl: string;
+  stop(): Promise<void>;
+  exited: Promise<void>;
+}
+
+export async function startLocalStack(options: {
+  config?: StackConfig;
+  log?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}): Promise<RunningStack> {
+  const config = options.config ?? stackConfigFromEnv();
+  const say = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const database: LocalDatabase = await localDatabase();
+  say(
+    `postgres     ready  ${database.startedHere ? 'embedded' : 'external'} ${new URL(database.url).host} (data ${process.env.HATCH_DATA_DIR ?? '.data'})`,
+  );
+  const applied = await migrate({ databaseUrl: database.url });
+  say(`migrations   ready  ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
+
+  const children: { service: StackService; child: ChildProcess }[] = [];
+  let stopping = false;
+  let resolveExited: () => void = () => {};
+  const exited = new Promise<void>((r) => {
+    resolveExited = r;
+  });
+
+  const stop = async () => {
+    if (stopping) return exited;
+    stopping = true;
+    for (const { service, child } of [...children].reverse()) {
+      if (child.exitCode !== null) continue;
+      const gone = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await gone;
+      clearTimeout(timer);
+      say(`${service.name.padEnd(12)} stopped (exit ${child.exitCode ?? child.signalCode})`);
+    }
+    await database.stop();
+    say('postgres     stopped');
+    resolveExited();
+    return exited;
+  };
+
+  try {
+    for (const service of stackServices(config, database.url)) {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(root, service.entry)], {
+        cwd: root,
+        env: { ...process.env, ...options.env, ...service.env },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      children.push({ service, child });
+      child.once('exit', (code, signal) => {
+        if (!stopping) {
+          say(`${service.name} exited unexpectedly (${code ?? signal}); stopping everything`);
+          void stop();
+        }
+      });
+      await waitReady(service, child, 60_000);
+      say(`${service.name.padEnd(12)} ready  ${service.banner}`);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { databaseUrl: database.url, stop, exited };
+}
