@@ -1,4 +1,9 @@
+export type { EventStoreConfig } from './create-event-store.ts';
+export { createEventStore, eventStoreConfigSchema } from './create-event-store.ts';
 export * from './event-store.ts';
+export type { EventStoreDbEventStoreOptions } from './eventstoredb/eventstoredb-event-store.ts';
+export { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store.ts';
+export { formatEsdbPosition, parseEsdbPosition } from './eventstoredb/log-position.ts';
 export type { Queryable } from './postgres/checkpoints.ts';
 export { loadCheckpoint, resetCheckpoint, StaleCheckpointError, storeCheckpoint } from './postgres/checkpoints.ts';
 export { formatPosition, parsePosition } from './postgres/log-position.ts';

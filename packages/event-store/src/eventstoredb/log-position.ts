@@ -1,0 +1,19 @@
+// An EventStoreDB log position is the ($all) pair (commit position, prepare position), printed
+// zero-padded so that the opaque strings sort exactly like the pairs.
+import type { LogPosition } from '../event-store.ts';
+
+const width = 20; // 2^64 has 20 decimal digits
+
+export interface EventStoreDbPosition {
+  commit: bigint;
+  prepare: bigint;
+}
+
+export const formatEsdbPosition = (position: EventStoreDbPosition): LogPosition =>
+  `${position.commit.toString().padStart(width, '0')}-${position.prepare.toString().padStart(width, '0')}`;
+
+export function parseEsdbPosition(position: LogPosition): EventStoreDbPosition {
+  const match = /^(\d{1,20})-(\d{1,20})$/.exec(position);
+  if (!match) throw new TypeError(`not an EventStoreDB log position: ${position}`);
+  return { commit: BigInt(match[1] as string), prepare: BigInt(match[2] as string) };
+}

@@ -1,0 +1,168 @@
+// Dispatchers in one consumer group share the dispatch topic's partitions. Each record hands its
+// message id to `dispatchMessage`; an offset is committed only after the callback resolved for it and
+// every record before it in the partition, so a dispatcher that dies hands its uncommitted records to
+// the next owner (at-least-once; the dispatcher is idempotent through expected stream versions).
+//
+// A retry record whose `dueAt` lies ahead waits on a timer while later records of the partition go on;
+// the commit stops below it until it ran (see ./partition-progress.ts).
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { type DispatchRecord, decodeDispatchRecord } from './dispatch-record.ts';
+import { type DispatchLogger, silentLogger } from './logger.ts';
+import { PartitionProgress } from './partition-progress.ts';
+
+/** What the dispatcher provides: attempt (or finish) the send of one message. Resolve when its outcome is in the log. */
+export type DispatchMessage = (messageId: string, record: DispatchRecord) => Promise<void>;
+
+export interface DispatchConsumerOptions {
+  kafka: Kafka;
+  topic: string;
+  groupId: string;
+  dispatchMessage: DispatchMessage;
+  /** Partitions worked on at once by this consumer (default 4). */
+  partitionsConsumedConcurrently?: number;
+  logger?: DispatchLogger;
+  /** Max wait of a fetch; lower lets a joining consumer get partitions sooner (default 500 ms). */
+  maxWaitTimeInMs?: number;
+  /** How long the group waits for a silent member before giving its partitions away (default 30 s). */
+  sessionTimeout?: number;
+  now?: () => number;
+}
+
+export interface DispatchConsumer {
+  /** Partitions of the topic this consumer owns now. */
+  readonly assignment: number[];
+  /** Resolves on the first group join (kafkajs' run() resolving does not mean that). */
+  readonly joined: Promise<void>;
+  /** Called after every group join with the new assignment. */
+  onAssignment(listener: (partitions: number[]) => void): void;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function startDispatchConsumer(options: DispatchConsumerOptions): Promise<DispatchConsumer> {
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const consumer: Consumer = options.kafka.consumer({
+    groupId: options.groupId,
+    maxWaitTimeInMs: options.maxWaitTimeInMs ?? 500,
+    sessionTimeout: options.sessionTimeout ?? 30_000,
+    heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeout ?? 30_000) / 3)),
+  });
+  let assignment: number[] = [];
+  let generation = 0;
+  let running = true;
+  const listeners: ((partitions: number[]) => void)[] = [];
+  const progress = new Map<number, PartitionProgress>();
+  const deferred = new Set<NodeJS.Timeout>();
+  let resolveJoined: () => void = () => {};
+  const joined = new Promise<void>((resolve) => {
+    resolveJoined = resolve;
+  });
+
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    // After a join kafkajs reads every partition from its committed offset again: forget what was in flight.
+    generation++;
+    for (const timer of deferred) clearTimeout(timer);
+    deferred.clear();
+    progress.clear();
+    assignment = [...(event.payload.memberAssignment[options.topic] ?? [])].sort((a, b) => a - b);
+    logger.info({ groupId: options.groupId, partitions: assignment }, 'dispatch consumer joined');
+    resolveJoined();
+    for (const listener of listeners) listener(assignment);
+  });
+
+  const commit = async (partition: number, offset: string) => {
+    try {
+      await consumer.commitOffsets([{ topic: options.topic, partition, offset }]);
+    } catch (error) {
+      // Lost the partition in a rebalance: its next owner redoes the uncommitted records.
+      logger.warn({ err: error, partition, offset }, 'offset commit failed');
+    }
+  };
+
+  /** Runs the callback until it succeeds; a throw is an infrastructure failure, never a reason to skip. */
+  const dispatch = async (record: DispatchRecord, stillOwned: () => boolean) => {
+    let backoff = 100;
+    for (;;) {
+      try {
+        await options.dispatchMessage(record.messageId, record);
+        return true;
+      } catch (error) {
+        logger.error({ err: error, messageId: record.messageId }, 'dispatchMessage failed; retrying');
+        if (!running || !stillOwned()) return false;
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  };
+
+  const finish = async (partition: number, myGeneration: number, offset: string) => {
+    if (myGeneration !== generation) return;
+    const next = progress.get(partition)?.complete(offset);
+    if (next) await commit(partition, next);
+  };
+
+  const handle = async (partition: number, message: KafkaMessage, isStale: () => boolean) => {
+    const myGeneration = generation;
+    const stillOwned = () => myGeneration === generation && !isStale();
+    let tracker = progress.get(partition);
+    if (!tracker) {
+      tracker = new PartitionProgress();
+      progress.set(partition, tracker);
+    }
+    tracker.track(message.offset);
+    let record: DispatchRecord;
+    try {
+      record = decodeDispatchRecord(message.value);
+    } catch (error) {
+      logger.error({ err: error, partition, offset: message.offset }, 'unreadable dispatch record skipped');
+      await finish(partition, myGeneration, message.offset);
+      return;
+    }
+    const waitMs = record.dueAt ? Date.parse(record.dueAt) - now() : 0;
+    if (waitMs > 0) {
+      const timer = setTimeout(async () => {
+        deferred.delete(timer);
+        if (await dispatch(record, stillOwned)) await finish(partition, myGeneration, message.offset);
+      }, waitMs);
+      deferred.add(timer);
+      return;
+    }
+    if (await dispatch(record, stillOwned)) await finish(partition, myGeneration, message.offset);
+  };
+
+  await consumer.connect();
+  await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale()) break;
+        await handle(batch.partition, message, isStale);
+        // Resolved = fetched past; committed = done (see finish).
+        resolveOffset(message.offset);
+        await heartbeat();
+      }
+    },
+  });
+
+  return {
+    get assignment() {
+      return assignment;
+    },
+    joined,
+    onAssignment(listener) {
+      listeners.push(listener);
+      if (generation > 0) listener(assignment);
+    },
+    async stop() {
+      running = false;
+      for (const timer of deferred) clearTimeout(timer);
+      deferred.clear();
+      await consumer.disconnect();
+    },
+  };
+}

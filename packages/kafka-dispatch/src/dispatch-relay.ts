@@ -1,0 +1,127 @@
+// The relay: reads MessageRequested and MessageRetryScheduled from the log (category `message`) and
+// publishes one dispatch record per event to the dispatch topic, keyed by conversation id so one
+// conversation's sends stay on one partition, in log order.
+//
+// Publish first, then checkpoint: a crash between the two republishes at most the last batch
+// (at-least-once); consumers are idempotent because the dispatcher re-reads the message stream and
+// appends with the expected version. A clean stop or restart publishes nothing twice.
+import { messageStreamId } from '@hatch/domain';
+import { type EventStore, type LogPosition, type RecordedEvent, StaleCheckpointError } from '@hatch/event-store';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import { type DispatchRecord, dispatchEventTypes, encodeDispatchRecord } from './dispatch-record.ts';
+import { type DispatchLogger, silentLogger } from './logger.ts';
+import type { RelayCheckpoint } from './relay-checkpoint.ts';
+
+export interface DispatchRelayOptions {
+  store: EventStore;
+  kafka: Kafka;
+  topic: string;
+  checkpoint: RelayCheckpoint;
+  /** Events read (and records sent) per batch (default 1000: one awaited send per batch). */
+  batchSize?: number;
+  logger?: DispatchLogger;
+}
+
+export interface DispatchRelay {
+  /** Last log position published and checkpointed. */
+  readonly position: LogPosition | null;
+  /** Records published since start. */
+  readonly published: number;
+  /** Resolves when the relay stopped: after stop(), or when another relay took over the checkpoint. */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+const isDispatchEvent = (type: string): type is DispatchRecord['eventType'] =>
+  (dispatchEventTypes as readonly string[]).includes(type);
+
+export async function startDispatchRelay(options: DispatchRelayOptions): Promise<DispatchRelay> {
+  const logger = options.logger ?? silentLogger;
+  const producer: Producer = options.kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true, // broker drops the producer's own retried sends
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  let checkpointed = await options.checkpoint.load();
+  let published = 0;
+  let stopped = false;
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve;
+  });
+  // Retries carry no conversation id: find it in the same batch or in the message's first event.
+  const conversationOf = async (messageId: string, batch: Map<string, string>) => {
+    const known = batch.get(messageId);
+    if (known) return known;
+    const [requested] = await options.store.readStream(messageStreamId(messageId), { maxCount: 1 });
+    const conversationId = (requested?.data as { conversationId?: string } | undefined)?.conversationId;
+    return conversationId ?? messageId;
+  };
+
+  const publish = async (events: RecordedEvent[]) => {
+    const conversations = new Map<string, string>();
+    const messages = [];
+    for (const event of events) {
+      if (!isDispatchEvent(event.type)) continue;
+      const data = event.data as { messageId: string; conversationId?: string; dueAt?: string };
+      if (data.conversationId) conversations.set(data.messageId, data.conversationId);
+      const record: DispatchRecord = {
+        messageId: data.messageId,
+        eventType: event.type,
+        eventId: event.id,
+        position: event.position,
+        dueAt: event.type === 'MessageRetryScheduled' ? (data.dueAt ?? null) : null,
+      };
+      messages.push({
+        key: await conversationOf(data.messageId, conversations),
+        value: encodeDispatchRecord(record),
+        headers: { 'event-type': event.type },
+      });
+    }
+    if (messages.length > 0) await producer.send({ topic: options.topic, acks: -1, messages });
+    const position = (events.at(-1) as RecordedEvent).position;
+    await options.checkpoint.store(position, checkpointed);
+    checkpointed = position;
+    published += messages.length;
+  };
+
+  const subscription = options.store.subscribe({
+    after: checkpointed,
+    category: 'message',
+    batchSize: options.batchSize ?? 1000,
+    handler: publish,
+    onError: (error) => {
+      if (error instanceof StaleCheckpointError) {
+        logger.warn({ err: error }, 'another relay owns the dispatch checkpoint: stopping');
+        void relay.stop();
+        return;
+      }
+      // Kafka or the log hiccuped: the subscription retries the same batch.
+      logger.error({ err: error }, 'dispatch relay batch failed; retrying');
+    },
+  });
+
+  const relay: DispatchRelay = {
+    get position() {
+      return checkpointed;
+    },
+    get published() {
+      return published;
+    },
+    done,
+    async stop() {
+      if (stopped) return done;
+      stopped = true;
+      await subscription.stop();
+      await producer.disconnect();
+      resolveDone();
+    },
+  };
+  void subscription.done.catch((error: unknown) => {
+    logger.error({ err: error }, 'dispatch relay stopped');
+    void relay.stop();
+  });
+  logger.info({ topic: options.topic, from: checkpointed }, 'dispatch relay started');
+  return relay;
+}

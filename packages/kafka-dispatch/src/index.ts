@@ -1,0 +1,13 @@
+export type { KafkaDispatchConfig } from './config.ts';
+export { kafkaDispatchConfigSchema } from './config.ts';
+export type { DispatchConsumer, DispatchConsumerOptions, DispatchMessage } from './dispatch-consumer.ts';
+export { startDispatchConsumer } from './dispatch-consumer.ts';
+export type { DispatchRecord } from './dispatch-record.ts';
+export { decodeDispatchRecord, dispatchRecordSchema, encodeDispatchRecord } from './dispatch-record.ts';
+export type { DispatchRelay, DispatchRelayOptions } from './dispatch-relay.ts';
+export { startDispatchRelay } from './dispatch-relay.ts';
+export type { DispatchTopicOptions } from './dispatch-topic.ts';
+export { ensureDispatchTopic } from './dispatch-topic.ts';
+export type { DispatchLogger } from './logger.ts';
+export type { RelayCheckpoint } from './relay-checkpoint.ts';
+export { defaultRelayId, postgresRelayCheckpoint } from './relay-checkpoint.ts';
