@@ -105,3 +105,29 @@ describe('postgres adapter specifics', () => {
     expect(await loadCheckpoint(client, id)).toBe('00000000000000000001-00000000000000000005');
   });
 });
+
+describe('postgres adapter ordering across transaction-id digit boundaries', () => {
+  it('orders by transaction id numerically (xid 1000 after xid 999)', async () => {
+    const db = await createTestDatabase();
+    const store = new PostgresEventStore({ connectionString: db.url });
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const current = async () => Number((await client.query('SELECT pg_current_xact_id()::text AS x')).rows[0].x);
+      // Burn transaction ids (each autocommit pg_current_xact_id() takes one) up to just below a power of ten.
+      let xid = await current();
+      const boundary = 10 ** String(xid + 20).length;
+      while (xid < boundary - 3) xid = await current();
+      const stream = `order${randomUUID().slice(0, 8)}`;
+      for (let i = 0; i < 6; i++) await store.append(`${stream}-${i}`, [testEvent('Ordered', { i })]);
+      const read = await store.readAll({ category: stream });
+      expect(read.map((e) => (e.data as { i: number }).i)).toEqual([0, 1, 2, 3, 4, 5]);
+      const xids = read.map((e) => e.position.split('-')[0]);
+      expect(xids.some((x) => Number(x) >= boundary)).toBe(true);
+    } finally {
+      await client.end();
+      await store.close();
+      await db.drop();
+    }
+  });
+});
