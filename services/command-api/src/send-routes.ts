@@ -124,7 +124,7 @@ export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: Durable
         accepted = await replay(decision.streamId, requestHash as string, key);
         reply.header('idempotent-replayed', 'true');
       }
-      request.log.info({ messageId, channel, clientId }, 'message requested');
+      request.log.debug({ messageId, channel, clientId }, 'message requested');
       return reply.code(202).send(accepted);
     } finally {
       if (flightKey) inFlight.delete(flightKey);

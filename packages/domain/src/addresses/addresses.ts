@@ -7,7 +7,22 @@ export type Normalised = { ok: true; value: string } | { ok: false; message: str
 /** Numbers written without a country code are read as this country's (the product's home market). */
 export const defaultPhoneCountry: CountryCode = 'US';
 
+// Parsing with libphonenumber is the costliest step of a send, and senders reuse few numbers:
+// remember recent answers (a pure function of its input; bounded, dropped wholesale when full).
+const recentPhones = new Map<string, Normalised>();
+const recentPhonesMax = 10_000;
+
 export function normalisePhone(raw: string, defaultCountry: CountryCode = defaultPhoneCountry): Normalised {
+  const memoKey = `${defaultCountry}:${raw}`;
+  const known = recentPhones.get(memoKey);
+  if (known) return known;
+  const result = parsePhone(raw, defaultCountry);
+  if (recentPhones.size >= recentPhonesMax) recentPhones.clear();
+  recentPhones.set(memoKey, result);
+  return result;
+}
+
+function parsePhone(raw: string, defaultCountry: CountryCode): Normalised {
   const text = raw.trim();
   if (!/^\+?[\d\s().-]{3,32}$/.test(text)) return { ok: false, message: 'must be a phone number in E.164 format' };
   const phone = parsePhoneNumberFromString(text, defaultCountry);
