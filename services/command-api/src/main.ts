@@ -33,7 +33,11 @@ async function shutdown(signal: string) {
   }, env.SHUTDOWN_TIMEOUT_MS);
   force.unref();
   try {
-    await app.close(); // stops accepting, waits for in-flight requests
+    // Stop accepting and wait for in-flight requests. A keep-alive connection whose request finishes
+    // after this point turns idle without being closed, so keep closing idle ones until done.
+    const closing = app.close();
+    const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
+    await closing.finally(() => clearInterval(reaper));
     await eventStore.close(); // flushes pending appends
     logger.info('stopped');
     process.exit(0);
