@@ -31,6 +31,8 @@ export const messageRequestedSchema = z.object({
   /** SMS/MMS segments the body needs (1 for email). */
   segments: z.number().int().nonnegative(),
   requestedAt: isoTimestamp,
+  /** Fingerprint of the HTTP request (added in v1, optional): a retried Idempotency-Key is compared on it. */
+  requestHash: z.string().optional(),
 });
 
 export const messageReceivedSchema = z.object({

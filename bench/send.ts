@@ -1,0 +1,119 @@
+// bin/bench send: HTTP load of valid SMS sends (POST /api/messages/sms, 202 after MessageRequested is durable)
+// against the real command-api process on a throw-away embedded PostgreSQL (or DATABASE_URL).
+// The API runs as a child process so the load generator (autocannon, here) does not share its event loop.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@hatch/infra';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { benchDatabase, parseFlags, printResult } from './harness.ts';
+
+const flags = parseFlags(process.argv.slice(2), {
+  connections: '64',
+  seconds: '20',
+  warmup: '3',
+  pipelining: '1',
+  'append-connections': '2',
+  'log-level': 'info',
+});
+const db = await benchDatabase();
+const port = await freePort();
+const mainFile = fileURLToPath(new URL('../services/command-api/src/main.ts', import.meta.url));
+const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+const server: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', mainFile], {
+  env: {
+    ...process.env,
+    DATABASE_URL: db.url,
+    API_PORT: String(port),
+    API_HOST: '127.0.0.1',
+    LOG_LEVEL: flags['log-level'],
+    APPEND_CONNECTIONS: flags['append-connections'],
+    // One bench client sends far beyond a production per-client quota; the limiter still runs.
+    RATE_LIMIT_PER_SECOND: '1000000',
+    RATE_LIMIT_BURST: '1000000',
+  },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const stopServer = async () => {
+  if (server.exitCode !== null) return;
+  const exited = new Promise((r) => server.once('exit', r));
+  server.kill('SIGTERM');
+  await exited;
+};
+process.on('SIGINT', () => void stopServer().then(() => process.exit(130)));
+
+/** CPU time (user + system) the command-api process has used, from /proc (Linux). */
+function serverCpuMs(): number {
+  try {
+    const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime in clock ticks (100 Hz)
+  } catch {
+    return 0;
+  }
+}
+
+const base = `http://127.0.0.1:${port}`;
+for (const deadline = Date.now() + 30_000; ; ) {
+  if (server.exitCode !== null) throw new Error('command-api exited during start');
+  if (
+    await fetch(`${base}/health`).then(
+      (r) => r.ok,
+      () => false,
+    )
+  )
+    break;
+  if (Date.now() > deadline) throw new Error('command-api did not start');
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+const body = JSON.stringify({
+  from: '+12016661234',
+  to: '+18045551234',
+  type: 'sms',
+  body: 'Your appointment is confirmed for tomorrow at 10:00. Reply STOP to opt out.',
+  attachments: null,
+  timestamp: '2024-11-01T14:00:00Z',
+});
+const load = (seconds: number) =>
+  autocannon({
+    url: `${base}/api/messages/sms`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: Number(flags.connections),
+    pipelining: Number(flags.pipelining),
+    duration: seconds,
+  });
+
+process.stderr.write(`[send] warmup ${flags.warmup}s, ${flags.connections} connections\n`);
+if (Number(flags.warmup) > 0) await load(Number(flags.warmup));
+process.stderr.write(`[send] measuring ${flags.seconds}s\n`);
+const cpuBefore = serverCpuMs();
+const result = await load(Number(flags.seconds));
+const serverCpu = serverCpuMs() - cpuBefore;
+
+const sql = new pg.Client({ connectionString: db.url });
+await sql.connect();
+const { rows } = await sql.query(`SELECT count(*)::int AS n FROM events WHERE event_type = 'MessageRequested'`);
+await sql.end();
+const accepted = result['2xx'];
+const errors = result.errors + result.timeouts + result.non2xx;
+process.stderr.write(
+  `[send] command-api CPU ${(serverCpu / 1000).toFixed(1)} s = ${((serverCpu * 1000) / Math.max(1, accepted)).toFixed(0)} µs per accepted send (machine load avg ${(await import('node:os')).loadavg()[0]?.toFixed(1)})\n`,
+);
+process.stderr.write(
+  `[send] ${accepted} accepted (202) in ${flags.seconds}s, ${rows[0].n} MessageRequested in the log, non-2xx ${result.non2xx}, socket errors ${result.errors}, timeouts ${result.timeouts}, p90 ${result.latency.p90} ms, max ${result.latency.max} ms\n`,
+);
+await stopServer();
+await db.stop();
+printResult({
+  scenario: 'send',
+  requestsPerSec: Math.round(accepted / Number(flags.seconds)),
+  p50Ms: result.latency.p50,
+  p99Ms: result.latency.p99,
+  errors,
+  connections: Number(flags.connections),
+  seconds: Number(flags.seconds),
+});
+process.exit(0);

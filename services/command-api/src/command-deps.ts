@@ -1,0 +1,16 @@
+import type { EventStore } from '@hatch/event-store';
+import type { Logger } from '@hatch/platform';
+import type { Registry } from 'prom-client';
+import type { CommandApiConfig } from './config.ts';
+
+/** Everything the command routes touch outside themselves. */
+export interface CommandDeps {
+  eventStore: EventStore;
+  clock: { now(): Date };
+  config: CommandApiConfig;
+  logger: Logger;
+  /** Id of a send without an Idempotency-Key (random by default). */
+  newMessageId?: () => string;
+  /** Where command metrics go (the app's registry). */
+  registry?: Registry;
+}

@@ -1,0 +1,76 @@
+// The command API's settings, all from the environment (12-factor). Defaults suit a local run.
+import { z } from 'zod';
+
+const apiKeyPairs = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (!raw?.trim()) return null;
+    const clients = new Map<string, string>(); // key → client id
+    for (const pair of raw
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const at = pair.indexOf(':');
+      const clientId = pair.slice(0, at).trim();
+      const key = pair.slice(at + 1).trim();
+      if (at <= 0 || !clientId || key.length < 8) {
+        ctx.addIssue({ code: 'custom', message: 'expected comma-separated clientId:key pairs, keys ≥ 8 characters' });
+        return z.NEVER;
+      }
+      clients.set(key, clientId);
+    }
+    return clients;
+  });
+
+export const commandApiConfigSchema = z.object({
+  API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  API_HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().optional(),
+  /** Provider webhook HMAC secret; when unset, signatures are not checked (local default). */
+  WEBHOOK_SECRET: z.string().min(1).optional(),
+  WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
+  /** `clientA:key1,clientB:key2`; when unset every command client is `default` and no key is needed. */
+  API_KEYS: apiKeyPairs,
+  /** Sustained sends per second per client (token refill rate). */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(1000),
+  /** Burst a client may send at once (bucket size). */
+  RATE_LIMIT_BURST: z.coerce.number().int().positive().default(2000),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  /** Longest a command waits for the log before answering 503 (no hung requests when PostgreSQL is away). */
+  APPEND_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+  /** Connections that write group-committed batches. */
+  APPEND_CONNECTIONS: z.coerce.number().int().positive().default(2),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+export type CommandApiEnv = z.infer<typeof commandApiConfigSchema>;
+
+/** What the routes need (main.ts maps the environment onto it; tests build it directly). */
+export interface CommandApiConfig {
+  /** API key → client id; null: no authentication, the client is `default`. */
+  apiKeys: Map<string, string> | null;
+  webhookSecret: string | null;
+  webhookToleranceSeconds: number;
+  rateLimit: { perSecond: number; burst: number };
+  appendTimeoutMs: number;
+  bodyLimit: number;
+}
+
+export const commandApiConfigFrom = (env: CommandApiEnv): CommandApiConfig => ({
+  apiKeys: env.API_KEYS,
+  webhookSecret: env.WEBHOOK_SECRET ?? null,
+  webhookToleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS,
+  rateLimit: { perSecond: env.RATE_LIMIT_PER_SECOND, burst: env.RATE_LIMIT_BURST },
+  appendTimeoutMs: env.APPEND_TIMEOUT_MS,
+  bodyLimit: env.BODY_LIMIT_BYTES,
+});
+
+export const defaultCommandApiConfig = (over: Partial<CommandApiConfig> = {}): CommandApiConfig => ({
+  ...commandApiConfigFrom(commandApiConfigSchema.parse({})),
+  ...over,
+});

@@ -1,0 +1,111 @@
+// The real process: `node --import tsx src/main.ts` against a real PostgreSQL, over HTTP.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@hatch/infra';
+import { createTestDatabase, type TestDatabase } from '@hatch/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const mainFile = fileURLToPath(new URL('./main.ts', import.meta.url));
+let db: TestDatabase;
+let child: ChildProcess;
+let base: string;
+let output = '';
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  child = spawn(process.execPath, ['--import', 'tsx', mainFile], {
+    env: { ...process.env, DATABASE_URL: db.url, API_PORT: String(port), API_HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d) => {
+    output += String(d);
+  });
+  child.stderr?.on('data', (d) => {
+    output += String(d);
+  });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`command-api exited early:\n${output}`);
+    const ok = await fetch(`${base}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`command-api did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  await db?.drop();
+});
+
+describe('command-api process', () => {
+  it('accepts a send over HTTP and says that webhook signatures are off', async () => {
+    const res = await fetch(`${base}/api/messages/sms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'e2e-1' },
+      body: JSON.stringify({
+        from: '+12016661234',
+        to: '+18045551234',
+        type: 'sms',
+        body: 'e2e hello',
+        attachments: null,
+        timestamp: '2024-11-01T14:00:00Z',
+      }),
+    });
+    expect(res.status).toBe(202);
+    const accepted = (await res.json()) as { id: string; status: string };
+    expect(accepted.status).toBe('queued');
+
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    const { rows } = await sql.query('SELECT event_type FROM events WHERE stream_id = $1', [`message-${accepted.id}`]);
+    await sql.end();
+    expect(rows).toEqual([{ event_type: 'MessageRequested' }]);
+
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
+    expect(output).toContain('webhook signatures are NOT checked');
+    expect(output).not.toContain('+18045551234');
+  });
+
+  it('finishes an in-flight send on SIGTERM, then exits 0', async () => {
+    // Hold the log's tables so the send is provably in flight when the signal arrives.
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE event_streams IN ACCESS EXCLUSIVE MODE');
+    const pending = fetch(`${base}/api/messages/sms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        from: '+12016661234',
+        to: '+18045551234',
+        type: 'sms',
+        body: 'in flight',
+        attachments: null,
+        timestamp: '2024-11-01T14:00:00Z',
+      }),
+    });
+    for (let waiting = 0; waiting === 0; ) {
+      await new Promise((r) => setTimeout(r, 20));
+      waiting = (await locker.query('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted')).rows[0].n;
+    }
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(child.exitCode).toBeNull(); // still finishing the request
+    await locker.query('COMMIT');
+    await locker.end();
+    const res = await pending;
+    expect(res.status).toBe(202);
+    const code = await exited;
+    if (code !== 0) console.log(output.split('\n').slice(-8).join('\n'));
+    expect(code).toBe(0);
+    expect(output).toContain('stopped');
+  });
+});

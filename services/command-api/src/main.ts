@@ -1,0 +1,53 @@
+// command-api process: read config, build adapters, start; stop gracefully on SIGTERM/SIGINT.
+import { PostgresEventStore } from '@hatch/event-store';
+import { createLogger, loadConfig } from '@hatch/platform';
+import { createCommandApi } from './app.ts';
+import { commandApiConfigFrom, commandApiConfigSchema } from './config.ts';
+
+const env = loadConfig(commandApiConfigSchema);
+const logger = createLogger('command-api');
+const config = commandApiConfigFrom(env);
+
+let databaseUrl = env.DATABASE_URL;
+if (!databaseUrl) {
+  // The default local run: the embedded PostgreSQL (reused when already running).
+  const { localDatabase } = await import('@hatch/infra');
+  databaseUrl = (await localDatabase()).url;
+}
+
+if (!config.webhookSecret)
+  logger.warn('WEBHOOK_SECRET is not set: provider webhook signatures are NOT checked (set it to enforce them)');
+if (!config.apiKeys) logger.warn('API_KEYS is not set: command routes need no API key; every client is "default"');
+
+const eventStore = new PostgresEventStore({ connectionString: databaseUrl, appendConnections: env.APPEND_CONNECTIONS });
+const app = await createCommandApi({ eventStore, clock: { now: () => new Date() }, config, logger });
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down: finishing in-flight requests');
+  const force = setTimeout(() => {
+    logger.error('shutdown timed out; exiting');
+    process.exit(1);
+  }, env.SHUTDOWN_TIMEOUT_MS);
+  force.unref();
+  try {
+    // Stop accepting and wait for in-flight requests. A keep-alive connection whose request finishes
+    // after this point turns idle without being closed, so keep closing idle ones until done.
+    const closing = app.close();
+    const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
+    await closing.finally(() => clearInterval(reaper));
+    await eventStore.close(); // flushes pending appends
+    logger.info('stopped');
+    process.exit(0);
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+await app.listen({ port: env.API_PORT, host: env.API_HOST });
+logger.info({ port: env.API_PORT }, 'command-api listening');

@@ -1,0 +1,201 @@
+// POST /api/messages/sms and /api/messages/email: validate, decide MessageRequested, append it, answer
+// 202 once it is durable. With an Idempotency-Key the message id derives from (client, key) and the log
+// itself is the idempotency record: a repeated key finds its first event and replays that answer.
+import {
+  type Channel,
+  decideSend,
+  type FieldError,
+  newId,
+  outboundMessageId,
+  parseMessageEvent,
+  phoneChannel,
+  requestFingerprint,
+  type SendMessage,
+} from '@hatch/domain';
+import { WrongExpectedVersionError } from '@hatch/event-store';
+import { type HttpApp, Problem } from '@hatch/http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { clientAuthenticator } from './client-auth.ts';
+import type { CommandDeps } from './command-deps.ts';
+import type { DurableLog } from './durable-append.ts';
+import {
+  acceptedResponse,
+  idempotencyHeaders,
+  type SendEmailPayload,
+  type SendSmsPayload,
+  sendEmailPayload,
+  sendSmsPayload,
+} from './payloads.ts';
+import { clientRateLimiter } from './rate-limit.ts';
+
+/** Domain field names → the payload's. */
+const wireField: Record<string, string> = { replyTo: 'reply_to', channel: 'type' };
+
+export function invalidRequest(errors: FieldError[]): Problem {
+  const named = errors.map((e) => {
+    const [head, ...rest] = e.field.split('.');
+    return { field: ['body', wireField[head as string] ?? head, ...rest].join('.'), message: e.message };
+  });
+  return new Problem(400, 'validation', 'Invalid request', {
+    detail: named.map((e) => `${e.field}: ${e.message}`).join('; '),
+    errors: named,
+  });
+}
+
+type Accepted = { id: string; conversationId: string; status: 'queued'; position: string };
+
+export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: DurableLog) {
+  const newMessageId = deps.newMessageId ?? newId;
+  // Keys whose first request is still being written, per client: a concurrent retry gets 409.
+  const inFlight = new Set<string>();
+
+  app.addHook('onRequest', clientAuthenticator(deps.config.apiKeys));
+  app.addHook('onRequest', clientRateLimiter(deps.config.rateLimit));
+
+  async function replay(streamId: string, requestHash: string, key: string): Promise<Accepted> {
+    const [first] = await log.readStream(streamId);
+    const requested = first?.type === 'MessageRequested' ? parseMessageEvent(first.type, first.data) : null;
+    if (!first || requested?.type !== 'MessageRequested' || requested.data.requestHash !== requestHash)
+      throw new Problem(422, 'idempotency-key-reused', 'Idempotency-Key reused', {
+        detail: `Idempotency-Key ${key} was already used with a different request`,
+      });
+    return {
+      id: requested.data.messageId,
+      conversationId: requested.data.conversationId,
+      status: 'queued',
+      position: first.position,
+    };
+  }
+
+  async function send(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    channel: Channel,
+    content: Omit<SendMessage['data'], 'messageId' | 'clientId' | 'requestedAt' | 'requestHash' | 'channel'>,
+    payload: SendSmsPayload | SendEmailPayload,
+  ) {
+    const key = (request.headers as { 'idempotency-key'?: string })['idempotency-key'];
+    const clientId = request.clientId;
+    const messageId = key ? outboundMessageId(clientId, key) : newMessageId();
+    const requestHash = key ? requestFingerprint({ channel: request.routeOptions.url, payload }) : undefined;
+    const decision = decideSend({
+      type: 'SendMessage',
+      data: { ...content, channel, messageId, clientId, requestedAt: deps.clock.now().toISOString(), requestHash },
+    });
+    if (!decision.ok)
+      throw decision.reason === 'invalid'
+        ? invalidRequest(decision.errors)
+        : new Problem(404, 'not-found', 'Not Found');
+
+    const flightKey = key ? `${clientId}\u0000${key}` : null;
+    if (flightKey) {
+      if (inFlight.has(flightKey))
+        throw new Problem(
+          409,
+          'idempotency-key-in-flight',
+          'Request in progress',
+          { detail: `a request with Idempotency-Key ${key} is still being processed` },
+          { 'retry-after': '1' },
+        );
+      inFlight.add(flightKey);
+    }
+    try {
+      const events = decision.events.map((e) => ({
+        ...e,
+        metadata: {
+          correlationId: request.id,
+          causationId: null,
+          ...(key ? { idempotencyKey: key } : {}),
+          actor: clientId,
+          schemaVersion: 1,
+        },
+      }));
+      let accepted: Accepted;
+      try {
+        const result = await log.append(decision.streamId, events, 'no_stream');
+        const event = decision.events[0] as (typeof decision.events)[number];
+        accepted = result.duplicate
+          ? await replay(decision.streamId, requestHash as string, key as string)
+          : { id: messageId, conversationId: event.data.conversationId, status: 'queued', position: result.position };
+        if (result.duplicate) reply.header('idempotent-replayed', 'true');
+      } catch (error) {
+        // Another instance wrote this key first: same answer rules as a duplicate.
+        if (!(error instanceof WrongExpectedVersionError) || !key) throw error;
+        accepted = await replay(decision.streamId, requestHash as string, key);
+        reply.header('idempotent-replayed', 'true');
+      }
+      request.log.debug({ messageId, channel, clientId }, 'message requested');
+      return reply.code(202).send(accepted);
+    } finally {
+      if (flightKey) inFlight.delete(flightKey);
+    }
+  }
+
+  app.post(
+    '/api/messages/sms',
+    {
+      schema: {
+        summary: 'Send an SMS or MMS',
+        description:
+          'Accepted once the MessageRequested event is durable. With Idempotency-Key, a retry with the same body replays the first answer (Idempotent-Replayed: true); a different body answers 422; a retry while the first is in flight answers 409.',
+        tags: ['messages'],
+        security: [{ bearer: [] }],
+        headers: idempotencyHeaders,
+        body: sendSmsPayload,
+        response: { 202: acceptedResponse },
+      },
+    },
+    async (request, reply) => {
+      const p = request.body;
+      const attachments = p.attachments ?? [];
+      return send(
+        request,
+        reply,
+        phoneChannel(p.type, attachments),
+        {
+          from: p.from,
+          to: p.to,
+          body: p.body,
+          attachments,
+          timestamp: p.timestamp,
+        },
+        p,
+      );
+    },
+  );
+
+  app.post(
+    '/api/messages/email',
+    {
+      schema: {
+        summary: 'Send an email',
+        description: 'The body may be HTML. Idempotency as for SMS.',
+        tags: ['messages'],
+        security: [{ bearer: [] }],
+        headers: idempotencyHeaders,
+        body: sendEmailPayload,
+        response: { 202: acceptedResponse },
+      },
+    },
+    async (request, reply) => {
+      const p = request.body;
+      return send(
+        request,
+        reply,
+        'email',
+        {
+          from: p.from,
+          to: p.to,
+          body: p.body,
+          attachments: p.attachments ?? [],
+          subject: p.subject ?? null,
+          cc: p.cc ?? [],
+          bcc: p.bcc ?? [],
+          replyTo: p.reply_to ?? null,
+          timestamp: p.timestamp,
+        },
+        p,
+      );
+    },
+  );
+}
