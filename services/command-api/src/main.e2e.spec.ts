@@ -76,9 +76,10 @@ describe('command-api process', () => {
   it('finishes an in-flight send on SIGTERM, then exits 0', async () => {
     // Hold the log's tables so the send is provably in flight when the signal arrives.
     const locker = new pg.Client({ connectionString: db.url });
+    locker.on('error', () => {}); // the database is dropped at the end of the file
     await locker.connect();
     await locker.query('BEGIN');
-    await locker.query('LOCK TABLE event_streams IN ACCESS EXCLUSIVE MODE');
+    await locker.query('LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
     const pending = fetch(`${base}/api/messages/sms`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
