@@ -227,7 +227,7 @@ export class PostgresEventStore implements EventStore {
         WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
           ${categoryFilter}
-        ORDER BY transaction_id, position
+        ORDER BY events.transaction_id, events.position -- qualified: the bare name is the ::text alias
         LIMIT $3`,
       values,
     );
@@ -248,7 +248,7 @@ export class PostgresEventStore implements EventStore {
     const { rows } = await this.readPool.query<{ transaction_id: string; position: string }>(
       `SELECT transaction_id::text AS transaction_id, position FROM events
         WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY transaction_id DESC, position DESC LIMIT 1`,
+        ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`,
     );
     return rows[0] ? formatPosition(rows[0].transaction_id, rows[0].position) : null;
   }
