@@ -13,7 +13,9 @@ CREATE TABLE dispatch_schedule (
   -- a dispatcher working on the message holds it until then; a crashed one's lease just runs out
   lease_until timestamptz
 );
-CREATE INDEX dispatch_schedule_due_idx ON dispatch_schedule (due_at);
+-- what is waiting for a dispatcher, by due time; and leases to take back from crashed dispatchers
+CREATE INDEX dispatch_schedule_waiting_idx ON dispatch_schedule (due_at) WHERE lease_until IS NULL;
+CREATE INDEX dispatch_schedule_lease_idx ON dispatch_schedule (lease_until) WHERE lease_until IS NOT NULL;
 
 -- Down Migration
 DROP TABLE dispatch_schedule;

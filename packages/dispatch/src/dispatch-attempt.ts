@@ -2,7 +2,7 @@
 // database transaction (message id = idempotency key), and append the outcome expecting the version
 // that was read. Transport-agnostic: the log subscription feeds it today, a Kafka consumer can tomorrow.
 import { type Channel, currentSchemaVersion, messageEventId, messageStreamId } from '@hatch/domain';
-import { type EventStore, WrongExpectedVersionError } from '@hatch/event-store';
+import { type EventStore, type RecordedEvent, WrongExpectedVersionError } from '@hatch/event-store';
 import { type BreakerOptions, type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
 import { ConcurrencyLimit } from './concurrency-limit.ts';
 import { type OutcomeEvent, outcomeOfCall, planAttempt } from './dispatch-decision.ts';
@@ -86,11 +86,20 @@ const outboundOf = (state: MessageDispatchState): OutboundMessage => {
   };
 };
 
-export async function dispatchAttempt(deps: DispatchDeps, messageId: string): Promise<AttemptResult> {
+/**
+ * `knownStream`: the message's stream as the caller already has it (e.g. a fresh MessageRequested just
+ * read from the log), which saves reading it again. If the stream has moved on since, the append loses
+ * on its expected version and the caller retries from the stream (the provider then sees a repeated key).
+ */
+export async function dispatchAttempt(
+  deps: DispatchDeps,
+  messageId: string,
+  knownStream?: RecordedEvent[],
+): Promise<AttemptResult> {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const streamId = messageStreamId(messageId);
-  const state = foldDispatchState(messageId, await deps.store.readStream(streamId));
+  const state = foldDispatchState(messageId, knownStream ?? (await deps.store.readStream(streamId)));
   const route = state.request ? deps.providers.routes[state.request.channel] : [];
 
   let ticket: { probe: boolean } | null = null;

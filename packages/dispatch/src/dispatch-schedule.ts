@@ -3,7 +3,14 @@
 import type { RecordedEvent } from '@hatch/event-store';
 
 export type ScheduleChange =
-  | { kind: 'due'; messageId: string; streamVersion: number; dueAtMs: number }
+  | {
+      kind: 'due';
+      messageId: string;
+      streamVersion: number;
+      dueAtMs: number;
+      /** Set when the message's whole stream so far is this one request (a fresh message). */
+      request?: RecordedEvent;
+    }
   | { kind: 'done'; messageId: string; streamVersion: number };
 
 const messageIdOf = (streamId: string) => (streamId.startsWith('message-') ? streamId.slice('message-'.length) : null);
@@ -22,6 +29,7 @@ export function scheduleChanges(events: RecordedEvent[]): ScheduleChange[] {
           messageId,
           streamVersion: event.streamVersion,
           dueAtMs: Date.parse(data.requestedAt ?? event.recordedAt),
+          ...(event.streamVersion === 0 ? { request: event } : {}),
         });
         break;
       case 'MessageRetryScheduled':

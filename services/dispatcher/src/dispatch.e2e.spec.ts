@@ -187,7 +187,7 @@ describe('dispatcher against real processes', () => {
     providers = await startMockProviders();
     dispatcher = await startDispatcher(database.url, providers, {
       BREAKER_FAILURE_THRESHOLD: '5',
-      BREAKER_COOLDOWN_MS: '1000',
+      BREAKER_COOLDOWN_MS: '3000',
     });
     await postJson(`${providers.urls.sms}/admin/faults`, { down: true });
     const first = await requestMessages(
@@ -201,14 +201,25 @@ describe('dispatcher against real processes', () => {
     const health = await getJson<{ breakers: Record<string, string> }>(`${dispatcher.url}/health`);
     expect(health.breakers['messaging-provider']).not.toBe('closed');
     expect(health.breakers['messaging-provider-backup']).toBe('closed');
-    // The breaker stopped the hammering: far fewer calls to the dead provider than messages.
-    const metrics = await (await fetch(`${dispatcher.url}/metrics`)).text();
-    const deadCalls = metrics
-      .split('\n')
-      .filter((l) => l.startsWith('dispatcher_provider_calls_total{') && l.includes('provider="messaging-provider"'))
-      .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-    expect(deadCalls).toBeGreaterThanOrEqual(5);
-    expect(deadCalls).toBeLessThan(30);
+    // The breaker stops the hammering: while it is open, a second wave never touches the dead provider
+    // (calls already in flight when it opened each failed once, then went to the backup).
+    const deadCalls = async () => {
+      const metrics = await (await fetch(`${dispatcher!.url}/metrics`)).text();
+      return metrics
+        .split('\n')
+        .filter((l) => l.startsWith('dispatcher_provider_calls_total{') && l.includes('provider="messaging-provider"'))
+        .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+    };
+    const firstWaveCalls = await deadCalls();
+    expect(firstWaveCalls).toBeGreaterThanOrEqual(5);
+    expect(firstWaveCalls).toBeLessThanOrEqual(first.length);
+    const second = await requestMessages(
+      store,
+      Array.from({ length: 30 }, (_, i) => ({ channel: 'sms' as const, to: phone(200 + i) })),
+    );
+    const secondDone = await waitFor(() => allFinished(db, second), 10_000, 'second wave through the backup');
+    expect([...secondDone.values()].every((o) => o.sentProvider === 'messaging-provider-backup')).toBe(true);
+    expect(await deadCalls()).toBe(firstWaveCalls);
 
     await postJson(`${providers.urls.sms}/admin/faults`, { down: false });
     await waitFor(

@@ -59,8 +59,14 @@ const projection = startScheduleProjection({
   pool,
   subscriptionId: config.DISPATCHER_SUBSCRIPTION_ID,
   batchSize: config.DISPATCH_BATCH_SIZE,
+  leaseMs: config.DISPATCH_LEASE_MS,
   log,
-  onApplied: () => claims.wake(),
+  freeSlots: () => claims.freeSlots,
+  onApplied: (leased, waiting) => {
+    claims.submit(leased);
+    // Rows the fast path could not take wait for a claim.
+    if (waiting > 0) claims.wake();
+  },
 });
 
 const ops = await startOpsServer({

@@ -18,9 +18,14 @@ export function startScheduleProjection(options: {
   subscriptionId: string;
   batchSize: number;
   log: Logger;
-  /** After each committed batch (wakes the claim loop). */
-  onApplied: (events: RecordedEvent[]) => void;
+  leaseMs: number;
+  /** How many fresh requests the caller can dispatch right now (they skip the claim round trip). */
+  freeSlots: () => number;
+  /** After each committed batch: the fresh requests leased to this process, and how many others fell due. */
+  onApplied: (leased: RecordedEvent[], waiting: number) => void;
+  now?: () => number;
 }): ScheduleProjection {
+  const now = options.now ?? Date.now;
   const { store, pool, subscriptionId, log } = options;
   let running = true;
   let healthy = false;
@@ -28,10 +33,28 @@ export function startScheduleProjection(options: {
 
   const handler = (state: { previous: string | null }) => async (events: RecordedEvent[]) => {
     const last = events.at(-1)!.position;
+    const changes = scheduleChanges(events);
+    const at = now();
+    const fresh = new Map<string, RecordedEvent>();
+    let slots = options.freeSlots();
+    for (const change of changes) {
+      if (slots <= 0) break;
+      if (change.kind === 'due' && change.request && change.dueAtMs <= at) {
+        fresh.set(change.messageId, change.request);
+        slots--;
+      }
+    }
+    let leased = new Set<string>();
     const client = await pool.connect();
     try {
+      // The schedule and its checkpoint are derived from the log and commit together: a commit lost
+      // in a crash loses both and the batch is simply applied again, so it need not wait for fsync.
       await client.query('BEGIN');
-      await applyScheduleChanges(client, scheduleChanges(events));
+      await client.query('SET LOCAL synchronous_commit = off');
+      leased = await applyScheduleChanges(client, changes, {
+        ids: new Set(fresh.keys()),
+        untilMs: at + options.leaseMs,
+      });
       await storeCheckpoint(client, subscriptionId, last, state.previous);
       await client.query('COMMIT');
       state.previous = last;
@@ -41,7 +64,20 @@ export function startScheduleProjection(options: {
     } finally {
       client.release();
     }
-    options.onApplied(events);
+    console.error(
+      'batch',
+      events.length,
+      events[0]!.position,
+      last,
+      events.filter((e) => e.type === 'MessageRequested').length,
+      fresh.size,
+      leased.size,
+    );
+    const waiting = changes.filter((c) => c.kind === 'due' && !leased.has(c.messageId) && c.dueAtMs <= at).length;
+    options.onApplied(
+      [...leased].map((id) => fresh.get(id)!),
+      waiting,
+    );
   };
 
   // Supervisor: a failed batch (database down, another owner moved the checkpoint) stops the
