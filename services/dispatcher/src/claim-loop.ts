@@ -1,5 +1,6 @@
-// Feeds due messages to dispatchAttempt with bounded concurrency: claims as many as there are free
-// slots, wakes on new schedule rows or a finished attempt, and polls for retries falling due.
+// Feeds due messages to dispatchAttempt with bounded concurrency. Fresh requests come straight from
+// the schedule projection (already leased, event in hand) into a bounded local backlog; everything
+// else (retries falling due, lapsed leases, what the backlog had no room for) is claimed from the table.
 import { type AttemptResult, type DispatchDeps, dispatchAttempt } from '@hatch/dispatch';
 import type { RecordedEvent } from '@hatch/event-store';
 import type { Logger } from '@hatch/platform';
@@ -8,8 +9,9 @@ import { claimDueMessages, releaseLease } from './schedule-store.ts';
 
 export interface ClaimLoop {
   readonly inFlight: number;
+  /** Room for fresh requests: free attempt slots plus free backlog places. */
   readonly freeSlots: number;
-  /** Dispatches fresh requests the schedule projection already leased to this process. */
+  /** Queues fresh requests the schedule projection already leased to this process. */
   submit(requests: RecordedEvent[]): void;
   wake(): void;
   stop(): Promise<void>;
@@ -19,6 +21,8 @@ export function startClaimLoop(options: {
   pool: pg.Pool;
   deps: DispatchDeps;
   concurrency: number;
+  /** Fresh requests held locally while every attempt slot is busy. */
+  backlog: number;
   leaseMs: number;
   pollMs: number;
   log: Logger;
@@ -31,6 +35,7 @@ export function startClaimLoop(options: {
   const lapsedScanMs = Math.max(options.pollMs, Math.min(1000, options.leaseMs / 4));
   let running = true;
   let inFlight = 0;
+  const queued: Array<{ event: RecordedEvent; leasedUntil: number }> = [];
   let wakeUp: (() => void) | null = null;
   // A wake-up that arrives while a claim is running must not be lost.
   let woken = false;
@@ -70,7 +75,18 @@ export function startClaimLoop(options: {
       log.warn({ err: error, messageId }, 'dispatch attempt failed');
     } finally {
       inFlight--;
+      pump();
       if (full) wake();
+    }
+  };
+
+  /** Starts queued fresh requests while slots are free; one whose lease ran out is left to the claims. */
+  const pump = () => {
+    while (inFlight < options.concurrency && queued.length > 0) {
+      const next = queued.shift()!;
+      if (next.leasedUntil - options.leaseMs / 4 < now()) continue;
+      inFlight++;
+      void attempt((next.event.data as { messageId: string }).messageId, [next.event]);
     }
   };
 
@@ -79,7 +95,7 @@ export function startClaimLoop(options: {
   let lastLapsedScan = 0;
   const done = (async () => {
     while (running) {
-      const free = options.concurrency - inFlight;
+      const free = options.concurrency - inFlight - queued.length;
       full = free <= 0;
       if (full) {
         await sleep(options.pollMs);
@@ -111,19 +127,19 @@ export function startClaimLoop(options: {
       return inFlight;
     },
     get freeSlots() {
-      return Math.max(0, options.concurrency - inFlight);
+      return Math.max(0, options.concurrency + options.backlog - inFlight - queued.length);
     },
     submit(requests) {
-      for (const event of requests) {
-        inFlight++;
-        void attempt((event.data as { messageId: string }).messageId, [event]);
-      }
+      const leasedUntil = now() + options.leaseMs;
+      for (const event of requests) queued.push({ event, leasedUntil });
+      pump();
     },
     wake,
     async stop() {
       running = false;
       wake();
       await done;
+      queued.length = 0; // still leased: another pass or dispatcher takes them when the leases lapse
       while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
     },
   };

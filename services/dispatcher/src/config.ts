@@ -25,6 +25,8 @@ export const dispatcherConfigSchema = z
     PROVIDER_MAX_IN_FLIGHT: int(64, 1),
     /** Attempts in flight in this process. */
     DISPATCH_CONCURRENCY: int(256, 1),
+    /** Fresh requests held in memory (already leased) while every attempt slot is busy. */
+    DISPATCH_BACKLOG: int(2000),
     /** How long a claimed message stays reserved to this process; must outlast a provider call. */
     DISPATCH_LEASE_MS: int(30_000, 1),
     /** How often due retries are looked for when nothing wakes the dispatcher earlier. */

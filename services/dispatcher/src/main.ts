@@ -46,6 +46,7 @@ const claims = startClaimLoop({
   pool,
   deps,
   concurrency: config.DISPATCH_CONCURRENCY,
+  backlog: config.DISPATCH_BACKLOG,
   leaseMs: config.DISPATCH_LEASE_MS,
   pollMs: config.DISPATCH_POLL_MS,
   log,

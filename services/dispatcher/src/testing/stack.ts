@@ -17,7 +17,9 @@ export interface RunningProcess {
 }
 
 export function spawnService(service: 'dispatcher' | 'mock-providers', env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', serviceMain(service)], {
+  // e.g. HATCH_SPAWN_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the spawned services.
+  const extra = (process.env.HATCH_SPAWN_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', serviceMain(service)], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
