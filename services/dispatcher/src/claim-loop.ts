@@ -36,6 +36,9 @@ export function startClaimLoop(options: {
   let running = true;
   let inFlight = 0;
   const queued: Array<{ event: RecordedEvent; leasedUntil: number }> = [];
+  const claimedQueue: Array<{ messageId: string; leasedUntil: number }> = [];
+  // Claims may always take a quarter of the slots, however busy fresh traffic keeps them.
+  const claimShare = Math.ceil(options.concurrency / 4);
   let wakeUp: (() => void) | null = null;
   // A wake-up that arrives while a claim is running must not be lost.
   let woken = false;
@@ -80,22 +83,27 @@ export function startClaimLoop(options: {
     }
   };
 
-  /** Starts queued fresh requests while slots are free; one whose lease ran out is left to the claims. */
+  /**
+   * Starts queued work while slots are free: claimed messages (due retries, lapsed leases) first, so a
+   * steady stream of fresh requests cannot starve them; one whose lease is running out is left to a claim.
+   */
   const pump = () => {
-    while (inFlight < options.concurrency && queued.length > 0) {
-      const next = queued.shift()!;
+    while (inFlight < options.concurrency) {
+      const next = claimedQueue.shift() ?? queued.shift();
+      if (!next) return;
       if (next.leasedUntil - options.leaseMs / 4 < now()) continue;
       inFlight++;
-      void attempt((next.event.data as { messageId: string }).messageId, [next.event]);
+      if ('event' in next) void attempt((next.event.data as { messageId: string }).messageId, [next.event]);
+      else void attempt(next.messageId);
     }
   };
 
-  // Whether the loop is waiting for a free slot (only then does a finished attempt wake it).
+  // Whether the loop is waiting for room (only then does a finished attempt wake it).
   let full = false;
   let lastLapsedScan = 0;
   const done = (async () => {
     while (running) {
-      const free = options.concurrency - inFlight - queued.length;
+      const free = Math.max(options.concurrency - inFlight, claimShare) - claimedQueue.length;
       full = free <= 0;
       if (full) {
         await sleep(options.pollMs);
@@ -113,10 +121,9 @@ export function startClaimLoop(options: {
         await sleep(options.pollMs);
         continue;
       }
-      for (const id of claimed) {
-        inFlight++;
-        void attempt(id);
-      }
+      const leasedUntil = now() + options.leaseMs;
+      for (const messageId of claimed) claimedQueue.push({ messageId, leasedUntil });
+      pump();
       // A full claim means more may be waiting: go again as soon as a slot frees up.
       if (claimed.length < free) await sleep(options.pollMs);
     }
@@ -139,7 +146,8 @@ export function startClaimLoop(options: {
       running = false;
       wake();
       await done;
-      queued.length = 0; // still leased: another pass or dispatcher takes them when the leases lapse
+      queued.length = 0;
+      claimedQueue.length = 0; // still leased: another pass or dispatcher takes them when the leases lapse
       while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
     },
   };

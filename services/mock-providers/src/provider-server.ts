@@ -97,8 +97,13 @@ const problem = (reply: FastifyReply, status: number, title: string, detail?: st
     .type('application/problem+json')
     .send({ type: 'about:blank', title, status, ...(detail ? { detail } : {}) });
 
-const newProviderMessageId = (kind: ProviderKind) =>
-  kind === 'sms' ? `SM${randomBytes(16).toString('hex')}` : randomBytes(16).toString('base64url');
+// Unique, not secret: a random per-process prefix and a counter (cheaper than fresh random bytes per send).
+const idPrefix = randomBytes(8).toString('hex');
+let idCounter = 0;
+const newProviderMessageId = (kind: ProviderKind) => {
+  const suffix = (idCounter++).toString(16).padStart(16, '0');
+  return kind === 'sms' ? `SM${idPrefix}${suffix}` : Buffer.from(`${idPrefix}${suffix}`, 'hex').toString('base64url');
+};
 
 export interface ProviderServer {
   app: FastifyInstance;
