@@ -14,7 +14,7 @@ import {
 } from '../services/dispatcher/src/testing/stack.ts';
 import { benchDatabase, parseFlags, percentile, printResult, round2 } from './harness.ts';
 
-const flags = parseFlags(process.argv.slice(2), { rate: '2500', seconds: '20', drain: '30' });
+const flags = parseFlags(process.argv.slice(2), { rate: '2000', seconds: '20', drain: '30' });
 const rate = Number(flags.rate);
 const seconds = Number(flags.seconds);
 
