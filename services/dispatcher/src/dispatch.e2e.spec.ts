@@ -240,4 +240,36 @@ describe('dispatcher against real processes', () => {
     const recovered = await waitFor(() => allFinished(db, after), 10_000, 'messages after recovery');
     expect([...recovered.values()].every((o) => o.sent === 1 && o.sentProvider === 'messaging-provider')).toBe(true);
   });
+
+  it('a retry scheduled before a restart is made after it, when due (the due time lives in the log)', async () => {
+    providers = await startMockProviders({ FAULT_RETRY_AFTER_SECONDS: '2' });
+    for (const url of Object.values(providers.urls)) await postJson(`${url}/admin/faults`, { error429Rate: 1 });
+    dispatcher = await startDispatcher(database.url, providers);
+    const [id] = await requestMessages(store, [{ channel: 'email', to: 'later@example.com' }]);
+    const retry = await waitFor(
+      async () => {
+        const { rows } = await db.query<{ due: string; attempt: number }>(
+          `SELECT data->>'dueAt' AS due, (data->>'attempt')::int AS attempt FROM events
+            WHERE stream_id = $1 AND event_type = 'MessageRetryScheduled'`,
+          [`message-${id}`],
+        );
+        return rows[0];
+      },
+      5000,
+      'the first retry to be scheduled',
+    );
+    await dispatcher.process.kill('SIGTERM');
+    for (const url of Object.values(providers.urls)) await postJson(`${url}/admin/faults`, { error429Rate: 0 });
+    dispatcher = await startDispatcher(database.url, providers);
+    const finished = await waitFor(() => allFinished(db, [id!]), 10_000, 'the retried message');
+    expect(finished.get(id!)?.sent).toBe(1);
+    const { rows } = await db.query<{ type: string; data: { attempt?: number; sentAt?: string } }>(
+      'SELECT event_type AS type, data FROM events WHERE stream_id = $1 ORDER BY stream_version',
+      [`message-${id}`],
+    );
+    expect(rows.map((r) => r.type)).toEqual(['MessageRequested', 'MessageRetryScheduled', 'MessageSent']);
+    const sent = rows[2]!.data;
+    expect(sent.attempt).toBe(2);
+    expect(Date.parse(sent.sentAt!)).toBeGreaterThanOrEqual(Date.parse(retry.due));
+  });
 });
