@@ -64,6 +64,8 @@ interface EventRow {
 }
 
 const notifyChannel = 'hatch_events';
+// The select list renames transaction_id to text: ORDER BY must name the table's column (events.transaction_id),
+// or it sorts the text and puts xid 1000 before xid 999.
 const eventColumns =
   'transaction_id::text AS transaction_id, position, stream_id, stream_version, event_id, event_type, data, metadata, recorded_at';
 
@@ -227,7 +229,7 @@ export class PostgresEventStore implements EventStore {
         WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
           ${categoryFilter}
-        ORDER BY transaction_id, position
+        ORDER BY events.transaction_id, events.position
         LIMIT $3`,
       values,
     );
@@ -248,7 +250,7 @@ export class PostgresEventStore implements EventStore {
     const { rows } = await this.readPool.query<{ transaction_id: string; position: string }>(
       `SELECT transaction_id::text AS transaction_id, position FROM events
         WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY transaction_id DESC, position DESC LIMIT 1`,
+        ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`,
     );
     return rows[0] ? formatPosition(rows[0].transaction_id, rows[0].position) : null;
   }
