@@ -80,9 +80,9 @@ CREATE INDEX messages_provider_message_idx ON messages (provider, provider_messa
 
 -- Every event of a message's lifecycle, in log order: its status history.
 CREATE TABLE message_events (
-  event_id uuid PRIMARY KEY,
   message_id uuid NOT NULL,
   position text NOT NULL,
+  event_id uuid NOT NULL,
   event_type text NOT NULL,
   -- the status this event reports (the message's current status is on messages.status)
   status text NOT NULL,
@@ -94,11 +94,10 @@ CREATE TABLE message_events (
   reason text,
   provider_status integer,
   error_code text,
-  due_at timestamptz
+  due_at timestamptz,
+  -- one index only: this is the table with the most rows written per event
+  PRIMARY KEY (message_id, position)
 );
-CREATE UNIQUE INDEX message_events_message_position_idx ON message_events (message_id, position);
-CREATE INDEX message_events_provider_message_idx ON message_events (provider, provider_message_id)
-  WHERE provider_message_id IS NOT NULL;
 
 -- Down Migration
 DROP TABLE message_events;

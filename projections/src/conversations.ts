@@ -102,9 +102,11 @@ export const conversationsProjection: Projection = {
     const ids = [...new Set(arrivals.map((e) => e.event.data.conversationId))];
     const { rows } = await db.query(selectRowsByIdSql(schema, 'conversations', 'conversation_id', 'uuid'), [ids]);
     const state = new Map<string, ConversationRow>();
+    const knownParticipants = new Map<string, number>();
     for (const r of rows) {
       const row = r.row as ConversationRow;
       state.set(row.conversation_id, row);
+      knownParticipants.set(row.conversation_id, row.participants.length);
     }
     for (const e of arrivals) {
       const id = e.event.data.conversationId;
@@ -114,9 +116,11 @@ export const conversationsProjection: Projection = {
     await db.query(upsertRowsSql(schema, 'conversations', conversationColumns, ['conversation_id']), [
       JSON.stringify(conversations),
     ]);
-    const participants = conversations.flatMap((c) =>
-      c.participants.map((address) => ({ conversation_id: c.conversation_id, address })),
-    );
+    // Only conversations that are new or gained a participant need participant rows.
+    const participants = conversations
+      .filter((c) => knownParticipants.get(c.conversation_id) !== c.participants.length)
+      .flatMap((c) => c.participants.map((address) => ({ conversation_id: c.conversation_id, address })));
+    if (participants.length === 0) return;
     await db.query(
       `INSERT INTO ${qualified(schema, 'conversation_participants')} (conversation_id, address)
        SELECT conversation_id, address FROM json_populate_recordset(NULL::${qualified(schema, 'conversation_participants')}, $1::json)

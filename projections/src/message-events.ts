@@ -1,5 +1,5 @@
 // `message_events`: every event of a message's lifecycle, in log order — its status history. Rows are
-// keyed by the event id, so the same event can never be recorded twice.
+// keyed by (message, log position), so the same event can never be recorded twice.
 import type { MessageEvent } from '@hatch/domain';
 import type { Queryable } from '@hatch/event-store';
 import { occurredAt } from './messages.ts';
@@ -7,9 +7,9 @@ import type { ProjectedEvent, Projection } from './projection.ts';
 import { qualified } from './sql.ts';
 
 export interface MessageEventRow {
-  event_id: string;
   message_id: string;
   position: string;
+  event_id: string;
   event_type: string;
   status: string;
   occurred_at: string;
@@ -46,9 +46,9 @@ export function reportedStatus(event: MessageEvent): string {
 /** Pure: the history row of one event. */
 export function messageEventRow({ eventId, position, recordedAt, event }: ProjectedEvent): MessageEventRow {
   const row: MessageEventRow = {
-    event_id: eventId,
     message_id: event.data.messageId,
     position,
+    event_id: eventId,
     event_type: event.type,
     status: reportedStatus(event),
     occurred_at: occurredAt(event),
@@ -98,9 +98,9 @@ export function messageEventRow({ eventId, position, recordedAt, event }: Projec
 }
 
 const columns = [
-  'event_id',
   'message_id',
   'position',
+  'event_id',
   'event_type',
   'status',
   'occurred_at',
@@ -123,7 +123,7 @@ export const messageEventsProjection: Projection = {
     await db.query(
       `INSERT INTO ${table} (${columns.join(', ')})
        SELECT ${columns.join(', ')} FROM json_populate_recordset(NULL::${table}, $1::json)
-       ON CONFLICT (event_id) DO NOTHING`,
+       ON CONFLICT (message_id, position) DO NOTHING`,
       [JSON.stringify(events.map(messageEventRow))],
     );
   },

@@ -23,7 +23,7 @@ const orderKeys: Record<string, string> = {
   conversations: 'conversation_id',
   conversation_participants: 'address, conversation_id',
   messages: 'message_id',
-  message_events: 'event_id',
+  message_events: 'message_id, position',
 };
 
 export async function summarizeTable(db: pg.ClientBase, schema: string, table: string): Promise<TableSummary> {
