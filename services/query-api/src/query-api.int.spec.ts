@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueryApi } from './app.ts';
 
 const logger = createLogger('query-api-test', { level: 'silent' });
+// biome-ignore lint/suspicious/noExplicitAny: the tests read answers as loose JSON; the schemas are checked by the server
+type Body = Record<string, any>;
 
 interface SseEvent {
   id: string;
@@ -108,7 +110,7 @@ describe('query API', () => {
 
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const res = await fetch(`${base}${path}`, { headers });
-    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Body };
   };
   /** New messages (new contacts: conversations with newer activity than any before). */
   const appendMessages = async (count: number, contacts = 20) => {
@@ -200,9 +202,7 @@ describe('query API', () => {
     let cursor: string | null = null;
     let inserts = 0;
     do {
-      const page: { body: Record<string, any> } = await get(
-        `/api/conversations?limit=4${cursor ? `&cursor=${cursor}` : ''}`,
-      );
+      const page: { body: Body } = await get(`/api/conversations?limit=4${cursor ? `&cursor=${cursor}` : ''}`);
       seen.push(...page.body.items.map((c: { id: string }) => c.id));
       cursor = page.body.nextCursor;
       // new conversations (new contacts) with newer activity arrive between pages
@@ -217,7 +217,7 @@ describe('query API', () => {
     const messages: string[] = [];
     cursor = null;
     do {
-      const page: { body: Record<string, any> } = await get(
+      const page: { body: Body } = await get(
         `/api/conversations/${conversationId}/messages?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
       );
       messages.push(...page.body.items.map((m: { id: string }) => m.id));
