@@ -30,3 +30,4 @@ export function projectionsByName(names: readonly string[]): Projection[] {
 export const readModelCheckpointIds = allProjections.map((p) => `projection:${p.name}`);
 export * from './audit/compare.ts';
 export * from './audit/rebuild.ts';
+export * from './audit/verify.ts';
