@@ -129,7 +129,9 @@ try {
     );
     for (const table of projections.flatMap((p) => p.tables)) {
       const summary = await summarizeTable(client, schema, table);
-      process.stdout.write(`  ${schema}.${table.padEnd(26)} ${String(summary.rows).padStart(9)} rows ${summary.checksum}\n`);
+      process.stdout.write(
+        `  ${schema}.${table.padEnd(26)} ${String(summary.rows).padStart(9)} rows ${summary.checksum}\n`,
+      );
     }
   }
 } catch (error) {
