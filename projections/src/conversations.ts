@@ -5,7 +5,7 @@
 import type { MessageEventOf } from '@hatch/domain';
 import type { Queryable } from '@hatch/event-store';
 import type { ProjectedEvent, Projection } from './projection.ts';
-import { compareInstants, qualified, selectRowsByIdSql, upsertRowsSql } from './sql.ts';
+import { compareInstants, qualified, selectRowsByIdSql, writeRows } from './sql.ts';
 
 export interface ConversationRow {
   conversation_id: string;
@@ -113,9 +113,12 @@ export const conversationsProjection: Projection = {
       state.set(id, evolveConversation(state.get(id) ?? null, e.event, e.position));
     }
     const conversations = [...state.values()];
-    await db.query(upsertRowsSql(schema, 'conversations', conversationColumns, ['conversation_id']), [
-      JSON.stringify(conversations),
-    ]);
+    await writeRows<ConversationRow>(
+      db,
+      { schema, table: 'conversations', columns: conversationColumns, key: 'conversation_id' },
+      conversations,
+      new Set(knownParticipants.keys()),
+    );
     // Only conversations that are new or gained a participant need participant rows.
     const participants = conversations
       .filter((c) => knownParticipants.get(c.conversation_id) !== c.participants.length)

@@ -5,7 +5,7 @@
 import { type MessageEvent, type MessageStatus, nextStatus } from '@hatch/domain';
 import type { Queryable } from '@hatch/event-store';
 import type { ProjectedEvent, Projection } from './projection.ts';
-import { selectRowsByIdSql, upsertRowsSql } from './sql.ts';
+import { selectRowsByIdSql, writeRows } from './sql.ts';
 
 export interface MessageRow {
   message_id: string;
@@ -209,12 +209,16 @@ export const messagesProjection: Projection = {
       const row = r.row as MessageRow;
       state.set(row.message_id, row);
     }
+    const existing = new Set(state.keys());
     for (const e of events) {
       const id = e.event.data.messageId;
       state.set(id, evolveMessage(state.get(id) ?? null, e));
     }
-    await db.query(upsertRowsSql(schema, 'messages', messageColumns, ['message_id']), [
-      JSON.stringify([...state.values()]),
-    ]);
+    await writeRows<MessageRow>(
+      db,
+      { schema, table: 'messages', columns: messageColumns, key: 'message_id' },
+      state.values(),
+      existing,
+    );
   },
 };

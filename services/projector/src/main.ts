@@ -13,7 +13,8 @@ const config = loadConfig(projectorConfigSchema);
 const logger = createLogger('projector', { level: config.LOG_LEVEL });
 const database = config.DATABASE_URL ? { url: config.DATABASE_URL, stop: async () => {} } : await localDatabase();
 const store = new PostgresEventStore({ connectionString: database.url, readConnections: 2 });
-const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+// one connection per projection: they apply each batch concurrently
+const pool = new pg.Pool({ connectionString: database.url, max: 4 });
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 
 const registry = createMetricsRegistry('projector');

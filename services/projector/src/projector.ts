@@ -31,6 +31,8 @@ export interface ProjectorOptions {
   lockRetryMs?: number;
   onBatch?: (batch: BatchApplied) => void;
   onOwnership?: (owner: boolean) => void;
+  /** Apply the projections concurrently, each in its own transaction (default false: one transaction). */
+  parallel?: boolean;
   /** Test seam, see CheckpointedBatch.beforeCheckpoint. */
   beforeCheckpoint?: () => Promise<void> | void;
 }
@@ -187,35 +189,53 @@ export class Projector {
   private async applyBatch(events: RecordedEvent[]) {
     if (!this.owner) throw new Error('not the owner');
     const started = performance.now();
-    const client = await this.options.pool.connect();
-    try {
-      const result = await applyBatchWithCheckpoints(client, {
-        projections: this.options.projections,
-        checkpoints: this.checkpoints,
-        recorded: events,
-        ...(this.options.beforeCheckpoint ? { beforeCheckpoint: this.options.beforeCheckpoint } : {}),
-      });
-      this.checkpoints = result.checkpoints;
-      this.batchesApplied++;
-      this.eventsApplied += events.length;
-      const last = events.at(-1) as RecordedEvent;
-      for (const s of result.skipped)
-        this.options.logger.debug(
-          { position: s.position, type: s.type },
-          'skipped an event the projections do not read',
-        );
-      this.options.onBatch?.({
-        events: events.length,
-        applied: result.applied,
-        skipped: result.skipped.length,
-        firstPosition: (events[0] as RecordedEvent).position,
-        lastPosition: last.position,
-        lastRecordedAt: last.recordedAt,
-        seconds: (performance.now() - started) / 1000,
-      });
-    } finally {
-      client.release();
-    }
+    // By default one transaction holds every projection's rows and checkpoints, so the read tables always
+    // agree with each other. In parallel mode each projection commits its rows with its own checkpoint on its
+    // own connection: still exactly once per (projection, batch), but the tables may briefly differ in position.
+    const groups = this.options.parallel ? this.options.projections.map((p) => [p]) : [this.options.projections];
+    const outcomes = await Promise.allSettled(
+      groups.map(async (projections) => {
+        const client = await this.options.pool.connect();
+        try {
+          return await applyBatchWithCheckpoints(client, {
+            projections,
+            checkpoints: this.checkpoints,
+            recorded: events,
+            ...(this.options.beforeCheckpoint ? { beforeCheckpoint: this.options.beforeCheckpoint } : {}),
+          });
+        } finally {
+          client.release();
+        }
+      }),
+    );
+    const next = new Map(this.checkpoints);
+    let skipped = 0;
+    let applied = 0;
+    let failure: unknown = null;
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'rejected') {
+        failure ??= outcome.reason;
+        return;
+      }
+      for (const p of groups[i] ?? []) next.set(p.name, outcome.value.checkpoints.get(p.name) ?? null);
+      skipped = outcome.value.skipped.length;
+      applied = Math.max(applied, outcome.value.applied);
+    });
+    // Projections that committed keep their new checkpoint; a failed one retries the batch from its own.
+    this.checkpoints = next;
+    if (failure) throw failure;
+    this.batchesApplied++;
+    this.eventsApplied += events.length;
+    const last = events.at(-1) as RecordedEvent;
+    this.options.onBatch?.({
+      events: events.length,
+      applied,
+      skipped,
+      firstPosition: (events[0] as RecordedEvent).position,
+      lastPosition: last.position,
+      lastRecordedAt: last.recordedAt,
+      seconds: (performance.now() - started) / 1000,
+    });
   }
 }
 
