@@ -34,7 +34,7 @@ function parse() {
       'until-position': { type: 'string' },
       'until-time': { type: 'string' },
       verify: { type: 'boolean', default: false },
-      batch: { type: 'string', default: '5000' },
+      batch: { type: 'string', default: '20000' },
       help: { type: 'boolean', default: false },
     },
     strict: true,

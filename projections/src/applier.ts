@@ -59,9 +59,7 @@ export async function applyBatchWithCheckpoints(client: pg.ClientBase, batch: Ch
   const last = batch.recorded.at(-1)?.position;
   const next = new Map(batch.checkpoints);
   if (last === undefined) return { checkpoints: next, applied: 0, skipped: [] as ParsedBatch['skipped'] };
-  const t0 = performance.now();
   const { events, skipped } = parseBatch(batch.recorded);
-  if (process.env.HATCH_PROFILE) profile.parse = (profile.parse ?? 0) + performance.now() - t0;
   let applied = 0;
   await client.query('BEGIN');
   try {
@@ -72,10 +70,7 @@ export async function applyBatchWithCheckpoints(client: pg.ClientBase, batch: Ch
       const previous = batch.checkpoints.get(projection.name) ?? null;
       if (previous !== null && previous >= last) continue;
       const pending = previous === null ? events : events.filter((e) => e.position > previous);
-      const t0 = performance.now();
       await projection.apply(client, batch.schema ?? 'public', pending);
-      if (process.env.HATCH_PROFILE)
-        profile[projection.name] = (profile[projection.name] ?? 0) + performance.now() - t0;
       applied = Math.max(applied, pending.length);
     }
     await batch.beforeCheckpoint?.();
@@ -86,14 +81,10 @@ export async function applyBatchWithCheckpoints(client: pg.ClientBase, batch: Ch
       next.set(projection.name, last);
     }
     await client.query('SELECT pg_notify($1, $2)', [projectionsChannel, last]);
-    const t1 = performance.now();
     await client.query('COMMIT');
-    if (process.env.HATCH_PROFILE) profile.commit = (profile.commit ?? 0) + performance.now() - t1;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
   return { checkpoints: next, applied, skipped };
 }
-
-export const profile: Record<string, number> = {};

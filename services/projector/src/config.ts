@@ -6,7 +6,7 @@ export const projectorConfigSchema = z.object({
   /** Comma-separated projection names; all by default. */
   PROJECTIONS: z.string().default('conversations,messages,message_events'),
   /** Most events per transaction; when caught up, batches are as small as what arrived. */
-  PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5000),
+  PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(10000),
   PROJECTOR_LOCK_RETRY_MS: z.coerce.number().int().min(10).default(500),
   LOG_LEVEL: z.string().default('info'),
 });

@@ -3,7 +3,7 @@ import { PostgresEventStore } from '@hatch/event-store';
 import { createHttpServer, registerOperations } from '@hatch/http';
 import { localDatabase } from '@hatch/infra';
 import { createLogger, createMetricsRegistry, loadConfig } from '@hatch/platform';
-import { projectionsByName } from '@hatch/projections';
+import { checkpointId, projectionsByName } from '@hatch/projections';
 import pg from 'pg';
 import { projectorConfigSchema } from './config.ts';
 import { projectorMetrics } from './metrics.ts';
@@ -17,13 +17,25 @@ const store = new PostgresEventStore({ connectionString: database.url, readConne
 const pool = new pg.Pool({ connectionString: database.url, max: 4 });
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 
+const projections = projectionsByName(config.PROJECTIONS.split(',').map((s) => s.trim()));
 const registry = createMetricsRegistry('projector');
-const metrics = projectorMetrics(registry, store, () => projector);
+const metrics = projectorMetrics(
+  registry,
+  store,
+  () => projector,
+  async () => {
+    const { rows } = await pool.query<{ position: string | null; n: number }>(
+      'SELECT min(position) AS position, count(*)::int AS n FROM subscription_checkpoints WHERE subscription_id = ANY($1)',
+      [projections.map((p) => checkpointId(p.name))],
+    );
+    return rows[0]?.n === projections.length ? rows[0].position : null;
+  },
+);
 const projector = new Projector({
   pool,
   databaseUrl: database.url,
   store,
-  projections: projectionsByName(config.PROJECTIONS.split(',').map((s) => s.trim())),
+  projections,
   logger,
   batchSize: config.PROJECTOR_BATCH_SIZE,
   lockRetryMs: config.PROJECTOR_LOCK_RETRY_MS,

@@ -3,7 +3,16 @@ import type { EventStore } from '@hatch/event-store';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { BatchApplied, Projector } from './projector.ts';
 
-export function projectorMetrics(registry: Registry, store: EventStore, projector: () => Projector) {
+/**
+ * `appliedPosition` reads the projections' lowest checkpoint from the database, so a standby projector
+ * reports the lag of whoever owns the projections.
+ */
+export function projectorMetrics(
+  registry: Registry,
+  store: EventStore,
+  projector: () => Projector,
+  appliedPosition: () => Promise<string | null>,
+) {
   const events = new Counter({
     name: 'hatch_projection_events_total',
     help: 'Log events the projector committed to the read tables',
@@ -41,8 +50,9 @@ export function projectorMetrics(registry: Registry, store: EventStore, projecto
     help: 'Age of the oldest log event the projections have not applied yet (0 when caught up)',
     registers: [registry],
     async collect() {
-      const p = projector();
-      const pending = await store.readAll({ after: p.position, limit: 1 }).catch(() => []);
+      const position = await appliedPosition().catch(() => undefined);
+      if (position === undefined) return;
+      const pending = await store.readAll({ after: position, limit: 1 }).catch(() => []);
       const oldest = pending[0];
       this.set(oldest ? Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000) : 0);
     },

@@ -31,7 +31,6 @@ export async function streamChanges(
 ) {
   // Without a resume position the stream starts at what the read model shows now.
   let position = options.resumeAfter ?? (await deps.watermark.current());
-  if (options.resumeAfter !== null) await deps.store.readAll({ after: options.resumeAfter, limit: 1 }); // validates it
   const abort = new AbortController();
   const raw = reply.raw;
   reply.hijack();

@@ -169,6 +169,8 @@ describe('query API', () => {
     expect(missing.headers.get('content-type')).toContain('application/problem+json');
     expect((await get('/api/conversations?cursor=bm9wZQ')).status).toBe(400);
     expect((await get('/api/conversations/not-a-uuid')).status).toBe(400);
+    expect((await get('/api/conversations?after=nope')).status).toBe(400);
+    expect((await fetch(`${base}/api/stream`, { headers: { 'Last-Event-ID': 'nope' } })).status).toBe(400);
   });
 
   it('waits for the projection on ?after= / X-Hatch-Min-Position, and answers 503 when it cannot catch up in time', async () => {
@@ -261,5 +263,8 @@ describe('query API', () => {
     await waitUntil(() => scoped.events.length >= own.length, 5000);
     scoped.close();
     expect(scoped.events.map((e) => e.id)).toEqual(own);
+
+    // a stream left open must not keep the server from closing (afterAll closes it)
+    await openStream(`${base}/api/stream`).ready;
   });
 });

@@ -59,10 +59,23 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       heartbeatMs: deps.heartbeatMs ?? 15_000,
       open,
     };
-    api.addHook('onClose', async () => {
+    // Streams never go idle: end them before the server waits for its connections to close.
+    api.addHook('preClose', async () => {
       for (const close of [...open]) close();
       watermark.close();
     });
+
+    /** A position the log does not understand is the client's mistake (400), not a wait or a 500. */
+    const checkPosition = async (position: string, source: string) => {
+      try {
+        await deps.store.readAll({ after: position, limit: 1 });
+      } catch (error) {
+        if (error instanceof TypeError || error instanceof RangeError)
+          throw new Problem(400, 'validation', 'Invalid request', { detail: `${source}: not a log position` });
+        throw error;
+      }
+      return position;
+    };
 
     /** Read-your-writes: wait (bounded) until the read model has applied the position the client wrote at. */
     async function consistentRead(request: FastifyRequest, reply: FastifyReply) {
@@ -75,7 +88,7 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
           throw new Problem(400, 'validation', 'Invalid request', {
             detail: `${minPositionHeader}: not a log position`,
           });
-        wanted = parsed.data;
+        wanted = await checkPosition(parsed.data, fromQuery !== undefined ? 'after' : minPositionHeader);
         const reached = await watermark.waitFor(wanted, { inclusive: true, timeoutMs });
         if (reached === null)
           throw new Problem(
@@ -175,14 +188,14 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       },
     );
 
-    const resumeAfter = (request: FastifyRequest, lastEventId: string | undefined) => {
+    const resumeAfter = async (request: FastifyRequest, lastEventId: string | undefined) => {
       const header = request.headers['last-event-id'];
       const value = typeof header === 'string' && header !== '' ? header : lastEventId;
       if (value === undefined) return null;
       const parsed = positionSchema.safeParse(value);
       if (!parsed.success)
         throw new Problem(400, 'validation', 'Invalid request', { detail: 'Last-Event-ID: not a log position' });
-      return parsed.data;
+      return checkPosition(parsed.data, 'Last-Event-ID');
     };
     const sseResponse = {
       200: z.string().describe('text/event-stream; each event: id = log position, event = type, data = change JSON'),
@@ -200,7 +213,7 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
         },
       },
       async (request, reply) =>
-        streamChanges(stream, request, reply, { resumeAfter: resumeAfter(request, request.query.lastEventId) }),
+        streamChanges(stream, request, reply, { resumeAfter: await resumeAfter(request, request.query.lastEventId) }),
     );
 
     api.get(
@@ -217,7 +230,7 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       async (request, reply) =>
         streamChanges(stream, request, reply, {
           conversationId: request.params.id,
-          resumeAfter: resumeAfter(request, request.query.lastEventId),
+          resumeAfter: await resumeAfter(request, request.query.lastEventId),
         }),
     );
   });
