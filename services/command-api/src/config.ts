@@ -46,6 +46,11 @@ export const commandApiConfigSchema = z.object({
   /** Connections that write group-committed batches. */
   APPEND_CONNECTIONS: z.coerce.number().int().positive().default(2),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Serve the query routes on this server too (one base URL for clients). */
+  SERVE_QUERIES: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
 });
 
 export type CommandApiEnv = z.infer<typeof commandApiConfigSchema>;

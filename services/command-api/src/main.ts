@@ -1,6 +1,8 @@
 // command-api process: read config, build adapters, start; stop gracefully on SIGTERM/SIGINT.
 import { PostgresEventStore } from '@hatch/event-store';
 import { createLogger, loadConfig } from '@hatch/platform';
+import { registerQueryRoutes } from '@hatch/query-api';
+import pg from 'pg';
 import { createCommandApi } from './app.ts';
 import { commandApiConfigFrom, commandApiConfigSchema } from './config.ts';
 
@@ -20,7 +22,18 @@ if (!config.webhookSecret)
 if (!config.apiKeys) logger.warn('API_KEYS is not set: command routes need no API key; every client is "default"');
 
 const eventStore = new PostgresEventStore({ connectionString: databaseUrl, appendConnections: env.APPEND_CONNECTIONS });
-const app = await createCommandApi({ eventStore, clock: { now: () => new Date() }, config, logger });
+// Clients get one base URL: the query routes (conversations, messages, live stream) are served here too,
+// unless SERVE_QUERIES=false (then the query API runs alone on its own port).
+const readPool = env.SERVE_QUERIES ? new pg.Pool({ connectionString: databaseUrl, max: 10 }) : null;
+readPool?.on('error', (error) => logger.warn({ err: error }, 'idle read connection lost'));
+const app = await createCommandApi(
+  { eventStore, clock: { now: () => new Date() }, config, logger },
+  {
+    mount: async (server) => {
+      if (readPool) await registerQueryRoutes(server, { pool: readPool, store: eventStore, logger });
+    },
+  },
+);
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -39,6 +52,7 @@ async function shutdown(signal: string) {
     const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
     await closing.finally(() => clearInterval(reaper));
     await eventStore.close(); // flushes pending appends
+    await readPool?.end();
     logger.info('stopped');
     process.exit(0);
   } catch (error) {

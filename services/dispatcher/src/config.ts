@@ -16,6 +16,8 @@ export const dispatcherConfigSchema = z
     DISPATCHER_HOST: z.string().default('127.0.0.1'),
     DISPATCHER_PORT: int(8090),
     DISPATCHER_SUBSCRIPTION_ID: z.string().min(1).default('dispatcher'),
+    /** `log`: this process keeps the schedule from the log; `kafka`: it consumes the relay's topic (scale-out). */
+    DISPATCH_TRANSPORT: z.enum(['log', 'kafka']).default('log'),
     SMS_PROVIDER_URL: z.url().default('http://127.0.0.1:8001'),
     SMS_BACKUP_PROVIDER_URL: optionalUrl('http://127.0.0.1:8003'),
     EMAIL_PROVIDER_URL: z.url().default('http://127.0.0.1:8002'),

@@ -1,11 +1,13 @@
 // Dispatcher: keeps the schedule from the log, claims due messages, dispatches them to providers.
 import type { BreakerState, Classified, DispatchDeps } from '@hatch/dispatch';
 import { PostgresEventStore } from '@hatch/event-store';
+import { kafkaDispatchConfigSchema } from '@hatch/kafka-dispatch';
 import { createLogger, loadConfig } from '@hatch/platform';
 import pg from 'pg';
 import { startClaimLoop } from './claim-loop.ts';
 import { dispatcherConfigSchema } from './config.ts';
 import { createDispatcherMetrics } from './dispatcher-metrics.ts';
+import { startKafkaDispatch } from './kafka-transport.ts';
 import { startOpsServer } from './ops-server.ts';
 import { providerDirectory } from './provider-routes.ts';
 import { startScheduleProjection } from './schedule-projection.ts';
@@ -42,47 +44,74 @@ const deps: DispatchDeps = {
   },
 };
 
-const claims = startClaimLoop({
-  pool,
-  deps,
-  concurrency: config.DISPATCH_CONCURRENCY,
-  backlog: config.DISPATCH_BACKLOG,
-  leaseMs: config.DISPATCH_LEASE_MS,
-  pollMs: config.DISPATCH_POLL_MS,
-  log,
-  onResult: (result) => metrics?.outcome(result),
-  onError: () => metrics?.error(),
-});
-inFlight = () => claims.inFlight;
+// Two transports feed the same dispatchAttempt: the log (this process keeps the schedule) or Kafka
+// (dispatchers in one consumer group share the relay's topic; see relay-main.ts).
+const logTransport = () => {
+  const claims = startClaimLoop({
+    pool,
+    deps,
+    concurrency: config.DISPATCH_CONCURRENCY,
+    backlog: config.DISPATCH_BACKLOG,
+    leaseMs: config.DISPATCH_LEASE_MS,
+    pollMs: config.DISPATCH_POLL_MS,
+    log,
+    onResult: (result) => metrics?.outcome(result),
+    onError: () => metrics?.error(),
+  });
+  inFlight = () => claims.inFlight;
+  const projection = startScheduleProjection({
+    store,
+    pool,
+    subscriptionId: config.DISPATCHER_SUBSCRIPTION_ID,
+    batchSize: config.DISPATCH_BATCH_SIZE,
+    leaseMs: config.DISPATCH_LEASE_MS,
+    log,
+    freeSlots: () => claims.freeSlots,
+    onApplied: (leased, waiting) => {
+      claims.submit(leased);
+      // Rows the fast path could not take wait for a claim.
+      if (waiting > 0) claims.wake();
+    },
+  });
+  return {
+    healthy: () => projection.healthy,
+    stop: async () => {
+      await projection.stop();
+      await claims.stop();
+    },
+  };
+};
 
-const projection = startScheduleProjection({
-  store,
-  pool,
-  subscriptionId: config.DISPATCHER_SUBSCRIPTION_ID,
-  batchSize: config.DISPATCH_BATCH_SIZE,
-  leaseMs: config.DISPATCH_LEASE_MS,
-  log,
-  freeSlots: () => claims.freeSlots,
-  onApplied: (leased, waiting) => {
-    claims.submit(leased);
-    // Rows the fast path could not take wait for a claim.
-    if (waiting > 0) claims.wake();
-  },
-});
+const kafkaTransport = async () => {
+  const consumer = await startKafkaDispatch({
+    config: loadConfig(kafkaDispatchConfigSchema),
+    deps,
+    log,
+    onResult: (result) => metrics?.outcome(result),
+  });
+  let joined = false;
+  void consumer.joined.then(() => {
+    joined = true;
+  });
+  return { healthy: () => joined, stop: () => consumer.stop() };
+};
+
+const transport = config.DISPATCH_TRANSPORT === 'kafka' ? await kafkaTransport() : logTransport();
+log.info({ transport: config.DISPATCH_TRANSPORT }, 'dispatch transport started');
 
 const ops = await startOpsServer({
   host: config.DISPATCHER_HOST,
   port: config.DISPATCHER_PORT,
   registry: metrics.registry,
-  health: () => ({ breakers: providers.breakerStates(), inFlight: claims.inFlight }),
+  health: () => ({ breakers: providers.breakerStates(), inFlight: inFlight(), transport: config.DISPATCH_TRANSPORT }),
   ready: async () => {
     const database = await pool
       .query('SELECT 1')
       .then(() => true)
       .catch(() => false);
     return {
-      ready: database && projection.healthy,
-      detail: { database, subscribed: projection.healthy, breakers: providers.breakerStates() },
+      ready: database && transport.healthy(),
+      detail: { database, subscribed: transport.healthy(), breakers: providers.breakerStates() },
     };
   },
 });
@@ -94,8 +123,7 @@ const shutdown = async (signal: string) => {
   stopping = true;
   log.info({ signal }, 'dispatcher stopping');
   ops.close();
-  await projection.stop();
-  await claims.stop();
+  await transport.stop();
   await store.close();
   await pool.end();
   process.exit(0);

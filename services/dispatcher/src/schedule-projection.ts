@@ -64,15 +64,6 @@ export function startScheduleProjection(options: {
     } finally {
       client.release();
     }
-    console.error(
-      'batch',
-      events.length,
-      events[0]!.position,
-      last,
-      events.filter((e) => e.type === 'MessageRequested').length,
-      fresh.size,
-      leased.size,
-    );
     const waiting = changes.filter((c) => c.kind === 'due' && !leased.has(c.messageId) && c.dueAtMs <= at).length;
     options.onApplied(
       [...leased].map((id) => fresh.get(id)!),

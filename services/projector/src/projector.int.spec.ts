@@ -136,7 +136,8 @@ describe('projector', () => {
     expect(crashes).toBeGreaterThan(0);
     expect(partial.rows[0].n).toBeGreaterThan(0);
 
-    const second = newProjector({ batchSize: 53 });
+    // the restart runs in parallel mode (one transaction per projection): the same rows must come out
+    const second = newProjector({ batchSize: 53, parallel: true });
     second.start();
     await waitForCheckpoints(pool, allProjections, head as string);
     await second.stop();

@@ -155,35 +155,46 @@ export class Projector {
 
   private async project() {
     const { pool, store, projections } = this.options;
-    this.checkpoints = new Map();
-    for (const p of projections) this.checkpoints.set(p.name, await loadCheckpoint(pool, checkpointId(p.name)));
-    const from = this.position;
-    let failure: unknown = null;
-    const subscription = store.subscribe({
-      after: from,
-      batchSize: this.options.batchSize ?? 1000,
-      handler: (events) => this.applyBatch(events),
-      onError: (error) => {
-        if (error instanceof StaleCheckpointError) {
-          failure = error;
-          this.lostOwnership(error.message);
-          return;
-        }
-        this.options.logger.error({ err: error }, 'projection batch failed; retrying from the checkpoint');
-      },
-    });
-    this.subscription = subscription;
-    // A lock session that silently died would leave two owners: probe it, and stop when it is gone.
-    const probe = setInterval(() => {
-      this.lockClient?.query('SELECT 1').catch(() => this.lostOwnership('lock connection lost'));
-    }, 2000);
-    try {
-      await subscription.done;
-    } finally {
-      clearInterval(probe);
-      this.subscription = null;
+    while (this.running && this.owner) {
+      this.checkpoints = new Map();
+      for (const p of projections) this.checkpoints.set(p.name, await loadCheckpoint(pool, checkpointId(p.name)));
+      // Pipelined: the subscription reads batch N+1 while batch N is applied. Batches still commit one after
+      // the other; after a failed batch the subscription restarts from the stored checkpoints.
+      let inflight: Promise<void> = Promise.resolve();
+      let failed: unknown = null;
+      const subscription: Subscription = store.subscribe({
+        after: this.position,
+        batchSize: this.options.batchSize ?? 1000,
+        handler: async (events) => {
+          await inflight;
+          if (failed !== null || !this.owner) return;
+          inflight = this.applyBatch(events).catch((error: unknown) => {
+            failed = error;
+            void subscription.stop();
+          });
+        },
+        onError: (error) => this.options.logger.error({ err: error }, 'reading the log failed; retrying'),
+      });
+      this.subscription = subscription;
+      // A lock session that silently died would leave two owners: probe it, and stop when it is gone.
+      const probe = setInterval(() => {
+        this.lockClient?.query('SELECT 1').catch(() => this.lostOwnership('lock connection lost'));
+      }, 2000);
+      try {
+        await subscription.done;
+        await inflight;
+      } finally {
+        clearInterval(probe);
+        this.subscription = null;
+      }
+      if (failed === null) return;
+      if (failed instanceof StaleCheckpointError) {
+        this.lostOwnership(failed.message);
+        return;
+      }
+      this.options.logger.error({ err: failed }, 'projection batch failed; retrying from the checkpoints');
+      await this.pause(200);
     }
-    if (failure) this.options.logger.warn('another projector moved the checkpoint');
   }
 
   private async applyBatch(events: RecordedEvent[]) {

@@ -76,6 +76,28 @@ describe('postgres adapter specifics', () => {
     expect(Number(after.rows[0].n) - Number(before.rows[0].n)).toBeGreaterThan(0);
   });
 
+  it('orders by transaction id as a number, not as text (xid 10 after xid 9)', async () => {
+    const own = await createTestDatabase();
+    const ordered = new PostgresEventStore({ connectionString: own.url });
+    const direct = new pg.Client({ connectionString: own.url });
+    await direct.connect();
+    try {
+      // Old transaction ids (both below every running transaction, so visible), inserted out of order.
+      await direct.query(
+        `INSERT INTO events (transaction_id, stream_id, stream_version, category, event_id, event_type, data, metadata)
+         VALUES ('10', 'order-a', 0, 'order', $1, 'Later', '{}', '{}'), ('9', 'order-b', 0, 'order', $2, 'Earlier', '{}', '{}')`,
+        [randomUUID(), randomUUID()],
+      );
+      const events = await ordered.readAll();
+      expect(events.map((e) => e.type)).toEqual(['Earlier', 'Later']);
+      expect(await ordered.headPosition()).toBe(events[1]?.position);
+    } finally {
+      await direct.end();
+      await ordered.close();
+      await own.drop();
+    }
+  });
+
   it('stores a checkpoint inside the caller transaction and refuses a stale owner', async () => {
     const id = `projection-${randomUUID()}`;
     await client.query('BEGIN');

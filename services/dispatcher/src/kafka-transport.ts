@@ -1,0 +1,35 @@
+// DISPATCH_TRANSPORT=kafka: dispatchers in one consumer group share the relay's topic. Each record names a
+// message; the attempt itself is the same `dispatchAttempt` the log transport uses (it reads the message's
+// stream, does nothing if the message is settled, and appends with the expected version), so a record
+// delivered twice or to two dispatchers still records one outcome.
+import { type AttemptResult, type DispatchDeps, dispatchAttempt } from '@hatch/dispatch';
+import { type KafkaDispatchConfig, startDispatchConsumer } from '@hatch/kafka-dispatch';
+import type { Logger } from '@hatch/platform';
+import { Kafka, logLevel } from 'kafkajs';
+
+export const kafkaClient = (config: KafkaDispatchConfig) =>
+  new Kafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logLevel: logLevel.WARN });
+
+export async function startKafkaDispatch(options: {
+  config: KafkaDispatchConfig;
+  deps: DispatchDeps;
+  log: Logger;
+  onResult?: (result: AttemptResult) => void;
+}) {
+  const consumer = await startDispatchConsumer({
+    kafka: kafkaClient(options.config),
+    topic: options.config.KAFKA_TOPIC,
+    groupId: options.config.KAFKA_GROUP_ID,
+    logger: options.log,
+    dispatchMessage: async (messageId) => {
+      // A lost race means another dispatcher moved the stream: one more look settles it.
+      for (let tries = 0; tries < 3; tries++) {
+        const result = await dispatchAttempt(options.deps, messageId);
+        options.onResult?.(result);
+        if (result.outcome !== 'lost_race') return;
+      }
+    },
+  });
+  consumer.onAssignment((partitions) => options.log.info({ partitions }, 'dispatch partitions assigned'));
+  return consumer;
+}

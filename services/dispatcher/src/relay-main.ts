@@ -1,0 +1,45 @@
+// The Kafka relay process (DISPATCH_TRANSPORT=kafka): publishes requested sends and scheduled retries from
+// the log to the dispatch topic, checkpointed in PostgreSQL. Run exactly one.
+import { createEventStore, eventStoreConfigSchema } from '@hatch/event-store';
+import {
+  ensureDispatchTopic,
+  kafkaDispatchConfigSchema,
+  postgresRelayCheckpoint,
+  startDispatchRelay,
+} from '@hatch/kafka-dispatch';
+import { createLogger, loadConfig } from '@hatch/platform';
+import pg from 'pg';
+import { kafkaClient } from './kafka-transport.ts';
+
+const log = createLogger('relay');
+const kafkaConfig = loadConfig(kafkaDispatchConfigSchema);
+const storeConfig = loadConfig(eventStoreConfigSchema);
+const pool = new pg.Pool({ connectionString: storeConfig.DATABASE_URL, max: 2 });
+pool.on('error', (error) => log.warn({ err: error }, 'idle database connection lost'));
+const store = createEventStore(storeConfig);
+const kafka = kafkaClient(kafkaConfig);
+await ensureDispatchTopic(kafka, {
+  topic: kafkaConfig.KAFKA_TOPIC,
+  partitions: kafkaConfig.KAFKA_PARTITIONS,
+  replicationFactor: kafkaConfig.KAFKA_REPLICATION_FACTOR,
+});
+const relay = await startDispatchRelay({
+  store,
+  kafka,
+  topic: kafkaConfig.KAFKA_TOPIC,
+  checkpoint: postgresRelayCheckpoint(pool),
+  logger: log,
+});
+log.info({ topic: kafkaConfig.KAFKA_TOPIC }, 'relay publishing');
+
+const shutdown = async () => {
+  await relay.stop();
+  await store.close();
+  await pool.end();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void shutdown());
+process.on('SIGINT', () => void shutdown());
+await relay.done;
+log.warn('relay stopped (another relay owns the checkpoint)');
+await shutdown();
