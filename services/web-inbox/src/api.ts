@@ -1,6 +1,7 @@
 // The inbox's only view of the HTTP API: every request and response shape lives here, parsed with
 // zod at the boundary and mapped to the small view types the UI renders. Runs in the browser and in Node.
 import * as z from 'zod/mini';
+import { clockTime } from './format.ts';
 
 export type Channel = 'sms' | 'mms' | 'email';
 export type Direction = 'inbound' | 'outbound';
@@ -96,14 +97,14 @@ const channel = z.enum(['sms', 'mms', 'email']);
 const direction = z.enum(['inbound', 'outbound']);
 const optionalString = z.optional(z.nullable(z.string()));
 
+// Shapes of services/query-api/src/schemas.ts (only the fields the inbox uses; the rest is ignored).
 const wireConversation = z.object({
   id: z.string(),
   participants: z.array(z.string()),
   channels: z.array(channel),
-  lastActivityAt: z.string(),
   messageCount: z.number(),
-  lastMessagePreview: optionalString,
-  lastMessageDirection: z.optional(z.nullable(direction)),
+  lastActivityAt: z.string(),
+  lastMessage: z.nullish(z.object({ direction, preview: z.string() })),
 });
 
 const wireMessage = z.object({
@@ -115,19 +116,26 @@ const wireMessage = z.object({
   to: z.string(),
   subject: optionalString,
   body: z.string(),
-  attachments: z.optional(z.nullable(z.array(z.string()))),
+  attachments: z.nullish(z.array(z.string())),
   status: z.string(),
-  statusReason: optionalString,
+  lastError: optionalString,
+  errorCode: optionalString,
   nextAttemptAt: optionalString,
   attempts: z.optional(z.number()),
   createdAt: z.string(),
-  updatedAt: optionalString,
+  statusChangedAt: optionalString,
 });
 
 const wireStatusChange = z.object({
+  type: z.string(),
   status: z.string(),
-  at: z.string(),
-  detail: optionalString,
+  occurredAt: z.string(),
+  provider: optionalString,
+  attempt: z.nullish(z.number()),
+  reason: optionalString,
+  providerStatus: z.nullish(z.number()),
+  errorCode: optionalString,
+  dueAt: optionalString,
 });
 
 const wirePage = <T extends z.ZodMiniType>(item: T) =>
@@ -167,10 +175,7 @@ const toConversation = (w: z.infer<typeof wireConversation>): ConversationSummar
   channels: w.channels,
   lastActivityAt: w.lastActivityAt,
   messageCount: w.messageCount,
-  lastMessage:
-    w.lastMessagePreview != null
-      ? { preview: w.lastMessagePreview, direction: w.lastMessageDirection ?? 'outbound' }
-      : null,
+  lastMessage: w.lastMessage ? { preview: w.lastMessage.preview, direction: w.lastMessage.direction } : null,
 });
 
 export function displayStatus(direction: Direction, status: string, nextAttemptAt: string | null): DisplayStatus {
@@ -192,11 +197,34 @@ const toMessage = (w: z.infer<typeof wireMessage>): Message => ({
   body: w.body,
   attachments: w.attachments ?? [],
   status: displayStatus(w.direction, w.status, w.nextAttemptAt ?? null),
-  statusReason: w.statusReason ?? null,
+  statusReason: w.lastError ?? (w.errorCode ? `error code ${w.errorCode}` : null),
   nextAttemptAt: w.nextAttemptAt ?? null,
   attempts: w.attempts ?? 0,
   createdAt: w.createdAt,
-  updatedAt: w.updatedAt ?? w.createdAt,
+  updatedAt: w.statusChangedAt ?? w.createdAt,
+});
+
+/** `MessageRetryScheduled` → "Retry scheduled". */
+const eventLabel = (type: string) =>
+  type
+    .replace(/^Message/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/ (\w)/g, (_, c: string) => ` ${c.toLowerCase()}`);
+
+const toStatusChange = (w: z.infer<typeof wireStatusChange>): StatusChange => ({
+  status: eventLabel(w.type),
+  at: w.occurredAt,
+  detail:
+    [
+      w.provider,
+      w.attempt != null ? `attempt ${w.attempt}` : null,
+      w.providerStatus != null ? `HTTP ${w.providerStatus}` : null,
+      w.errorCode ? `code ${w.errorCode}` : null,
+      w.reason,
+      w.dueAt ? `next attempt at ${clockTime(w.dueAt)}` : null,
+    ]
+      .filter(Boolean)
+      .join(' · ') || null,
 });
 
 // ---- client ------------------------------------------------------------------------------------
@@ -208,14 +236,18 @@ export interface ApiClient {
     cursor?: string;
     limit?: number;
   }): Promise<Page<ConversationSummary>>;
-  getConversation(id: string): Promise<ConversationSummary>;
-  listMessages(conversationId: string, query?: { cursor?: string; limit?: number }): Promise<Page<Message>>;
-  getMessage(id: string): Promise<MessageWithHistory>;
+  /** `after`: a log position the answer must include (read-your-writes, bounded wait on the server). */
+  getConversation(id: string, after?: string): Promise<ConversationSummary>;
+  listMessages(
+    conversationId: string,
+    query?: { cursor?: string; limit?: number; after?: string },
+  ): Promise<Page<Message>>;
+  getMessage(id: string, after?: string): Promise<MessageWithHistory>;
   sendSms(draft: SmsDraft): Promise<SendAccepted>;
   sendEmail(draft: EmailDraft): Promise<SendAccepted>;
   operations(): Promise<Operations>;
-  /** URL of the live stream (all conversations, or one). */
-  streamUrl(conversationId?: string): string;
+  /** URL of the live stream (all conversations, or one), resuming after `lastEventId` when given. */
+  streamUrl(options?: { conversationId?: string; lastEventId?: string | null }): string;
 }
 
 export function createApiClient(options: { baseUrl?: string; fetch?: typeof fetch } = {}): ApiClient {
@@ -273,21 +305,23 @@ export function createApiClient(options: { baseUrl?: string; fetch?: typeof fetc
       const page = await request(`/api/conversations${query(q)}`, wirePage(wireConversation));
       return { items: page.items.map(toConversation), nextCursor: page.nextCursor ?? null };
     },
-    async getConversation(conversationId) {
-      return toConversation(await request(`/api/conversations/${id(conversationId)}`, wireConversation));
+    async getConversation(conversationId, after) {
+      return toConversation(
+        await request(`/api/conversations/${id(conversationId)}${query({ after })}`, wireConversation),
+      );
     },
     async listMessages(conversationId, q = {}) {
       const page = await request(`/api/conversations/${id(conversationId)}/messages${query(q)}`, wirePage(wireMessage));
       return { items: page.items.map(toMessage), nextCursor: page.nextCursor ?? null };
     },
-    async getMessage(messageId) {
+    async getMessage(messageId, after) {
       const w = await request(
-        `/api/messages/${id(messageId)}`,
+        `/api/messages/${id(messageId)}${query({ after })}`,
         z.extend(wireMessage, { history: z.array(wireStatusChange) }),
       );
       return {
         ...toMessage(w),
-        history: w.history.map((h) => ({ status: h.status, at: h.at, detail: h.detail ?? null })),
+        history: w.history.map(toStatusChange),
       };
     },
     async sendSms(draft) {
@@ -315,8 +349,9 @@ export function createApiClient(options: { baseUrl?: string; fetch?: typeof fetc
     operations() {
       return request('/api/inbox/operations', wireOperations);
     },
-    streamUrl(conversationId) {
-      return conversationId ? `${base}/api/conversations/${id(conversationId)}/stream` : `${base}/api/stream`;
+    streamUrl({ conversationId, lastEventId } = {}) {
+      const path = conversationId ? `/api/conversations/${id(conversationId)}/stream` : '/api/stream';
+      return `${base}${path}${query({ lastEventId: lastEventId ?? undefined })}`;
     },
   };
 }

@@ -20,10 +20,11 @@ export interface OperationsSummary {
 
 const breakerNames: Record<number, string> = { 0: 'closed', 1: 'half_open', 2: 'open' };
 
-const first = (samples: Sample[], names: string[]): number | null => {
+/** Sum over label sets of the first metric present (counts), or the maximum (lags). */
+const first = (samples: Sample[], names: string[], combine: 'sum' | 'max' = 'sum'): number | null => {
   for (const name of names) {
-    const matching = samples.filter((s) => s.name === name);
-    if (matching.length) return matching.reduce((sum, s) => sum + s.value, 0);
+    const values = samples.filter((s) => s.name === name).map((s) => s.value);
+    if (values.length) return combine === 'max' ? Math.max(...values) : values.reduce((a, b) => a + b, 0);
   }
   return null;
 };
@@ -66,8 +67,9 @@ export async function gatherOperations(sources: OperationsSources): Promise<Oper
         const samples = parsePrometheusText(await fetchText(doFetch, `${sources.projectorUrl}/metrics`));
         summary.projector = {
           reachable: true,
-          lagEvents: first(samples, ['projector_lag_events', 'projection_lag_events']),
-          lagSeconds: first(samples, ['projector_lag_seconds', 'projection_lag_seconds']),
+          // The slowest projection is the lag a reader sees.
+          lagEvents: first(samples, ['hatch_projection_lag_events'], 'max'),
+          lagSeconds: first(samples, ['hatch_projection_lag_seconds'], 'max'),
           error: null,
         };
       } catch (error) {

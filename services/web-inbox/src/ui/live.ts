@@ -1,20 +1,24 @@
 /// <reference lib="dom" />
 // The live stream: one EventSource on the all-conversations stream. The browser resends the last SSE
 // id as Last-Event-ID when it reconnects by itself, so the server resumes exactly where we stopped.
-// Only when the browser gives up (the server refused a reconnect) do we open a new EventSource, which
-// cannot carry the id: then we refetch what is on screen instead of trusting the stream for the gap.
+// When the browser gives up (the server refused a reconnect) we open a new EventSource ourselves, with
+// the last id in the URL (`?lastEventId=`, which the query API accepts like the header). Only if we
+// never received an id do we refetch what is on screen instead of trusting the stream for the gap.
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
 export interface LiveChange {
   conversationId: string | null;
   messageId: string | null;
+  /** The message's status after the change, when the stream says it. */
+  status: string | null;
   type: string;
   position: string;
 }
 
 export interface LiveOptions {
-  url: string;
+  /** The stream URL, resuming after `lastEventId` when given. */
+  url(lastEventId: string | null): string;
   /** SSE event names the server uses besides the default `message`. */
   eventNames: readonly string[];
   onChange(change: LiveChange): void;
@@ -52,6 +56,7 @@ export function readChange(type: string, data: string, position: string): LiveCh
     type: pick(json, 'type') ?? type,
     conversationId: pick(json, 'conversationId', 'conversation_id'),
     messageId: pick(json, 'messageId', 'message_id'),
+    status: pick(json, 'status'),
     position,
   };
 }
@@ -66,7 +71,7 @@ export function connectLive(options: LiveOptions) {
 
   const open = () => {
     options.onState(failures ? 'reconnecting' : 'connecting', { lastEventId });
-    const es = new EventSource(options.url);
+    const es = new EventSource(options.url(failures ? lastEventId : null));
     source = es;
     es.onopen = () => {
       failures = 0;
@@ -91,7 +96,7 @@ export function connectLive(options: LiveOptions) {
       }
       es.close();
       failures += 1;
-      needsResync = true;
+      needsResync = lastEventId === null;
       const retryInMs = Math.min(30_000, 1000 * 2 ** Math.min(failures - 1, 5));
       options.onState('offline', { lastEventId, retryInMs });
       retryTimer = setTimeout(open, retryInMs);

@@ -190,7 +190,7 @@ function onSent(sent: SentDraft) {
   announce('Message queued');
   if (open?.id === sent.conversationId) {
     open.timeline.upsert(optimisticMessage(sent));
-    void refreshMessage(sent.id);
+    void refreshMessage(sent.id, sent.position);
   } else {
     pendingSends.set(sent.id, sent);
     location.hash = `#/c/${encodeURIComponent(sent.conversationId)}`;
@@ -241,8 +241,15 @@ async function showConversation(id: string) {
 async function reloadOpenConversation() {
   const current = open;
   if (!current) return;
+  // Read-your-writes: a send made just before opening must be in the answer.
+  const after = [...pendingSends.values()]
+    .filter((s) => s.conversationId === current.id)
+    .map((s) => s.position)
+    .sort()
+    .at(-1);
   try {
-    const [summary, messages] = await Promise.all([api.getConversation(current.id), loadAllMessages(current.id)]);
+    const summary = await api.getConversation(current.id, after);
+    const messages = await loadAllMessages(current.id);
     if (open !== current) return;
     current.summary = summary;
     markSeen(summary);
@@ -258,11 +265,11 @@ async function reloadOpenConversation() {
   }
 }
 
-async function refreshMessage(messageId: string) {
+async function refreshMessage(messageId: string, after?: string) {
   const current = open;
   if (!current) return;
   try {
-    const message = await api.getMessage(messageId);
+    const message = await api.getMessage(messageId, after);
     if (open !== current || message.conversationId !== current.id) return;
     const before = current.timeline.all().find((m) => m.id === messageId)?.status;
     current.timeline.upsert(message);
@@ -354,12 +361,16 @@ function onLiveChange(change: LiveChange) {
   scheduleListRefresh();
   if (!open) return;
   if (change.conversationId && change.conversationId !== open.id) return;
-  if (!open.summary || !change.messageId) void reloadOpenConversation();
-  else void refreshMessage(change.messageId);
+  if (!open.summary || !change.messageId) {
+    void reloadOpenConversation();
+    return;
+  }
+  if (change.status) open.timeline.applyStatus(change.messageId, change.status);
+  void refreshMessage(change.messageId);
 }
 
 connectLive({
-  url: api.streamUrl(),
+  url: (lastEventId) => api.streamUrl({ lastEventId }),
   eventNames: [
     'MessageRequested',
     'MessageReceived',

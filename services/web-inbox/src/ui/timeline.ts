@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 // One conversation's messages, oldest first, each with its live status and its history on demand.
-import type { ApiClient, Message } from '../api.ts';
+import { type ApiClient, displayStatus, type Message } from '../api.ts';
 import { channelIcon, channelLabel, clockTime, htmlToText, statusLine } from '../format.ts';
 import { h, replaceChildren, srOnly } from './dom.ts';
 
@@ -85,6 +85,16 @@ export function renderMessage(api: ApiClient, message: Message): HTMLLIElement {
   );
 }
 
+const statusRank: Record<Message['status'], number> = {
+  queued: 0,
+  retrying: 0,
+  received: 1,
+  sent: 1,
+  delivered: 2,
+  undelivered: 2,
+  failed: 2,
+};
+
 /** Keeps the rendered list in step with the messages, replacing only the rows that changed. */
 export class Timeline {
   readonly element = h('ol', { class: 'timeline', 'aria-label': 'Messages', 'aria-live': 'polite' });
@@ -101,9 +111,19 @@ export class Timeline {
     return [...this.messages.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  /** Shows a status the live stream announced before the message is refetched with its details. */
+  applyStatus(messageId: string, status: string) {
+    const message = this.messages.get(messageId);
+    if (!message) return;
+    const next = displayStatus(message.direction, status, null);
+    if (statusRank[next] > statusRank[message.status]) this.upsert({ ...message, status: next, nextAttemptAt: null });
+  }
+
   upsert(message: Message) {
     const previous = this.messages.get(message.id);
     if (previous && JSON.stringify(previous) === JSON.stringify(message)) return;
+    // Answers to overlapping fetches can arrive out of order: never show a status moving back.
+    if (previous && statusRank[message.status] < statusRank[previous.status]) return;
     this.messages.set(message.id, message);
     const row = renderMessage(this.api, message);
     const old = this.rows.get(message.id);

@@ -1,0 +1,230 @@
+// The inbox in a real browser (Debian's Chromium driven by playwright-core) against the real stack:
+// PostgreSQL, command API, query API, projector, dispatcher and mock providers as child processes.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@hatch/infra';
+import { createTestDatabase, type TestDatabase } from '@hatch/testing';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The stack runner is not exported by @hatch/infra's index.
+import {
+  type RunningStack,
+  type StackConfig,
+  stackConfigFromEnv,
+  startLocalStack,
+} from '../../../infra/src/local-stack.ts';
+import { startInboxHost } from './testing/inbox-host.ts';
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const artifacts = join(root, 'test-results', 'web-inbox');
+const services = ['command-api', 'query-api', 'projector', 'dispatcher', 'mock-providers'];
+const missing = services.filter((s) => !existsSync(join(root, 'services', s, 'src', 'main.ts')));
+
+const skipReason = !existsSync(chromiumPath)
+  ? `${chromiumPath} is missing (install Debian's chromium: apt-get install -y chromium)`
+  : missing.length
+    ? `services not built yet: ${missing.join(', ')}`
+    : null;
+if (skipReason) console.log(`web inbox browser tests skipped: ${skipReason}`);
+
+const us = '+12016661234';
+const contact = '+18045551234';
+const rejectedRecipient = '+12015550400'; // mock SMS provider: permanent 400
+
+describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
+  let db: TestDatabase;
+  let stack: RunningStack;
+  let config: StackConfig;
+  let inboxUrl: string;
+  let closeHost: () => Promise<void> = async () => {};
+  let context: BrowserContext;
+  let page: Page;
+  const profile = mkdtempSync(join(tmpdir(), 'inbox-chromium-'));
+  const stackLog: string[] = [];
+  const local = (port: number) => `http://127.0.0.1:${port}`;
+
+  beforeAll(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    db = await createTestDatabase();
+    process.env.DATABASE_URL = db.url;
+    const ports = { ...stackConfigFromEnv() } as unknown as Record<string, number>;
+    for (const key of Object.keys(ports)) ports[key] = await freePort();
+    config = ports as unknown as StackConfig;
+    stack = await startLocalStack({
+      config,
+      log: (line: string) => stackLog.push(line),
+      // Receipts a little later than the default, so the "sent" state is on screen long enough to see.
+      env: { LOG_LEVEL: 'warn', RECEIPT_DELAY_MS: '400' },
+    });
+
+    const api = local(config.apiPort);
+    const servesInbox = await fetch(`${api}/`)
+      .then((r) => r.text())
+      .then((t) => t.includes('<title>Hatch inbox</title>'))
+      .catch(() => false);
+    if (servesInbox) {
+      inboxUrl = api;
+    } else {
+      const queryMounted = await fetch(`${api}/api/conversations`).then((r) => r.status !== 404);
+      const host = await startInboxHost({
+        commandUrl: api,
+        queryUrl: queryMounted ? undefined : local(config.queryApiPort),
+        operations: { dispatcherUrl: local(config.dispatcherPort), projectorUrl: local(config.projectorPort) },
+      });
+      inboxUrl = host.url;
+      closeHost = host.close;
+    }
+
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1200, height: 800 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+    // Every status a message row shows, in order, so a status that is on screen only briefly is seen too.
+    await page.addInitScript(() => {
+      const seen: Record<string, string[]> = {};
+      (window as unknown as { statusesSeen: typeof seen }).statusesSeen = seen;
+      const record = () => {
+        for (const row of document.querySelectorAll<HTMLElement>('li.message[data-message-id]')) {
+          const id = row.dataset.messageId!;
+          const list = seen[id] ?? [];
+          seen[id] = list;
+          if (list.at(-1) !== row.dataset.status) list.push(row.dataset.status!);
+        }
+      };
+      new MutationObserver(record).observe(document, { subtree: true, childList: true, attributes: true });
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await closeHost();
+    await stack?.stop();
+    await db?.drop();
+    rmSync(profile, { recursive: true, force: true });
+  }, 60_000);
+
+  const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+  const statusesSeen = (messageId: string) =>
+    page.evaluate(
+      (id) => (window as unknown as { statusesSeen: Record<string, string[]> }).statusesSeen[id] ?? [],
+      messageId,
+    );
+  const row = (text: string) => page.locator('li.message', { hasText: text });
+
+  async function compose(fields: { to: string; body: string }) {
+    await page.goto(`${inboxUrl}/#/new`);
+    const form = page.getByRole('form', { name: 'New message' });
+    await form.getByLabel('Channel').selectOption('sms');
+    await form.getByLabel('From').fill(us);
+    await form.getByLabel('To').fill(fields.to);
+    await form.getByLabel('Message').fill(fields.body);
+    await form.getByRole('button', { name: 'Send' }).click();
+  }
+
+  it('shows the live connection', async () => {
+    await page.goto(`${inboxUrl}/`);
+    await page.locator('#connection[data-state="live"]').waitFor();
+    expect(await page.locator('#connection').textContent()).toBe('Live');
+  });
+
+  it('sends an SMS and shows it turn sent, then delivered, without a reload', async () => {
+    await compose({ to: contact, body: 'Hello from the browser test' });
+    await page.waitForURL(/#\/c\/[0-9a-f-]{36}$/);
+    const message = row('Hello from the browser test');
+    await message.and(page.locator('[data-status="delivered"]')).waitFor();
+    const id = (await message.getAttribute('data-message-id'))!;
+    const seen = await statusesSeen(id);
+    expect(seen.indexOf('sent')).toBeGreaterThanOrEqual(0);
+    expect(seen.indexOf('sent')).toBeLessThan(seen.indexOf('delivered'));
+    expect(await message.locator('.status').textContent()).toBe('Delivered');
+
+    await message.getByRole('button', { name: 'Status history' }).click();
+    const history = message.getByRole('list', { name: 'Status history' });
+    await history.waitFor();
+    expect(await history.textContent()).toMatch(/Requested[\s\S]*Sent[\s\S]*Delivered/);
+    await shot('conversation');
+  });
+
+  it('receives the contact’s reply from the mock provider live', async () => {
+    const reply = await fetch(`${local(config.smsProviderPort)}/admin/reply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: contact, to: us, body: 'Thanks, got it!' }),
+    });
+    expect(reply.ok).toBe(true);
+    const inbound = row('Thanks, got it!');
+    await inbound.and(page.locator('.inbound')).waitFor();
+    expect(await inbound.locator('.status').textContent()).toBe('Received');
+    // The reply form addresses the contact from our number.
+    const replyForm = page.getByRole('form', { name: 'Reply' });
+    expect(await replyForm.getByLabel('To').inputValue()).toBe(contact);
+  });
+
+  it('lists the conversation with its last message and finds it by participant', async () => {
+    const item = page.locator('li.conversation', { hasText: contact });
+    await item.filter({ hasText: 'Thanks, got it!' }).waitFor();
+    await page.getByLabel('Search by participant').fill('+1 804 555 1234');
+    await page.locator('li.conversation').first().waitFor();
+    expect(await page.locator('li.conversation').count()).toBe(1);
+    await page.getByLabel('Search by participant').fill('+19999999999');
+    await page.getByText('No conversation matches.').waitFor();
+    await page.getByLabel('Search by participant').fill('');
+    await page.locator('li.conversation').first().waitFor();
+    await shot('inbox');
+  });
+
+  it('shows why a message failed', async () => {
+    await compose({ to: rejectedRecipient, body: 'This one is rejected' });
+    const message = row('This one is rejected');
+    await message.and(page.locator('[data-status="failed"]')).waitFor();
+    const text = (await message.locator('.status').textContent()) ?? '';
+    expect(text).toMatch(/^Failed: .+/);
+    await shot('failed');
+  });
+
+  it('shows the API’s validation errors beside the fields', async () => {
+    await compose({ to: 'not a phone', body: '' });
+    const form = page.getByRole('form', { name: 'New message' });
+    const to = form.getByLabel('To');
+    await form.locator('[aria-invalid="true"]').first().waitFor();
+    expect(await to.getAttribute('aria-invalid')).toBe('true');
+    expect((await page.locator('.field-to .field-error').textContent())?.length).toBeGreaterThan(0);
+    await shot('validation');
+  });
+
+  it('shows provider health in the operations view', async () => {
+    await page.goto(`${inboxUrl}/#/ops`);
+    const providers = page.getByRole('table');
+    await providers.locator('tr[data-provider="messaging-provider"]').waitFor();
+    expect(await providers.locator('tr[data-provider="messaging-provider"] td').textContent()).toBe('closed');
+    await shot('operations');
+  });
+
+  it('fits a phone-sized screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${inboxUrl}/#/`);
+    await page.locator('li.conversation').first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    expect(overflow).toBe(false);
+    await shot('phone-inbox');
+    await page.locator('li.conversation a').first().click();
+    await page.getByRole('link', { name: '← Conversations' }).waitFor();
+    await shot('phone-conversation');
+  });
+});
