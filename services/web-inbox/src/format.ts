@@ -2,8 +2,6 @@
 import type { Channel, Message, Problem } from './api.ts';
 
 export const channelLabel: Record<Channel, string> = { sms: 'SMS', mms: 'MMS', email: 'Email' };
-/** Glyphs shown beside a conversation; the label is what screen readers hear. */
-export const channelIcon: Record<Channel, string> = { sms: '💬', mms: '🖼️', email: '✉️' };
 
 /** One line describing where a message stands, e.g. "Retrying at 14:03:05 (provider 503)". */
 export function statusLine(message: Pick<Message, 'direction' | 'status' | 'statusReason' | 'nextAttemptAt'>): string {

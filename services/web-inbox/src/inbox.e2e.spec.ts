@@ -39,7 +39,7 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
   let stack: RunningStack;
   let config: StackConfig;
   let inboxUrl: string;
-  let closeHost: () => Promise<void> = async () => {};
+  let host: Awaited<ReturnType<typeof startInboxHost>> | undefined;
   let context: BrowserContext;
   let page: Page;
   const profile = mkdtempSync(join(tmpdir(), 'inbox-chromium-'));
@@ -53,30 +53,36 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
     const ports = { ...stackConfigFromEnv() } as unknown as Record<string, number>;
     for (const key of Object.keys(ports)) ports[key] = await freePort();
     config = ports as unknown as StackConfig;
+    // The mock providers run four servers (primary and backup per channel): every one on a free port,
+    // named for both the mock providers and the dispatcher, whatever the stack runner passes itself.
+    const smsBackup = await freePort();
+    const emailBackup = await freePort();
     stack = await startLocalStack({
       config,
       log: (line: string) => stackLog.push(line),
-      // Receipts a little later than the default, so the "sent" state is on screen long enough to see.
-      env: { LOG_LEVEL: 'warn', RECEIPT_DELAY_MS: '400' },
+      env: {
+        LOG_LEVEL: 'warn',
+        // Receipts a little later than the default, so the "sent" state is on screen long enough to see.
+        RECEIPT_DELAY_MS: '400',
+        SMS_PROVIDER_PORT: String(config.smsProviderPort),
+        EMAIL_PROVIDER_PORT: String(config.emailProviderPort),
+        SMS_BACKUP_PROVIDER_PORT: String(smsBackup),
+        EMAIL_BACKUP_PROVIDER_PORT: String(emailBackup),
+        SMS_BACKUP_PROVIDER_URL: local(smsBackup),
+        EMAIL_BACKUP_PROVIDER_URL: local(emailBackup),
+      },
     });
 
+    // The inbox is served by its plugin on a pass-through host in front of the real services, so the
+    // test can cut the live stream; the plugin itself is what the API server mounts.
     const api = local(config.apiPort);
-    const servesInbox = await fetch(`${api}/`)
-      .then((r) => r.text())
-      .then((t) => t.includes('<title>Hatch inbox</title>'))
-      .catch(() => false);
-    if (servesInbox) {
-      inboxUrl = api;
-    } else {
-      const queryMounted = await fetch(`${api}/api/conversations`).then((r) => r.status !== 404);
-      const host = await startInboxHost({
-        commandUrl: api,
-        queryUrl: queryMounted ? undefined : local(config.queryApiPort),
-        operations: { dispatcherUrl: local(config.dispatcherPort), projectorUrl: local(config.projectorPort) },
-      });
-      inboxUrl = host.url;
-      closeHost = host.close;
-    }
+    const queryMounted = await fetch(`${api}/api/conversations`).then((r) => r.status !== 404);
+    host = await startInboxHost({
+      commandUrl: api,
+      queryUrl: queryMounted ? undefined : local(config.queryApiPort),
+      operations: { dispatcherUrl: local(config.dispatcherPort), projectorUrl: local(config.projectorPort) },
+    });
+    inboxUrl = host.url;
 
     context = await chromium.launchPersistentContext(profile, {
       executablePath: chromiumPath,
@@ -107,13 +113,22 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
           if (list.at(-1) !== row.dataset.status) list.push(row.dataset.status!);
         }
       };
-      new MutationObserver(record).observe(document, { subtree: true, childList: true, attributes: true });
+      const states: string[] = [];
+      (window as unknown as { connectionStates: string[] }).connectionStates = states;
+      const recordConnection = () => {
+        const state = document.getElementById('connection')?.dataset.state;
+        if (state && states.at(-1) !== state) states.push(state);
+      };
+      new MutationObserver(() => {
+        record();
+        recordConnection();
+      }).observe(document, { subtree: true, childList: true, attributes: true });
     });
   }, 120_000);
 
   afterAll(async () => {
     await context?.close();
-    await closeHost();
+    await host?.close();
     await stack?.stop();
     await db?.drop();
     rmSync(profile, { recursive: true, force: true });
@@ -189,12 +204,42 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
     await shot('inbox');
   });
 
+  it('resumes the live stream after it is cut, missing nothing and showing nothing twice', async () => {
+    const conversationUrl = page.url();
+    // Cut the stream and refuse reconnects for a while; meanwhile a message is sent, sent and delivered.
+    host!.interruptStreams(2500);
+    const sent = await fetch(`${local(config.apiPort)}/api/messages/sms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        from: us,
+        to: contact,
+        type: 'sms',
+        body: 'Sent while the inbox was offline',
+        attachments: null,
+        timestamp: new Date().toISOString(),
+      }),
+    });
+    expect(sent.status).toBe(202);
+    await page.locator('#connection[data-state="offline"]').waitFor();
+    const message = row('Sent while the inbox was offline');
+    await message.and(page.locator('[data-status="delivered"]')).waitFor();
+    await page.locator('#connection[data-state="live"]').waitFor();
+    expect(page.url()).toBe(conversationUrl); // no reload, no navigation
+    expect(await message.count()).toBe(1);
+    expect(await page.locator('li.message').count()).toBe(3);
+    const states = await page.evaluate(() => (window as unknown as { connectionStates: string[] }).connectionStates);
+    expect(states).toContain('offline');
+    expect(states.at(-1)).toBe('live');
+  });
+
   it('shows why a message failed', async () => {
     await compose({ to: rejectedRecipient, body: 'This one is rejected' });
     const message = row('This one is rejected');
     await message.and(page.locator('[data-status="failed"]')).waitFor();
     const text = (await message.locator('.status').textContent()) ?? '';
     expect(text).toMatch(/^Failed: .+/);
+    await page.locator('li.conversation', { hasText: rejectedRecipient }).waitFor();
     await shot('failed');
   });
 

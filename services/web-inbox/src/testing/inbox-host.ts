@@ -14,6 +14,7 @@ export interface InboxHostOptions {
   port?: number;
 }
 
+const streamPath = /^\/api\/(stream|conversations\/[^/]+\/stream)(\?|$)/;
 const queryPath = /^\/api\/(conversations|stream|messages\/[0-9a-f-]{36})(\/|\?|$)/;
 
 function passThrough(req: http.IncomingMessage, res: http.ServerResponse, upstream: string) {
@@ -35,12 +36,24 @@ function passThrough(req: http.IncomingMessage, res: http.ServerResponse, upstre
 }
 
 export async function startInboxHost(options: InboxHostOptions) {
+  // Live streams can be cut and refused for a while, to watch clients reconnect and resume.
+  const streams = new Set<http.ServerResponse>();
+  let refuseStreamsUntil = 0;
   const app = Fastify({
     forceCloseConnections: true,
     serverFactory: (handler) =>
       http.createServer((req, res) => {
         const path = req.url ?? '/';
         if (!path.startsWith('/api/') || path.startsWith('/api/inbox/')) return handler(req, res);
+        if (streamPath.test(path)) {
+          if (Date.now() < refuseStreamsUntil) {
+            res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' });
+            res.end(JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 }));
+            return;
+          }
+          streams.add(res);
+          res.on('close', () => streams.delete(res));
+        }
         const upstream =
           options.queryUrl && req.method === 'GET' && queryPath.test(path) ? options.queryUrl : options.commandUrl;
         passThrough(req, res, upstream);
@@ -48,5 +61,13 @@ export async function startInboxHost(options: InboxHostOptions) {
   });
   await registerWebInbox(app, { operations: options.operations });
   const address = await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
-  return { url: address, close: () => app.close() };
+  return {
+    url: address,
+    /** Cuts every open stream and answers new ones 503 for `ms`. */
+    interruptStreams(ms: number) {
+      refuseStreamsUntil = Date.now() + ms;
+      for (const res of streams) res.destroy();
+    },
+    close: () => app.close(),
+  };
 }

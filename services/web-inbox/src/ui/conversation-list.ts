@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // The conversation list: participants, channel icons, last message and activity, unread marker.
 import type { ConversationSummary } from '../api.ts';
-import { channelIcon, channelLabel, relativeTime } from '../format.ts';
+import { channelLabel, relativeTime } from '../format.ts';
 import { h, srOnly } from './dom.ts';
 
 const seenKey = (id: string) => `hatch.seen.${id}`;
@@ -10,6 +10,7 @@ export function markSeen(conversation: ConversationSummary) {
   localStorage.setItem(seenKey(conversation.id), conversation.lastActivityAt);
 }
 
+/** Opening a conversation reads it; so does new activity while it is open. */
 export function isUnread(conversation: ConversationSummary, openId: string | null) {
   if (conversation.id === openId) return false;
   const seen = localStorage.getItem(seenKey(conversation.id));
@@ -40,10 +41,8 @@ export function renderConversationItem(conversation: ConversationSummary, openId
         h(
           'span',
           { class: 'channels' },
-          conversation.channels.map((c) =>
-            h('span', { title: channelLabel[c], 'aria-hidden': 'true' }, channelIcon[c]),
-          ),
-          srOnly(`Channels: ${conversation.channels.map((c) => channelLabel[c]).join(', ')}.`),
+          srOnly('Channels: '),
+          conversation.channels.map((c) => h('span', { class: `channel channel-${c}` }, channelLabel[c])),
         ),
         h(
           'span',

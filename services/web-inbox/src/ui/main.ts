@@ -41,7 +41,7 @@ const listState = {
 const searchInput = h('input', {
   type: 'search',
   id: 'search',
-  placeholder: '+12025550123 or name@example.com',
+  placeholder: 'Phone or email',
   autocomplete: 'off',
 });
 const channelFilter = h(
@@ -109,6 +109,8 @@ async function loadList(append = false) {
       listState.items = page.items;
     }
     listState.nextCursor = page.nextCursor;
+    const shown = listState.items.find((c) => c.id === openConversationId());
+    if (shown) markSeen(shown);
   } catch (error) {
     if (request !== listRequest) return;
     listState.error = error instanceof Error ? error.message : String(error);

@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 // One conversation's messages, oldest first, each with its live status and its history on demand.
 import { type ApiClient, displayStatus, type Message } from '../api.ts';
-import { channelIcon, channelLabel, clockTime, htmlToText, statusLine } from '../format.ts';
-import { h, replaceChildren, srOnly } from './dom.ts';
+import { channelLabel, clockTime, htmlToText, statusLine } from '../format.ts';
+import { h, replaceChildren } from './dom.ts';
 
 export function renderMessage(api: ApiClient, message: Message): HTMLLIElement {
   const historyId = `history-${message.id}`;
@@ -56,8 +56,7 @@ export function renderMessage(api: ApiClient, message: Message): HTMLLIElement {
     h(
       'div',
       { class: 'meta' },
-      h('span', { 'aria-hidden': 'true' }, channelIcon[message.channel]),
-      srOnly(channelLabel[message.channel]),
+      h('span', { class: `channel channel-${message.channel}` }, channelLabel[message.channel]),
       ' ',
       h('span', {}, message.direction === 'inbound' ? `From ${message.from}` : `To ${message.to}`),
       ' · ',
