@@ -1,7 +1,7 @@
 // The inbox's only view of the HTTP API: every request and response shape lives here, parsed with
 // zod at the boundary and mapped to the small view types the UI renders. Runs in the browser and in Node.
 import * as z from 'zod/mini';
-import { clockTime } from './format.ts';
+import { clockTime, htmlToText } from './format.ts';
 
 export type Channel = 'sms' | 'mms' | 'email';
 export type Direction = 'inbound' | 'outbound';
@@ -104,7 +104,7 @@ const wireConversation = z.object({
   channels: z.array(channel),
   messageCount: z.number(),
   lastActivityAt: z.string(),
-  lastMessage: z.nullish(z.object({ direction, preview: z.string() })),
+  lastMessage: z.nullish(z.object({ direction, channel: z.optional(channel), preview: z.string() })),
 });
 
 const wireMessage = z.object({
@@ -175,7 +175,13 @@ const toConversation = (w: z.infer<typeof wireConversation>): ConversationSummar
   channels: w.channels,
   lastActivityAt: w.lastActivityAt,
   messageCount: w.messageCount,
-  lastMessage: w.lastMessage ? { preview: w.lastMessage.preview, direction: w.lastMessage.direction } : null,
+  lastMessage: w.lastMessage
+    ? {
+        // Email previews are cut from the HTML body: show its text.
+        preview: w.lastMessage.channel === 'email' ? htmlToText(w.lastMessage.preview) : w.lastMessage.preview,
+        direction: w.lastMessage.direction,
+      }
+    : null,
 });
 
 export function displayStatus(direction: Direction, status: string, nextAttemptAt: string | null): DisplayStatus {
@@ -250,7 +256,14 @@ export interface ApiClient {
   streamUrl(options?: { conversationId?: string; lastEventId?: string | null }): string;
 }
 
-export function createApiClient(options: { baseUrl?: string; fetch?: typeof fetch } = {}): ApiClient {
+export function createApiClient(
+  options: {
+    baseUrl?: string;
+    fetch?: typeof fetch;
+    /** Bearer key for servers that require one (`API_KEYS`); asked for each request. */
+    apiKey?: () => string | null;
+  } = {},
+): ApiClient {
   const base = options.baseUrl ?? '';
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
 
@@ -259,9 +272,14 @@ export function createApiClient(options: { baseUrl?: string; fetch?: typeof fetc
     schema: S,
     init: RequestInit = {},
   ): Promise<z.infer<S>> {
+    const key = options.apiKey?.();
     const response = await doFetch(`${base}${path}`, {
       ...init,
-      headers: { accept: 'application/json', ...(init.headers ?? {}) },
+      headers: {
+        accept: 'application/json',
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(init.headers ?? {}),
+      },
     });
     const text = await response.text();
     let json: unknown = null;

@@ -77,4 +77,8 @@ describe('htmlToText', () => {
       htmlToText('<html><style>p{}</style><p>Hi &amp; welcome</p><script>alert(1)</script><p>Bye</p></html>'),
     ).toBe('Hi & welcome\nBye');
   });
+  it('copes with a preview cut inside a tag and keeps a lone "<"', () => {
+    expect(htmlToText('<html><body><p>Hello <b')).toBe('Hello');
+    expect(htmlToText('1 < 2')).toBe('1 < 2');
+  });
 });

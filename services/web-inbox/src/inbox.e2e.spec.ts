@@ -243,6 +243,41 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
     await shot('failed');
   });
 
+  it('sends an MMS with attachments and an HTML email with a subject', async () => {
+    await page.goto(`${inboxUrl}/#/new`);
+    let form = page.getByRole('form', { name: 'New message' });
+    await form.getByLabel('Channel').selectOption('mms');
+    await form.getByLabel('From').fill(us);
+    await form.getByLabel('To').fill(contact);
+    await form.getByLabel('Message').fill('Two pictures');
+    await form.getByLabel('Attachment URLs').fill('https://example.com/a.jpg\nhttps://example.com/b.png');
+    await form.getByRole('button', { name: 'Send' }).click();
+    const mms = row('Two pictures');
+    await mms.and(page.locator('[data-status="delivered"]')).waitFor();
+    expect(await mms.getByRole('list', { name: 'Attachments' }).getByRole('link').allTextContents()).toEqual([
+      'https://example.com/a.jpg',
+      'https://example.com/b.png',
+    ]);
+
+    await page.goto(`${inboxUrl}/#/new`);
+    form = page.getByRole('form', { name: 'New message' });
+    await form.getByLabel('Channel').selectOption('email');
+    await form.getByLabel('From').fill('support@usehatchapp.com');
+    await form.getByLabel('To').fill('Contact@Example.com');
+    await form.getByLabel('Subject').fill('Your order');
+    await form
+      .getByLabel('HTML body')
+      .fill('<html><body><p>Hello <b>there</b></p><script>alert(1)</script></body></html>');
+    await form.getByRole('button', { name: 'Send' }).click();
+    await page.waitForURL(/#\/c\/[0-9a-f-]{36}$/);
+    const email = row('Your order');
+    await email.and(page.locator('[data-status="delivered"]')).waitFor();
+    // The HTML is shown as text, never run.
+    expect(await email.locator('.body').textContent()).toBe('Hello there');
+    await page.locator('li.conversation', { hasText: 'contact@example.com' }).waitFor();
+    await shot('email');
+  });
+
   it('shows the API’s validation errors beside the fields', async () => {
     await compose({ to: 'not a phone', body: '' });
     const form = page.getByRole('form', { name: 'New message' });

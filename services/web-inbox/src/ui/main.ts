@@ -11,7 +11,7 @@ import { renderOperations } from './operations-view.ts';
 import { Timeline } from './timeline.ts';
 import './styles.css';
 
-const api = createApiClient();
+const api = createApiClient({ apiKey: () => localStorage.getItem('hatch.apiKey') });
 
 type Route = { name: 'inbox' } | { name: 'conversation'; id: string } | { name: 'new' } | { name: 'ops' };
 
@@ -298,7 +298,27 @@ let opsTimer: ReturnType<typeof setInterval> | undefined;
 function showOperations() {
   open = null;
   const body = h('div', { 'aria-live': 'polite' }, 'Loading…');
-  replaceChildren(detailPane, h('h2', { tabindex: '-1', id: 'ops-heading' }, 'Operations'), body);
+  const keyInput = h('input', {
+    type: 'password',
+    id: 'api-key',
+    autocomplete: 'off',
+    value: localStorage.getItem('hatch.apiKey') ?? '',
+  });
+  keyInput.addEventListener('change', () => {
+    if (keyInput.value.trim()) localStorage.setItem('hatch.apiKey', keyInput.value.trim());
+    else localStorage.removeItem('hatch.apiKey');
+  });
+  replaceChildren(
+    detailPane,
+    h('h2', { tabindex: '-1', id: 'ops-heading' }, 'Operations'),
+    body,
+    h(
+      'div',
+      { class: 'field settings' },
+      h('label', { for: 'api-key' }, 'API key for sending (only when the server requires one; kept in this browser)'),
+      keyInput,
+    ),
+  );
   const refresh = async () => {
     try {
       replaceChildren(body, renderOperations(await api.operations()));
