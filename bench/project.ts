@@ -1,0 +1,142 @@
+// bin/bench project: a log of mixed message events (default 1,000,000: sends delivered / undelivered /
+// retried / failed, inbound messages, duplicate and early receipts) bulk-inserted straight into the events
+// table, then projected from scratch by the projector (same code as the service: batches, one
+// transaction per batch with its checkpoints). Reports events/s of the projection only.
+import { PostgresEventStore } from '@hatch/event-store';
+import { createLogger } from '@hatch/platform';
+import { allProjections } from '@hatch/projections';
+import { messageLifecycle } from '@hatch/projections/workload';
+import { Projector, waitForCheckpoints } from '@hatch/projector';
+import pg from 'pg';
+import { benchDatabase, parseFlags, printResult, round2 } from './harness.ts';
+
+const flags = parseFlags(process.argv.slice(2), { events: '1000000', batch: '20000', contacts: '20000' });
+const target = Number(flags.events);
+const db = await benchDatabase();
+const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+pool.on('error', () => {});
+const log = (line: string) => process.stderr.write(`[project] ${line}\n`);
+
+await pool.query(
+  `TRUNCATE events, event_streams, message_events, messages, conversation_participants, conversations;
+   DELETE FROM subscription_checkpoints WHERE subscription_id LIKE 'projection:%'`,
+);
+
+// Generation: chunks of whole message lifecycles, each chunk one INSERT (its events in round order, so a
+// message's receipts follow its request, interleaved with other messages' events as in production).
+const generationStarted = performance.now();
+const messagesPerChunk = 4000;
+let generated = 0;
+let nextMessage = 0;
+const options = { messages: 0, contacts: Number(flags.contacts), seed: 'bench' };
+async function insertChunk(from: number, count: number) {
+  const rounds: { stream: string; id: string; type: string; data: string; metadata: string }[][] = [];
+  for (let i = from; i < from + count; i++) {
+    for (const { round, append } of messageLifecycle(i, options)) {
+      rounds[round] ??= [];
+      rounds[round].push({
+        stream: append.streamId,
+        id: append.event.id,
+        type: append.event.type,
+        data: JSON.stringify(append.event.data),
+        metadata: JSON.stringify(append.event.metadata),
+      });
+    }
+  }
+  const rows = rounds.flat();
+  const versions = new Map<string, number>();
+  const version = rows.map((r) => {
+    const v = versions.get(r.stream) ?? 0;
+    versions.set(r.stream, v + 1);
+    return v;
+  });
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(
+      `INSERT INTO events (stream_id, stream_version, category, event_id, event_type, data, metadata)
+       SELECT s, v, 'message', id, t, d, m
+         FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])
+              WITH ORDINALITY AS x(s, v, id, t, d, m, ord)
+        ORDER BY ord`,
+      [
+        rows.map((r) => r.stream),
+        version,
+        rows.map((r) => r.id),
+        rows.map((r) => r.type),
+        rows.map((r) => r.data),
+        rows.map((r) => r.metadata),
+      ],
+    );
+    await client.query(
+      'INSERT INTO event_streams (stream_id, version) SELECT * FROM unnest($1::text[], $2::bigint[])',
+      [[...versions.keys()], [...versions.values()].map((n) => n - 1)],
+    );
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+  return rows.length;
+}
+while (generated < target) {
+  // Two chunks in flight: generation in JS overlaps the previous INSERT.
+  const estimate = Math.max(1, Math.ceil((target - generated) / 3.2));
+  const a = Math.min(messagesPerChunk, estimate);
+  const first = insertChunk(nextMessage, a);
+  nextMessage += a;
+  const b = Math.min(messagesPerChunk, Math.max(0, estimate - a));
+  const second = b > 0 ? insertChunk(nextMessage, b) : Promise.resolve(0);
+  nextMessage += b;
+  generated += (await first) + (await second);
+  log(`generated ${generated.toLocaleString('en-US')} events`);
+}
+// Settle the generation's writes (visibility map, statistics, dirty pages) so the measured part is the projection.
+await pool.query('VACUUM ANALYZE events');
+await pool.query('CHECKPOINT');
+log(
+  `generated ${generated.toLocaleString('en-US')} events for ${nextMessage.toLocaleString('en-US')} messages in ${round2((performance.now() - generationStarted) / 1000)} s`,
+);
+
+const store = new PostgresEventStore({ connectionString: db.url, readConnections: 2 });
+const head = (await store.headPosition()) as string;
+let applied = 0;
+let lastReport = performance.now();
+const started = performance.now();
+const projector = new Projector({
+  pool,
+  databaseUrl: db.url,
+  store,
+  projections: allProjections,
+  logger: createLogger('bench-projector', { level: 'warn' }),
+  batchSize: Number(flags.batch),
+  onBatch: (batch) => {
+    applied += batch.events;
+    const now = performance.now();
+    if (now - lastReport > 2000) {
+      const rate = applied / ((now - started) / 1000);
+      log(
+        `${applied.toLocaleString('en-US')}/${generated.toLocaleString('en-US')} events, ${Math.round(rate)}/s, ETA ${Math.round((generated - applied) / rate)} s`,
+      );
+      lastReport = now;
+    }
+  },
+});
+projector.start();
+await waitForCheckpoints(pool, allProjections, head, 3_600_000);
+const seconds = (performance.now() - started) / 1000;
+await projector.stop();
+const counts = await pool.query(
+  `SELECT (SELECT count(*) FROM conversations) AS conversations, (SELECT count(*) FROM messages) AS messages,
+          (SELECT count(*) FROM message_events) AS message_events`,
+);
+log(`read model: ${JSON.stringify(counts.rows[0])}`);
+await store.close();
+await pool.end();
+await db.stop();
+printResult({
+  scenario: 'project',
+  eventsPerSec: Math.round(generated / seconds),
+  seconds: round2(seconds),
+  events: generated,
+});
+process.exit(0);

@@ -1,0 +1,176 @@
+// One dispatch attempt for one message: read its stream, decide, call the provider OUTSIDE any
+// database transaction (message id = idempotency key), and append the outcome expecting the version
+// that was read. Transport-agnostic: the log subscription feeds it today, a Kafka consumer can tomorrow.
+import { type Channel, currentSchemaVersion, messageEventId, messageStreamId } from '@hatch/domain';
+import { type EventStore, type RecordedEvent, WrongExpectedVersionError } from '@hatch/event-store';
+import { type BreakerOptions, type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
+import { ConcurrencyLimit } from './concurrency-limit.ts';
+import { type OutcomeEvent, outcomeOfCall, planAttempt } from './dispatch-decision.ts';
+import { foldDispatchState, type MessageDispatchState } from './message-dispatch-state.ts';
+import {
+  breakerSignal,
+  type Classified,
+  classifyProviderResponse,
+  type OutboundMessage,
+  type ProviderClient,
+} from './provider-client.ts';
+import type { RetryPolicy } from './retry-policy.ts';
+
+export type AttemptResult =
+  | { outcome: 'sent' | 'retry_scheduled' | 'failed'; provider: string | null; reason: string | null }
+  | { outcome: 'nothing_to_do' | 'not_due' | 'lost_race'; provider: null; reason: string | null };
+
+export interface DispatchHooks {
+  /** Called after every provider call (metrics). */
+  onProviderCall?(provider: string, result: Classified, durationMs: number): void;
+  onBreakerChange?(provider: string, state: BreakerState): void;
+}
+
+/** Providers, their breakers and concurrency limits, and the order per channel. */
+export class ProviderDirectory {
+  private readonly clients = new Map<string, ProviderClient>();
+  readonly breakers = new Map<string, CircuitBreaker>();
+  readonly limits = new Map<string, ConcurrencyLimit>();
+
+  constructor(
+    readonly routes: Record<Channel, readonly string[]>,
+    clients: ProviderClient[],
+    options: { breaker: BreakerOptions; maxInFlightPerProvider: number; now?: () => number; hooks?: DispatchHooks },
+  ) {
+    for (const client of clients) {
+      this.clients.set(client.id, client);
+      this.breakers.set(
+        client.id,
+        new CircuitBreaker(options.breaker, options.now, (s) => options.hooks?.onBreakerChange?.(client.id, s)),
+      );
+      this.limits.set(client.id, new ConcurrencyLimit(options.maxInFlightPerProvider));
+    }
+    for (const [channel, route] of Object.entries(routes)) {
+      for (const id of route) if (!this.clients.has(id)) throw new Error(`channel ${channel}: unknown provider ${id}`);
+    }
+  }
+
+  client(id: string): ProviderClient {
+    const client = this.clients.get(id);
+    if (!client) throw new Error(`unknown provider ${id}`);
+    return client;
+  }
+
+  breakerStates(): Record<string, BreakerState> {
+    return Object.fromEntries([...this.breakers].map(([id, b]) => [id, b.state]));
+  }
+}
+
+export interface DispatchDeps {
+  store: EventStore;
+  providers: ProviderDirectory;
+  policy: RetryPolicy;
+  now?: () => number;
+  random?: () => number;
+  hooks?: DispatchHooks;
+}
+
+const outboundOf = (state: MessageDispatchState): OutboundMessage => {
+  const r = state.request!;
+  return {
+    messageId: r.messageId,
+    channel: r.channel,
+    from: r.from,
+    to: r.to,
+    body: r.body,
+    attachments: r.attachments,
+    subject: r.subject,
+    cc: r.cc,
+    bcc: r.bcc,
+    replyTo: r.replyTo,
+  };
+};
+
+/**
+ * `knownStream`: the message's stream as the caller already has it (e.g. a fresh MessageRequested just
+ * read from the log), which saves reading it again. If the stream has moved on since, the append loses
+ * on its expected version and the caller retries from the stream (the provider then sees a repeated key).
+ */
+export async function dispatchAttempt(
+  deps: DispatchDeps,
+  messageId: string,
+  knownStream?: RecordedEvent[],
+): Promise<AttemptResult> {
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const streamId = messageStreamId(messageId);
+  const state = foldDispatchState(messageId, knownStream ?? (await deps.store.readStream(streamId)));
+  const route = state.request ? deps.providers.routes[state.request.channel] : [];
+
+  let ticket: { probe: boolean } | null = null;
+  const plan = planAttempt(
+    state,
+    route,
+    {
+      tryAcquire: (p) => {
+        ticket = deps.providers.breakers.get(p)?.tryAcquire() ?? null;
+        return ticket !== null;
+      },
+      reopensAt: (p) => deps.providers.breakers.get(p)?.reopensAt ?? null,
+    },
+    deps.policy,
+    now(),
+  );
+  if (plan.kind === 'nothing') return { outcome: 'nothing_to_do', provider: null, reason: plan.why };
+  if (plan.kind === 'not_due') return { outcome: 'not_due', provider: null, reason: null };
+  if (plan.kind === 'record') return record(deps, state, plan.event);
+
+  const provider = plan.provider;
+  const client = deps.providers.client(provider);
+  const breaker = deps.providers.breakers.get(provider)!;
+  const limit = deps.providers.limits.get(provider)!;
+  const heldTicket = ticket ?? { probe: false };
+  const started = now();
+  let classified: Classified;
+  try {
+    classified = classifyProviderResponse(await limit.run(() => client.send(outboundOf(state), messageId)));
+  } catch (error) {
+    // A client bug must not leave a half-open probe taken forever.
+    breaker.record(heldTicket, 'neutral');
+    throw error;
+  }
+  breaker.record(heldTicket, breakerSignal(classified));
+  deps.hooks?.onProviderCall?.(provider, classified, now() - started);
+  return record(deps, state, outcomeOfCall(state, provider, classified, route, deps.policy, now(), random));
+}
+
+async function record(deps: DispatchDeps, state: MessageDispatchState, event: OutcomeEvent): Promise<AttemptResult> {
+  // Deterministic ids: two dispatchers recording the same fact at the same version write it once.
+  const discriminator = event.type === 'MessageRetryScheduled' ? String(state.version + 1) : '';
+  try {
+    await deps.store.append(
+      messageStreamId(state.messageId),
+      [
+        {
+          id: messageEventId(state.messageId, event.type, discriminator),
+          type: event.type,
+          data: event.data,
+          metadata: {
+            correlationId: state.correlationId ?? state.messageId,
+            causationId: state.lastEventId,
+            actor: 'dispatcher',
+            schemaVersion: currentSchemaVersion,
+          },
+        },
+      ],
+      state.version,
+    );
+  } catch (error) {
+    // Someone else recorded an outcome first; theirs stands, the next pass reads it.
+    if (error instanceof WrongExpectedVersionError) return { outcome: 'lost_race', provider: null, reason: null };
+    throw error;
+  }
+  switch (event.type) {
+    case 'MessageSent':
+      return { outcome: 'sent', provider: event.data.provider, reason: null };
+    case 'MessageRetryScheduled':
+      return { outcome: 'retry_scheduled', provider: event.data.provider, reason: event.data.reason };
+    case 'MessageFailed':
+      return { outcome: 'failed', provider: event.data.provider, reason: event.data.reason };
+  }
+}

@@ -1,0 +1,185 @@
+// HTTP clients for the two provider APIs (modelled on Twilio for SMS/MMS and SendGrid v3 for email).
+// Keep-alive connections; every failure to get an answer is reported as a NetworkFailure, never thrown.
+import http from 'node:http';
+import https from 'node:https';
+import type { NetworkFailure, OutboundMessage, ProviderClient, ProviderResponse } from './provider-client.ts';
+import { parseRetryAfter } from './retry-policy.ts';
+
+export interface HttpProviderOptions {
+  id: string;
+  baseUrl: string;
+  timeoutMs: number;
+  /** Sockets kept per provider (default 64). */
+  maxSockets?: number;
+  apiKey?: string;
+}
+
+interface RawAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function networkFailure(error: unknown): NetworkFailure {
+  const code = (error as { code?: string }).code;
+  if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'ABORT_ERR') return 'timeout';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'connection_reset';
+  if (code === 'ECONNREFUSED') return 'connection_refused';
+  return 'network_error';
+}
+
+/** One POST with a JSON body; resolves with the answer or rejects with a coded error. */
+function postJson(
+  agent: http.Agent,
+  url: URL,
+  headers: Record<string, string>,
+  payload: unknown,
+  timeoutMs: number,
+): Promise<RawAnswer> {
+  const body = JSON.stringify(payload);
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = transport.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+      },
+    );
+    // A whole-request deadline (socket timeouts only measure idle time).
+    const timer = setTimeout(
+      () => req.destroy(Object.assign(new Error('provider timeout'), { code: 'ETIMEDOUT' })),
+      timeoutMs,
+    );
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    req.end(body);
+  });
+}
+
+abstract class HttpProviderClient implements ProviderClient {
+  readonly id: string;
+  protected readonly agent: http.Agent;
+
+  constructor(protected readonly options: HttpProviderOptions) {
+    this.id = options.id;
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
+    this.agent = options.baseUrl.startsWith('https:') ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  }
+
+  protected abstract path: string;
+  protected abstract payload(message: OutboundMessage): unknown;
+  protected abstract providerMessageId(answer: RawAnswer): string | null;
+
+  async send(message: OutboundMessage, idempotencyKey: string): Promise<ProviderResponse> {
+    const headers: Record<string, string> = { 'idempotency-key': idempotencyKey };
+    if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    try {
+      const answer = await postJson(
+        this.agent,
+        new URL(this.path, this.options.baseUrl),
+        headers,
+        this.payload(message),
+        this.options.timeoutMs,
+      );
+      const ok = answer.status >= 200 && answer.status < 300;
+      return {
+        kind: 'answer',
+        status: answer.status,
+        retryAfterMs: parseRetryAfter(headerValue(answer.headers['retry-after']), Date.now()),
+        providerMessageId: ok ? this.providerMessageId(answer) : null,
+        detail: ok ? null : errorDetail(answer.body),
+      };
+    } catch (error) {
+      return { kind: 'no_answer', failure: networkFailure(error), detail: (error as Error).message ?? null };
+    }
+  }
+
+  close() {
+    this.agent.destroy();
+  }
+}
+
+const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+/** Provider error text (`message` / `errors[0].message`), short, for the event reason. */
+function errorDetail(body: string): string | null {
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown; errors?: Array<{ message?: unknown }> };
+    const text = parsed.message ?? parsed.errors?.[0]?.message;
+    return typeof text === 'string' ? text.slice(0, 120) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Twilio-like: `POST /v1/messages` → 201 `{"id": "SM…", "status": "queued"}`. */
+export class SmsProviderClient extends HttpProviderClient {
+  protected path = '/v1/messages';
+
+  protected payload(m: OutboundMessage) {
+    return {
+      from: m.from,
+      to: m.to,
+      type: m.channel === 'mms' ? 'mms' : 'sms',
+      body: m.body,
+      attachments: m.attachments,
+      // Our id comes back in delivery receipts (like a StatusCallback URL parameter).
+      message_id: m.messageId,
+    };
+  }
+
+  protected providerMessageId(answer: RawAnswer) {
+    try {
+      const id = (JSON.parse(answer.body) as { id?: unknown }).id;
+      return typeof id === 'string' && id.length > 0 ? id : null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** SendGrid-like: `POST /v3/mail/send` → 202 with the id in `X-Message-Id`. */
+export class EmailProviderClient extends HttpProviderClient {
+  protected path = '/v3/mail/send';
+
+  protected payload(m: OutboundMessage) {
+    const addresses = (list: string[]) => list.map((email) => ({ email }));
+    return {
+      personalizations: [
+        {
+          to: [{ email: m.to }],
+          ...(m.cc.length ? { cc: addresses(m.cc) } : {}),
+          ...(m.bcc.length ? { bcc: addresses(m.bcc) } : {}),
+          // Our id comes back in delivery receipts (a SendGrid custom arg).
+          custom_args: { message_id: m.messageId },
+        },
+      ],
+      from: { email: m.from },
+      ...(m.replyTo ? { reply_to: { email: m.replyTo } } : {}),
+      subject: m.subject ?? '',
+      content: [{ type: 'text/html', value: m.body }],
+      ...(m.attachments.length ? { attachments: m.attachments.map((url) => ({ url })) } : {}),
+    };
+  }
+
+  protected providerMessageId(answer: RawAnswer) {
+    const id = headerValue(answer.headers['x-message-id']);
+    return id && id.length > 0 ? id : null;
+  }
+}

@@ -1,0 +1,70 @@
+// What the dispatcher needs to know about one message, folded from its stream `message-<id>`.
+// The stream is the truth: a message already Sent or Failed is left alone, which is how duplicate
+// deliveries of the same request and racing dispatchers are made harmless.
+import { type MessageEvent, parseMessageEvent } from '@hatch/domain';
+import type { RecordedEvent } from '@hatch/event-store';
+
+type RequestedData = Extract<MessageEvent, { type: 'MessageRequested' }>['data'];
+
+export interface MessageDispatchState {
+  messageId: string;
+  /** Version of the stream's last event (-1: no stream). The outcome is appended expecting it. */
+  version: number;
+  request: RequestedData | null;
+  correlationId: string | null;
+  lastEventId: string | null;
+  outcome: 'pending' | 'sent' | 'failed';
+  /** Provider calls made so far (circuit-open waits are not calls). */
+  attempts: number;
+  /** Failed calls per provider: the retry budget is per provider. */
+  failuresByProvider: Record<string, number>;
+  /** When the last scheduled retry is due (ms epoch), null when none is pending. */
+  dueAtMs: number | null;
+}
+
+export const circuitOpenReason = 'circuit_open';
+
+export function foldDispatchState(messageId: string, events: RecordedEvent[]): MessageDispatchState {
+  const state: MessageDispatchState = {
+    messageId,
+    version: -1,
+    request: null,
+    correlationId: null,
+    lastEventId: null,
+    outcome: 'pending',
+    attempts: 0,
+    failuresByProvider: {},
+    dueAtMs: null,
+  };
+  for (const recorded of events) {
+    state.version = recorded.streamVersion;
+    state.lastEventId = recorded.id;
+    const event = parseMessageEvent(recorded.type, recorded.data);
+    switch (event.type) {
+      case 'MessageRequested':
+        state.request = event.data;
+        state.correlationId = recorded.metadata.correlationId;
+        break;
+      case 'MessageRetryScheduled':
+        state.dueAtMs = Date.parse(event.data.dueAt);
+        if (event.data.reason !== circuitOpenReason) {
+          state.attempts++;
+          state.failuresByProvider[event.data.provider] = (state.failuresByProvider[event.data.provider] ?? 0) + 1;
+        }
+        break;
+      case 'MessageSent':
+      case 'MessageDelivered':
+      case 'MessageUndelivered':
+        state.outcome = 'sent';
+        state.dueAtMs = null;
+        break;
+      case 'MessageFailed':
+        state.outcome = 'failed';
+        state.dueAtMs = null;
+        break;
+      case 'MessageReceived':
+        break;
+    }
+  }
+  return state;
+}

@@ -1,0 +1,90 @@
+// Runs a batch of log events through a set of projections in ONE transaction together with each
+// projection's checkpoint (compare-and-set), so every event is applied exactly once even across crashes:
+// either the rows and the checkpoint commit together, or neither does. A projection whose checkpoint is
+// already past part of the batch (e.g. it was rebuilt separately) only sees the events after it.
+import { parseMessageEvent } from '@hatch/domain';
+import { type RecordedEvent, storeCheckpoint } from '@hatch/event-store';
+import type pg from 'pg';
+import { checkpointId, type ProjectedEvent, type Projection } from './projection.ts';
+
+/** NOTIFY channel the applier signals after each commit (payload: the lowest checkpoint it wrote). */
+export const projectionsChannel = 'hatch_projections';
+
+export interface ParsedBatch {
+  events: ProjectedEvent[];
+  /** Events that are not message events, or fail their schema: skipped the same way on every rebuild. */
+  skipped: { position: string; type: string; reason: string }[];
+}
+
+export function parseBatch(recorded: readonly RecordedEvent[]): ParsedBatch {
+  const events: ProjectedEvent[] = [];
+  const skipped: ParsedBatch['skipped'] = [];
+  for (const r of recorded) {
+    try {
+      const event = parseMessageEvent(r.type, r.data);
+      events.push({ eventId: r.id, position: r.position, recordedAt: r.recordedAt, event });
+    } catch (error) {
+      skipped.push({ position: r.position, type: r.type, reason: error instanceof Error ? error.message : 'invalid' });
+    }
+  }
+  return { events, skipped };
+}
+
+/** Applies the events (log order) to each projection's tables in `schema`; no checkpoints (audit rebuilds). */
+export async function applyEvents(
+  db: pg.ClientBase,
+  projections: readonly Projection[],
+  schema: string,
+  events: readonly ProjectedEvent[],
+) {
+  for (const projection of projections) await projection.apply(db, schema, events);
+}
+
+export interface CheckpointedBatch {
+  projections: readonly Projection[];
+  /** Each projection's checkpoint before this batch (null: nothing applied yet). */
+  checkpoints: ReadonlyMap<string, string | null>;
+  recorded: readonly RecordedEvent[];
+  schema?: string;
+  /** Test seam: runs inside the transaction after the rows are written, before the checkpoints. */
+  beforeCheckpoint?: () => Promise<void> | void;
+}
+
+/**
+ * Applies one batch and moves every projection's checkpoint to the batch's last position in one
+ * transaction. Returns the new checkpoints. Throws `StaleCheckpointError` (rolled back) when another owner
+ * moved a checkpoint meanwhile.
+ */
+export async function applyBatchWithCheckpoints(client: pg.ClientBase, batch: CheckpointedBatch) {
+  const last = batch.recorded.at(-1)?.position;
+  const next = new Map(batch.checkpoints);
+  if (last === undefined) return { checkpoints: next, applied: 0, skipped: [] as ParsedBatch['skipped'] };
+  const { events, skipped } = parseBatch(batch.recorded);
+  let applied = 0;
+  await client.query('BEGIN');
+  try {
+    // Rows and checkpoint share the commit record, so an unflushed commit lost in a server crash loses both
+    // together and the batch is simply applied again: durability of each commit buys nothing here.
+    await client.query('SET LOCAL synchronous_commit = off');
+    for (const projection of batch.projections) {
+      const previous = batch.checkpoints.get(projection.name) ?? null;
+      if (previous !== null && previous >= last) continue;
+      const pending = previous === null ? events : events.filter((e) => e.position > previous);
+      await projection.apply(client, batch.schema ?? 'public', pending);
+      applied = Math.max(applied, pending.length);
+    }
+    await batch.beforeCheckpoint?.();
+    for (const projection of batch.projections) {
+      const previous = batch.checkpoints.get(projection.name) ?? null;
+      if (previous !== null && previous >= last) continue;
+      await storeCheckpoint(client, checkpointId(projection.name), last, previous);
+      next.set(projection.name, last);
+    }
+    await client.query('SELECT pg_notify($1, $2)', [projectionsChannel, last]);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+  return { checkpoints: next, applied, skipped };
+}

@@ -1,0 +1,224 @@
+// `messages`: one row per message with its content and where it stands now (status, provider,
+// attempts, timestamps). Status only moves forward (`nextStatus`), so a late or duplicate receipt never
+// moves it back; a receipt that reaches the log before its message leaves a row without content that the
+// message fills in when it arrives.
+import { type MessageEvent, type MessageStatus, nextStatus } from '@hatch/domain';
+import type { Queryable } from '@hatch/event-store';
+import type { ProjectedEvent, Projection } from './projection.ts';
+import { selectRowsByIdSql, writeRows } from './sql.ts';
+
+export interface MessageRow {
+  message_id: string;
+  conversation_id: string | null;
+  direction: 'outbound' | 'inbound' | null;
+  channel: string | null;
+  from_address: string | null;
+  to_address: string | null;
+  body: string | null;
+  attachments: string[] | null;
+  subject: string | null;
+  cc: string[] | null;
+  bcc: string[] | null;
+  reply_to: string | null;
+  client_id: string | null;
+  status: MessageStatus;
+  provider: string | null;
+  provider_message_id: string | null;
+  attempts: number;
+  last_error: string | null;
+  error_code: string | null;
+  client_timestamp: string | null;
+  occurred_at: string | null;
+  next_attempt_at: string | null;
+  sent_at: string | null;
+  delivered_at: string | null;
+  undelivered_at: string | null;
+  failed_at: string | null;
+  status_changed_at: string | null;
+  created_position: string;
+  updated_position: string;
+}
+
+export const messageColumns = [
+  'message_id',
+  'conversation_id',
+  'direction',
+  'channel',
+  'from_address',
+  'to_address',
+  'body',
+  'attachments',
+  'subject',
+  'cc',
+  'bcc',
+  'reply_to',
+  'client_id',
+  'status',
+  'provider',
+  'provider_message_id',
+  'attempts',
+  'last_error',
+  'error_code',
+  'client_timestamp',
+  'occurred_at',
+  'next_attempt_at',
+  'sent_at',
+  'delivered_at',
+  'undelivered_at',
+  'failed_at',
+  'status_changed_at',
+  'created_position',
+  'updated_position',
+] as const satisfies readonly (keyof MessageRow)[];
+
+/** When the fact an event reports happened (the event's own timestamp, not the wall clock). */
+export function occurredAt(event: MessageEvent): string {
+  switch (event.type) {
+    case 'MessageRequested':
+      return event.data.requestedAt;
+    case 'MessageReceived':
+      return event.data.receivedAt;
+    case 'MessageSent':
+      return event.data.sentAt;
+    case 'MessageRetryScheduled':
+      return event.data.scheduledAt;
+    case 'MessageFailed':
+      return event.data.failedAt;
+    case 'MessageDelivered':
+      return event.data.deliveredAt;
+    case 'MessageUndelivered':
+      return event.data.reportedAt;
+  }
+}
+
+function emptyMessage(messageId: string, position: string): MessageRow {
+  return {
+    message_id: messageId,
+    conversation_id: null,
+    direction: null,
+    channel: null,
+    from_address: null,
+    to_address: null,
+    body: null,
+    attachments: null,
+    subject: null,
+    cc: null,
+    bcc: null,
+    reply_to: null,
+    client_id: null,
+    status: 'queued',
+    provider: null,
+    provider_message_id: null,
+    attempts: 0,
+    last_error: null,
+    error_code: null,
+    client_timestamp: null,
+    occurred_at: null,
+    next_attempt_at: null,
+    sent_at: null,
+    delivered_at: null,
+    undelivered_at: null,
+    failed_at: null,
+    status_changed_at: null,
+    created_position: position,
+    updated_position: position,
+  };
+}
+
+/** Pure: the message row after `projected` (null: the message has no row yet). */
+export function evolveMessage(current: MessageRow | null, projected: ProjectedEvent): MessageRow {
+  const { event, position } = projected;
+  const row: MessageRow = { ...(current ?? emptyMessage(event.data.messageId, position)), updated_position: position };
+  const status = nextStatus(current?.status ?? null, event);
+  if (current === null || status !== current.status) row.status_changed_at = occurredAt(event);
+  row.status = status;
+  switch (event.type) {
+    case 'MessageRequested':
+    case 'MessageReceived': {
+      const d = event.data;
+      row.conversation_id = d.conversationId;
+      row.channel = d.channel;
+      row.from_address = d.from;
+      row.to_address = d.to;
+      row.body = d.body;
+      row.attachments = d.attachments;
+      row.subject = d.subject;
+      row.cc = d.cc;
+      row.bcc = d.bcc;
+      row.reply_to = d.replyTo;
+      row.client_timestamp = d.timestamp;
+      if (event.type === 'MessageRequested') {
+        row.direction = 'outbound';
+        row.client_id = event.data.clientId;
+        row.occurred_at = event.data.requestedAt;
+      } else {
+        row.direction = 'inbound';
+        row.provider = event.data.provider;
+        row.provider_message_id = event.data.providerMessageId;
+        row.occurred_at = event.data.receivedAt;
+      }
+      break;
+    }
+    case 'MessageSent':
+      // The send that the provider accepted names the provider (after a failover, the backup).
+      if (event.data.attempt >= row.attempts || row.provider_message_id === null) {
+        row.provider = event.data.provider;
+        row.provider_message_id = event.data.providerMessageId;
+        row.sent_at = event.data.sentAt;
+      }
+      row.attempts = Math.max(row.attempts, event.data.attempt);
+      row.next_attempt_at = null;
+      break;
+    case 'MessageRetryScheduled':
+      row.attempts = Math.max(row.attempts, event.data.attempt);
+      row.last_error = event.data.reason;
+      if (row.status === 'queued') row.next_attempt_at = event.data.dueAt;
+      break;
+    case 'MessageFailed':
+      row.attempts = Math.max(row.attempts, event.data.attempts);
+      row.last_error = event.data.reason;
+      row.failed_at ??= event.data.failedAt;
+      row.next_attempt_at = null;
+      if (event.data.provider !== null) row.provider ??= event.data.provider;
+      break;
+    case 'MessageDelivered':
+      row.delivered_at ??= event.data.deliveredAt;
+      row.provider ??= event.data.provider;
+      row.provider_message_id ??= event.data.providerMessageId;
+      break;
+    case 'MessageUndelivered':
+      row.undelivered_at ??= event.data.reportedAt;
+      row.last_error = event.data.reason;
+      row.error_code = event.data.errorCode;
+      row.provider ??= event.data.provider;
+      row.provider_message_id ??= event.data.providerMessageId;
+      break;
+  }
+  return row;
+}
+
+export const messagesProjection: Projection = {
+  name: 'messages',
+  tables: ['messages'],
+  async apply(db: Queryable, schema: string, events: readonly ProjectedEvent[]) {
+    if (events.length === 0) return;
+    const ids = [...new Set(events.map((e) => e.event.data.messageId))];
+    const { rows } = await db.query(selectRowsByIdSql(schema, 'messages', 'message_id', 'uuid'), [ids]);
+    const state = new Map<string, MessageRow>();
+    for (const r of rows) {
+      const row = r.row as MessageRow;
+      state.set(row.message_id, row);
+    }
+    const existing = new Set(state.keys());
+    for (const e of events) {
+      const id = e.event.data.messageId;
+      state.set(id, evolveMessage(state.get(id) ?? null, e));
+    }
+    await writeRows<MessageRow>(
+      db,
+      { schema, table: 'messages', columns: messageColumns, key: 'message_id' },
+      state.values(),
+      existing,
+    );
+  },
+};

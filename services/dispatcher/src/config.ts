@@ -1,0 +1,49 @@
+// Dispatcher settings, all from the environment (defaults suit a local run with the mock providers).
+import { z } from 'zod';
+
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+/** An empty value means "no such provider" (a channel without a backup). */
+const optionalUrl = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) => (v.trim() === '' ? null : v))
+    .pipe(z.url().nullable());
+
+export const dispatcherConfigSchema = z
+  .object({
+    DATABASE_URL: z.string().min(1),
+    DISPATCHER_HOST: z.string().default('127.0.0.1'),
+    DISPATCHER_PORT: int(8090),
+    DISPATCHER_SUBSCRIPTION_ID: z.string().min(1).default('dispatcher'),
+    SMS_PROVIDER_URL: z.url().default('http://127.0.0.1:8001'),
+    SMS_BACKUP_PROVIDER_URL: optionalUrl('http://127.0.0.1:8003'),
+    EMAIL_PROVIDER_URL: z.url().default('http://127.0.0.1:8002'),
+    EMAIL_BACKUP_PROVIDER_URL: optionalUrl('http://127.0.0.1:8004'),
+    PROVIDER_TIMEOUT_MS: int(10_000, 1),
+    /** Calls in flight to one provider. */
+    PROVIDER_MAX_IN_FLIGHT: int(64, 1),
+    /** Attempts in flight in this process. */
+    DISPATCH_CONCURRENCY: int(256, 1),
+    /** Fresh requests held in memory (already leased) while every attempt slot is busy. */
+    DISPATCH_BACKLOG: int(2000),
+    /** How long a claimed message stays reserved to this process; must outlast a provider call. */
+    DISPATCH_LEASE_MS: int(30_000, 1),
+    /** How often due retries are looked for when nothing wakes the dispatcher earlier. */
+    DISPATCH_POLL_MS: int(200, 1),
+    DISPATCH_BATCH_SIZE: int(500, 1),
+    RETRY_MAX_ATTEMPTS_PER_PROVIDER: int(4, 1),
+    RETRY_BASE_DELAY_MS: int(500),
+    RETRY_MAX_DELAY_MS: int(60_000),
+    RETRY_DEADLINE_MS: int(3_600_000, 1),
+    BREAKER_FAILURE_THRESHOLD: int(10, 1),
+    BREAKER_COOLDOWN_MS: int(5_000, 1),
+    BREAKER_HALF_OPEN_PROBES: int(1, 1),
+    EVENT_STORE_READ_CONNECTIONS: int(8, 1),
+    EVENT_STORE_APPEND_CONNECTIONS: int(2, 1),
+  })
+  .refine((c) => c.DISPATCH_LEASE_MS > c.PROVIDER_TIMEOUT_MS + 1000, {
+    message: 'DISPATCH_LEASE_MS must exceed PROVIDER_TIMEOUT_MS by at least 1000 ms',
+    path: ['DISPATCH_LEASE_MS'],
+  });
+export type DispatcherConfig = z.infer<typeof dispatcherConfigSchema>;

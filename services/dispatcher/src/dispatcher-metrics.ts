@@ -1,0 +1,67 @@
+// Prometheus metrics of the dispatcher.
+import type { AttemptResult, Classified, ProviderDirectory } from '@hatch/dispatch';
+import { createMetricsRegistry } from '@hatch/platform';
+import { Counter, Gauge, Histogram } from 'prom-client';
+
+const breakerValue = { closed: 0, half_open: 1, open: 2 } as const;
+
+export function createDispatcherMetrics(providers: ProviderDirectory, inFlight: () => number) {
+  const registry = createMetricsRegistry('dispatcher');
+  const calls = new Counter({
+    name: 'dispatcher_provider_calls_total',
+    help: 'Provider calls by provider and classified result',
+    labelNames: ['provider', 'result', 'reason'],
+    registers: [registry],
+  });
+  const callSeconds = new Histogram({
+    name: 'dispatcher_provider_call_seconds',
+    help: 'Provider call duration',
+    labelNames: ['provider'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const outcomes = new Counter({
+    name: 'dispatcher_attempt_outcomes_total',
+    help: 'What each dispatch attempt recorded',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'dispatcher_attempt_errors_total',
+    help: 'Attempts that threw (retried after the lease)',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'dispatcher_breaker_state',
+    help: 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open',
+    labelNames: ['provider'],
+    registers: [registry],
+    collect() {
+      for (const [provider, state] of Object.entries(providers.breakerStates())) {
+        this.set({ provider }, breakerValue[state]);
+      }
+    },
+  });
+  new Gauge({
+    name: 'dispatcher_attempts_in_flight',
+    help: 'Dispatch attempts in flight',
+    registers: [registry],
+    collect() {
+      this.set(inFlight());
+    },
+  });
+  return {
+    registry,
+    providerCall(provider: string, result: Classified, durationMs: number) {
+      const reason = result.kind === 'accepted' ? '' : result.kind === 'rejected' ? 'rejected' : result.reason;
+      calls.inc({ provider, result: result.kind, reason });
+      callSeconds.observe({ provider }, durationMs / 1000);
+    },
+    outcome(result: AttemptResult) {
+      outcomes.inc({ outcome: result.outcome });
+    },
+    error() {
+      errors.inc();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// The dispatch_schedule table: applied from the log with the checkpoint in one transaction, and
+// claimed by workers with a lease (SKIP LOCKED, so several dispatchers share it without blocking).
+import type { ScheduleChange } from '@hatch/dispatch';
+import type pg from 'pg';
+
+/**
+ * Applies one batch of changes. Fresh requests listed in `lease` are inserted already leased until
+ * `leaseUntilMs` (the caller dispatches them at once, without a claim round trip); the ids actually
+ * inserted that way are returned (a row that already existed is left to the claim loop).
+ */
+export async function applyScheduleChanges(
+  client: pg.PoolClient,
+  changes: ScheduleChange[],
+  lease: { ids: Set<string>; untilMs: number } = { ids: new Set(), untilMs: 0 },
+): Promise<Set<string>> {
+  const dueChanges = changes.filter((c): c is Extract<ScheduleChange, { kind: 'due' }> => c.kind === 'due');
+  const leased = dueChanges.filter((c) => lease.ids.has(c.messageId));
+  const due = dueChanges.filter((c) => !lease.ids.has(c.messageId));
+  const done = changes.filter((c) => c.kind === 'done');
+  const inserted = new Set<string>();
+  if (leased.length > 0) {
+    const { rows } = await client.query<{ message_id: string }>(
+      `INSERT INTO dispatch_schedule (message_id, stream_version, due_at, lease_until)
+       SELECT id, v, to_timestamp(at / 1000.0), to_timestamp($4 / 1000.0)
+         FROM unnest($1::uuid[], $2::bigint[], $3::float8[]) AS t(id, v, at)
+       ON CONFLICT (message_id) DO NOTHING
+       RETURNING message_id`,
+      [leased.map((c) => c.messageId), leased.map((c) => c.streamVersion), leased.map((c) => c.dueAtMs), lease.untilMs],
+    );
+    for (const row of rows) inserted.add(row.message_id);
+  }
+  if (due.length > 0) {
+    await client.query(
+      `INSERT INTO dispatch_schedule (message_id, stream_version, due_at, lease_until)
+       SELECT id, v, to_timestamp(at / 1000.0), NULL
+         FROM unnest($1::uuid[], $2::bigint[], $3::float8[]) AS t(id, v, at)
+       ON CONFLICT (message_id) DO UPDATE
+         SET stream_version = EXCLUDED.stream_version, due_at = EXCLUDED.due_at, lease_until = NULL
+         WHERE dispatch_schedule.stream_version < EXCLUDED.stream_version`,
+      [due.map((c) => c.messageId), due.map((c) => c.streamVersion), due.map((c) => c.dueAtMs)],
+    );
+  }
+  if (done.length > 0) {
+    await client.query('DELETE FROM dispatch_schedule WHERE message_id = ANY($1::uuid[])', [
+      done.map((c) => c.messageId),
+    ]);
+  }
+  return inserted;
+}
+
+/** Gives a message back to the claim loop at once (its attempt lost a race and must re-read the stream). */
+export async function releaseLease(pool: pg.Pool, messageId: string): Promise<void> {
+  await pool.query('UPDATE dispatch_schedule SET lease_until = NULL WHERE message_id = $1', [messageId]);
+}
+
+/**
+ * Reserves up to `limit` due messages until `nowMs + leaseMs`; returns their ids, oldest due first.
+ * `expired`: take messages whose lease ran out (their dispatcher crashed or hung) instead of waiting ones.
+ */
+export async function claimDueMessages(pool: pg.Pool, nowMs: number, leaseMs: number, limit: number, expired = false) {
+  const waiting = `lease_until IS NULL AND due_at <= to_timestamp($1 / 1000.0) ORDER BY due_at`;
+  const lapsed = `lease_until IS NOT NULL AND lease_until <= to_timestamp($1 / 1000.0) ORDER BY lease_until`;
+  const { rows } = await pool.query<{ message_id: string }>(
+    `UPDATE dispatch_schedule SET lease_until = to_timestamp($2 / 1000.0)
+      WHERE message_id IN (
+        SELECT message_id FROM dispatch_schedule
+         WHERE ${expired ? lapsed : waiting}
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED)
+      RETURNING message_id`,
+    [nowMs, nowMs + leaseMs, limit],
+  );
+  return rows.map((r) => r.message_id);
+}
+
+/** Messages with no outcome yet (for /ready and metrics). */
+export async function scheduledCount(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM dispatch_schedule');
+  return Number(rows[0]?.n ?? 0);
+}

@@ -1,0 +1,193 @@
+// Test plumbing for end-to-end suites: spawn the mock providers and the dispatcher as real processes
+// against a real PostgreSQL, and append MessageRequested events straight to the log (the command API
+// is not needed to exercise dispatch).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { currentSchemaVersion, messageEventId, messageStreamId } from '@hatch/domain';
+import type { EventStore } from '@hatch/event-store';
+import { freePort } from '@hatch/infra';
+
+const serviceMain = (service: string) => fileURLToPath(new URL(`../../../${service}/src/main.ts`, import.meta.url));
+
+export interface RunningProcess {
+  child: ChildProcess;
+  output: string[];
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function spawnService(service: 'dispatcher' | 'mock-providers', env: Record<string, string>): RunningProcess {
+  // e.g. HATCH_SPAWN_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the spawned services.
+  const extra = (process.env.HATCH_SPAWN_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', serviceMain(service)], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(String(chunk));
+    if (output.length > 200) output.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await Promise.race([exited, sleep(5000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+export const getJson = async <T = unknown>(url: string): Promise<T> => {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  return (await res.json()) as T;
+};
+
+export const postJson = async (url: string, body: unknown) => {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as unknown };
+};
+
+export interface MockProviders {
+  urls: { sms: string; smsBackup: string; email: string; emailBackup: string };
+  process: RunningProcess;
+}
+
+export async function startMockProviders(env: Record<string, string> = {}): Promise<MockProviders> {
+  const [sms, email, smsBackup, emailBackup] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const process = spawnService('mock-providers', {
+    SMS_PROVIDER_PORT: String(sms),
+    EMAIL_PROVIDER_PORT: String(email),
+    SMS_BACKUP_PROVIDER_PORT: String(smsBackup),
+    EMAIL_BACKUP_PROVIDER_PORT: String(emailBackup),
+    RECEIPTS_ENABLED: 'false',
+    ...env,
+  });
+  const urls = {
+    sms: `http://127.0.0.1:${sms}`,
+    email: `http://127.0.0.1:${email}`,
+    smsBackup: `http://127.0.0.1:${smsBackup}`,
+    emailBackup: `http://127.0.0.1:${emailBackup}`,
+  };
+  await waitFor(
+    async () => (await Promise.all(Object.values(urls).map((u) => fetch(`${u}/health`)))).every((r) => r.ok),
+    20_000,
+    `mock providers to listen (${process.output.join('')})`,
+  );
+  return { urls, process };
+}
+
+export interface DispatcherProcess {
+  url: string;
+  process: RunningProcess;
+}
+
+export async function startDispatcher(
+  databaseUrl: string,
+  providers: MockProviders,
+  env: Record<string, string> = {},
+): Promise<DispatcherProcess> {
+  const port = await freePort();
+  const process = spawnService('dispatcher', {
+    DATABASE_URL: databaseUrl,
+    DISPATCHER_PORT: String(port),
+    SMS_PROVIDER_URL: providers.urls.sms,
+    SMS_BACKUP_PROVIDER_URL: providers.urls.smsBackup,
+    EMAIL_PROVIDER_URL: providers.urls.email,
+    EMAIL_BACKUP_PROVIDER_URL: providers.urls.emailBackup,
+    PROVIDER_TIMEOUT_MS: '1000',
+    DISPATCH_LEASE_MS: '2500',
+    DISPATCH_POLL_MS: '50',
+    RETRY_BASE_DELAY_MS: '20',
+    RETRY_MAX_DELAY_MS: '200',
+    ...env,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => (await fetch(`${url}/ready`)).ok,
+    20_000,
+    `dispatcher to be ready (${process.output.join('')})`,
+  );
+  return { url, process };
+}
+
+/** Appends one MessageRequested per recipient, as the command side would; returns the message ids. */
+export async function requestMessages(
+  store: EventStore,
+  recipients: Array<{ channel: 'sms' | 'mms' | 'email'; to: string }>,
+): Promise<string[]> {
+  const now = new Date().toISOString();
+  return Promise.all(
+    recipients.map(async ({ channel, to }) => {
+      const messageId = randomUUID();
+      await store.append(
+        messageStreamId(messageId),
+        [
+          {
+            id: messageEventId(messageId, 'MessageRequested'),
+            type: 'MessageRequested',
+            data: {
+              messageId,
+              conversationId: randomUUID(),
+              channel,
+              from: channel === 'email' ? 'sender@hatch.test' : '+12015550100',
+              to,
+              body: 'hello from the dispatcher suite',
+              attachments: channel === 'mms' ? ['https://example.com/cat.png'] : [],
+              subject: channel === 'email' ? 'hello' : null,
+              cc: [],
+              bcc: [],
+              replyTo: null,
+              timestamp: now,
+              clientId: 'suite',
+              segments: 1,
+              requestedAt: now,
+            },
+            metadata: {
+              correlationId: randomUUID(),
+              causationId: null,
+              actor: 'suite',
+              schemaVersion: currentSchemaVersion,
+            },
+          },
+        ],
+        'no_stream',
+      );
+      return messageId;
+    }),
+  );
+}
+
+export const phone = (i: number) => `+1201555${String(2000 + i).padStart(4, '0')}`;

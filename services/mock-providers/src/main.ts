@@ -1,0 +1,56 @@
+// Mock SMS/MMS and email providers (primary and backup each) for local runs and tests.
+import { createLogger, loadConfig } from '@hatch/platform';
+import { mockProvidersConfigSchema } from './config.ts';
+import { buildProviderServer, type ProviderKind } from './provider-server.ts';
+
+const config = loadConfig(mockProvidersConfigSchema);
+const log = createLogger('mock-providers');
+
+const providers: Array<{ kind: ProviderKind; id: string; port: number }> = [
+  { kind: 'sms', id: 'messaging-provider', port: config.SMS_PROVIDER_PORT },
+  { kind: 'email', id: 'xillio', port: config.EMAIL_PROVIDER_PORT },
+  { kind: 'sms', id: 'messaging-provider-backup', port: config.SMS_BACKUP_PROVIDER_PORT },
+  { kind: 'email', id: 'xillio-backup', port: config.EMAIL_BACKUP_PROVIDER_PORT },
+];
+
+const servers = providers.map((p) =>
+  buildProviderServer({
+    kind: p.kind,
+    providerId: p.id,
+    log: log.child({ provider: p.id }),
+    callbackBaseUrl: config.HATCH_CALLBACK_BASE_URL,
+    webhookSecret: config.WEBHOOK_SECRET,
+    faults: {
+      error500Rate: config.FAULT_500_RATE,
+      error429Rate: config.FAULT_429_RATE,
+      retryAfterSeconds: config.FAULT_RETRY_AFTER_SECONDS,
+      timeoutRate: config.FAULT_TIMEOUT_RATE,
+      slowRate: config.FAULT_SLOW_RATE,
+      slowMs: config.FAULT_SLOW_MS,
+      down: false,
+    },
+    receipts: {
+      enabled: config.RECEIPTS_ENABLED,
+      delayMs: config.RECEIPT_DELAY_MS,
+      duplicateRate: config.RECEIPT_DUPLICATE_RATE,
+      outOfOrderRate: config.RECEIPT_OUT_OF_ORDER_RATE,
+      outOfOrderDelayMs: config.RECEIPT_OUT_OF_ORDER_DELAY_MS,
+      attempts: config.RECEIPT_ATTEMPTS,
+    },
+  }),
+);
+
+await Promise.all(
+  servers.map(async (server, i) => {
+    const p = providers[i]!;
+    const address = await server.app.listen({ host: config.MOCK_PROVIDERS_HOST, port: p.port });
+    log.info({ provider: p.id, kind: p.kind, address }, 'mock provider listening');
+  }),
+);
+
+const shutdown = async () => {
+  await Promise.all(servers.map((s) => s.app.close()));
+  process.exit(0);
+};
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);

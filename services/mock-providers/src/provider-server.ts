@@ -1,0 +1,390 @@
+// One mock provider as a real HTTP server: the SMS/MMS API (Twilio-like, `POST /v1/messages` → 201
+// `{id}`) or the email API (SendGrid-like, `POST /v3/mail/send` → 202 + `X-Message-Id`), with
+// idempotency keys, fault injection, signed delivery receipts, contact replies and admin endpoints.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from '@hatch/platform';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { drawFault, type FaultSettings, type ForcedOutcome, faultSettingsSchema, forcedOutcome } from './faults.ts';
+import { WebhookPoster } from './receipts.ts';
+
+export type ProviderKind = 'sms' | 'email';
+
+export interface ReceiptSettings {
+  enabled: boolean;
+  delayMs: number;
+  /** Share of receipts posted twice. */
+  duplicateRate: number;
+  /** Share of receipts held back an extra `outOfOrderDelayMs`, so they arrive after later ones. */
+  outOfOrderRate: number;
+  outOfOrderDelayMs: number;
+  attempts: number;
+}
+
+export interface ProviderServerOptions {
+  kind: ProviderKind;
+  /** Provider id as our events name it (`messaging-provider`, `xillio-backup`, ...). */
+  providerId: string;
+  faults: FaultSettings;
+  receipts: ReceiptSettings;
+  callbackBaseUrl: string;
+  webhookSecret: string | undefined;
+  log: Logger;
+  random?: () => number;
+}
+
+/** What the provider received under one idempotency key. */
+export interface ReceivedMessage {
+  idempotencyKey: string | null;
+  /** Our message id, as sent in the payload. */
+  messageId: string | null;
+  providerMessageId: string | null;
+  from: string;
+  to: string;
+  type: string;
+  body: string;
+  outcome: 'accepted' | 'rejected';
+  httpStatus: number;
+  receivedAt: number;
+  /** Later sends with the same idempotency key (each got the first answer). */
+  repeats: number;
+}
+
+interface StoredAnswer {
+  status: number;
+  headers: Record<string, string>;
+  payload: unknown;
+}
+
+const smsSendSchema = z.object({
+  from: z.string().min(1),
+  to: z.string().min(1),
+  type: z.enum(['sms', 'mms']).default('sms'),
+  body: z.string(),
+  attachments: z.array(z.string()).nullable().default([]),
+  message_id: z.string().nullable().optional(),
+});
+
+const emailAddress = z.object({ email: z.string().min(3), name: z.string().optional() });
+const emailSendSchema = z.object({
+  personalizations: z
+    .array(
+      z.object({
+        to: z.array(emailAddress).min(1),
+        cc: z.array(emailAddress).optional(),
+        bcc: z.array(emailAddress).optional(),
+        custom_args: z.record(z.string(), z.string()).optional(),
+      }),
+    )
+    .min(1),
+  from: emailAddress,
+  subject: z.string().optional(),
+  content: z.array(z.object({ type: z.string(), value: z.string() })).min(1),
+  attachments: z.array(z.unknown()).optional(),
+});
+
+const replySchema = z.object({
+  from: z.string().min(1),
+  to: z.string().min(1),
+  body: z.string().default(''),
+  type: z.enum(['sms', 'mms']).default('sms'),
+  attachments: z.array(z.string()).nullable().default(null),
+});
+
+const problem = (reply: FastifyReply, status: number, title: string, detail?: string) =>
+  reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: 'about:blank', title, status, ...(detail ? { detail } : {}) });
+
+// Unique, not secret: a random per-process prefix and a counter (cheaper than fresh random bytes per send).
+const idPrefix = randomBytes(8).toString('hex');
+let idCounter = 0;
+const newProviderMessageId = (kind: ProviderKind) => {
+  const suffix = (idCounter++).toString(16).padStart(16, '0');
+  return kind === 'sms' ? `SM${idPrefix}${suffix}` : Buffer.from(`${idPrefix}${suffix}`, 'hex').toString('base64url');
+};
+
+export interface ProviderServer {
+  app: FastifyInstance;
+  messages: Map<string, ReceivedMessage>;
+  faults: FaultSettings;
+}
+
+export function buildProviderServer(options: ProviderServerOptions): ProviderServer {
+  const { kind, providerId, log } = options;
+  const random = options.random ?? Math.random;
+  const initialFaults = { ...options.faults };
+  let faults = { ...options.faults };
+  const messages = new Map<string, ReceivedMessage>(); // by idempotency key (or a fresh id without one)
+  const answers = new Map<string, StoredAnswer>();
+  const inFlight = new Set<string>();
+  const poster = new WebhookPoster({
+    callbackBaseUrl: options.callbackBaseUrl,
+    webhookSecret: options.webhookSecret,
+    attempts: options.receipts.attempts,
+    providerId,
+    log,
+  });
+  let repeats = 0;
+  let rateWindow = { startedAt: Date.now(), count: 0 };
+
+  const app = Fastify({ logger: false, bodyLimit: 5 * 1024 * 1024 });
+
+  // A provider that is down resets every connection (admin endpoints stay up to turn it back on).
+  app.addHook('onRequest', async (request, reply) => {
+    if (faults.down && !request.url.startsWith('/admin') && request.url !== '/health') {
+      request.raw.socket.destroy();
+      return reply.hijack();
+    }
+  });
+
+  const rateLimitHeaders = (): Record<string, string> => {
+    const now = Date.now();
+    if (now - rateWindow.startedAt >= 60_000) rateWindow = { startedAt: now, count: 0 };
+    rateWindow.count++;
+    return {
+      'x-ratelimit-limit': '600000',
+      'x-ratelimit-remaining': String(Math.max(0, 600_000 - rateWindow.count)),
+      'x-ratelimit-reset': String(Math.ceil((rateWindow.startedAt + 60_000) / 1000)),
+    };
+  };
+
+  const sendAnswer = (reply: FastifyReply, answer: StoredAnswer) =>
+    reply
+      .code(answer.status)
+      .headers(answer.headers)
+      .send(answer.payload ?? '');
+
+  const scheduleReceipt = (record: ReceivedMessage, forced: ForcedOutcome | null) => {
+    const settings = options.receipts;
+    if (!settings.enabled || forced === 'no_receipt' || !record.providerMessageId) return;
+    const failed = forced === 'undelivered';
+    const timestamp = new Date().toISOString();
+    const path = kind === 'sms' ? '/api/webhooks/sms/status' : '/api/webhooks/email/status';
+    const payload =
+      kind === 'sms'
+        ? {
+            messaging_provider_id: record.providerMessageId,
+            message_id: record.messageId,
+            status: failed ? 'undelivered' : 'delivered',
+            error_code: failed ? '30003' : null,
+            timestamp,
+          }
+        : {
+            xillio_id: record.providerMessageId,
+            message_id: record.messageId,
+            status: failed ? 'bounced' : 'delivered',
+            reason: failed ? '550 5.1.1 mailbox does not exist' : null,
+            timestamp,
+          };
+    const late = random() < settings.outOfOrderRate ? settings.outOfOrderDelayMs : 0;
+    poster.post(path, payload, settings.delayMs + late);
+    if (random() < settings.duplicateRate) poster.post(path, payload, settings.delayMs + late + 20);
+  };
+
+  /** Shared send path once the payload is validated. */
+  const handleSend = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    message: { messageId: string | null; from: string; to: string; type: string; body: string },
+  ) => {
+    const keyHeader = request.headers['idempotency-key'];
+    const key = typeof keyHeader === 'string' && keyHeader.length > 0 ? keyHeader : null;
+    if (key) {
+      const known = answers.get(key);
+      if (known) {
+        const record = messages.get(key);
+        if (record) record.repeats++;
+        repeats++;
+        return sendAnswer(reply, known);
+      }
+      if (inFlight.has(key)) return problem(reply, 409, 'Conflict', 'a request with this Idempotency-Key is in flight');
+    }
+    const forced = forcedOutcome(message.to);
+    if (forced === 'error500') return problem(reply, 500, 'Internal Server Error');
+    if (forced === 'error429') return tooMany(reply);
+    const fault = drawFault(faults, random);
+    if (fault === 'error500') return problem(reply, 500, 'Internal Server Error');
+    if (fault === 'error429') return tooMany(reply);
+
+    if (key) inFlight.add(key);
+    try {
+      if (fault === 'slow') await new Promise((r) => setTimeout(r, faults.slowMs));
+      const rejected = forced === 'reject';
+      const providerMessageId = rejected ? null : newProviderMessageId(kind);
+      const record: ReceivedMessage = {
+        idempotencyKey: key,
+        messageId: message.messageId,
+        providerMessageId,
+        from: message.from,
+        to: message.to,
+        type: message.type,
+        body: message.body,
+        outcome: rejected ? 'rejected' : 'accepted',
+        httpStatus: 0,
+        receivedAt: Date.now(),
+        repeats: 0,
+      };
+      const answer = rejected ? rejection() : acceptance(providerMessageId as string, message);
+      record.httpStatus = answer.status;
+      messages.set(key ?? randomUUID(), record);
+      // Only answers from a send that ran are kept for the key: faults are not (a retry may succeed).
+      if (key) answers.set(key, answer);
+      scheduleReceipt(record, forced);
+      if (fault === 'timeout') {
+        // Accepted and stored, but the answer never comes: the caller times out and retries with the key.
+        reply.hijack();
+        setTimeout(() => request.raw.socket.destroy(), 120_000).unref();
+        return reply;
+      }
+      return sendAnswer(reply, answer);
+    } finally {
+      if (key) inFlight.delete(key);
+    }
+  };
+
+  const tooMany = (reply: FastifyReply) => {
+    reply.header('retry-after', String(faults.retryAfterSeconds));
+    if (kind === 'email') reply.header('x-ratelimit-remaining', '0');
+    return problem(reply, 429, 'Too Many Requests');
+  };
+
+  const rejection = (): StoredAnswer =>
+    kind === 'sms'
+      ? {
+          status: 400,
+          headers: { 'content-type': 'application/json' },
+          payload: { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 },
+        }
+      : {
+          status: 400,
+          headers: { 'content-type': 'application/json' },
+          payload: { errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to' }] },
+        };
+
+  const acceptance = (providerMessageId: string, message: { from: string; to: string; body: string }): StoredAnswer =>
+    kind === 'sms'
+      ? {
+          status: 201,
+          headers: { 'content-type': 'application/json' },
+          payload: {
+            id: providerMessageId,
+            status: 'queued',
+            from: message.from,
+            to: message.to,
+            num_segments: String(Math.max(1, Math.ceil(message.body.length / 160))),
+            date_created: new Date().toUTCString(),
+          },
+        }
+      : { status: 202, headers: { 'x-message-id': providerMessageId, ...rateLimitHeaders() }, payload: '' };
+
+  if (kind === 'sms') {
+    app.post('/v1/messages', async (request, reply) => {
+      const parsed = smsSendSchema.safeParse(request.body);
+      if (!parsed.success) return problem(reply, 400, 'Bad Request', parsed.error.issues[0]?.message);
+      const m = parsed.data;
+      return handleSend(request, reply, {
+        messageId: m.message_id ?? null,
+        from: m.from,
+        to: m.to,
+        type: m.type,
+        body: m.body,
+      });
+    });
+  } else {
+    app.post('/v3/mail/send', async (request, reply) => {
+      const parsed = emailSendSchema.safeParse(request.body);
+      if (!parsed.success) return problem(reply, 400, 'Bad Request', parsed.error.issues[0]?.message);
+      const m = parsed.data;
+      const p = m.personalizations[0]!;
+      return handleSend(request, reply, {
+        messageId: p.custom_args?.message_id ?? null,
+        from: m.from.email,
+        to: p.to[0]!.email,
+        type: 'email',
+        body: m.content[0]!.value,
+      });
+    });
+  }
+
+  app.get('/health', async () => ({ status: 'ok', provider: providerId }));
+
+  app.get('/admin/faults', async () => faults);
+  app.post('/admin/faults', async (request, reply) => {
+    const parsed = faultSettingsSchema.partial().safeParse(request.body ?? {});
+    if (!parsed.success) return problem(reply, 400, 'Bad Request', parsed.error.issues[0]?.message);
+    const changes = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+    faults = { ...faults, ...changes };
+    log.info({ provider: providerId, faults }, 'faults changed');
+    return faults;
+  });
+
+  app.get('/admin/messages', async () => {
+    const list = [...messages.values()];
+    return {
+      provider: providerId,
+      accepted: list.filter((m) => m.outcome === 'accepted').length,
+      rejected: list.filter((m) => m.outcome === 'rejected').length,
+      repeats,
+      receipts: { pending: poster.pending, delivered: poster.delivered, dropped: poster.dropped },
+      messages: list,
+    };
+  });
+
+  app.post('/admin/reset', async () => {
+    messages.clear();
+    answers.clear();
+    repeats = 0;
+    faults = { ...initialFaults };
+    return { ok: true };
+  });
+
+  // A contact replies: the provider posts a signed inbound message to our webhook.
+  app.post('/admin/reply', async (request, reply) => {
+    const parsed = replySchema.safeParse(request.body);
+    if (!parsed.success) return problem(reply, 400, 'Bad Request', parsed.error.issues[0]?.message);
+    const r = parsed.data;
+    const providerMessageId = newProviderMessageId(kind);
+    const timestamp = new Date().toISOString();
+    const [path, payload] =
+      kind === 'sms'
+        ? [
+            '/api/webhooks/sms',
+            {
+              from: r.from,
+              to: r.to,
+              type: r.type,
+              messaging_provider_id: providerMessageId,
+              body: r.body,
+              attachments: r.attachments,
+              timestamp,
+            },
+          ]
+        : [
+            '/api/webhooks/email',
+            {
+              from: r.from,
+              to: r.to,
+              xillio_id: providerMessageId,
+              body: r.body,
+              attachments: r.attachments,
+              timestamp,
+            },
+          ];
+    try {
+      const status = await poster.postOnce(path, payload);
+      return { webhookStatus: status, payload };
+    } catch (error) {
+      return problem(reply, 502, 'Bad Gateway', `callback unreachable: ${(error as Error).message}`);
+    }
+  });
+
+  return {
+    app,
+    messages,
+    get faults() {
+      return faults;
+    },
+  };
+}

@@ -1,0 +1,70 @@
+// The projector process: config, adapters, the projector, and its /health /ready /metrics.
+import { PostgresEventStore } from '@hatch/event-store';
+import { createHttpServer, registerOperations } from '@hatch/http';
+import { localDatabase } from '@hatch/infra';
+import { createLogger, createMetricsRegistry, loadConfig } from '@hatch/platform';
+import { checkpointId, projectionsByName } from '@hatch/projections';
+import pg from 'pg';
+import { projectorConfigSchema } from './config.ts';
+import { projectorMetrics } from './metrics.ts';
+import { Projector } from './projector.ts';
+
+const config = loadConfig(projectorConfigSchema);
+const logger = createLogger('projector', { level: config.LOG_LEVEL });
+const database = config.DATABASE_URL ? { url: config.DATABASE_URL, stop: async () => {} } : await localDatabase();
+const store = new PostgresEventStore({ connectionString: database.url, readConnections: 2 });
+// one connection per projection: they apply each batch concurrently
+const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
+
+const projections = projectionsByName(config.PROJECTIONS.split(',').map((s) => s.trim()));
+const registry = createMetricsRegistry('projector');
+const metrics = projectorMetrics(
+  registry,
+  store,
+  () => projector,
+  async () => {
+    const { rows } = await pool.query<{ position: string | null; n: number }>(
+      'SELECT min(position) AS position, count(*)::int AS n FROM subscription_checkpoints WHERE subscription_id = ANY($1)',
+      [projections.map((p) => checkpointId(p.name))],
+    );
+    return rows[0]?.n === projections.length ? rows[0].position : null;
+  },
+);
+const projector = new Projector({
+  pool,
+  databaseUrl: database.url,
+  store,
+  projections,
+  logger,
+  batchSize: config.PROJECTOR_BATCH_SIZE,
+  lockRetryMs: config.PROJECTOR_LOCK_RETRY_MS,
+  onBatch: metrics.onBatch,
+});
+
+const app = await createHttpServer({ logger });
+registerOperations(app, {
+  registry,
+  ready: async () => {
+    await pool.query('SELECT 1');
+    return true;
+  },
+});
+await app.listen({ host: '0.0.0.0', port: config.PROJECTOR_PORT });
+projector.start();
+logger.info({ port: config.PROJECTOR_PORT }, 'projector started');
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'projector stopping');
+  await projector.stop();
+  await app.close();
+  await store.close();
+  await pool.end();
+  await database.stop();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

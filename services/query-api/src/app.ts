@@ -1,0 +1,20 @@
+// The query API as its own server: conventions from @hatch/http, operations endpoints, the query routes.
+import { createHttpServer, registerOperations } from '@hatch/http';
+import { createMetricsRegistry } from '@hatch/platform';
+import { type QueryRoutesDeps, registerQueryRoutes } from './routes.ts';
+
+export async function createQueryApi(deps: QueryRoutesDeps) {
+  const app = await createHttpServer({
+    logger: deps.logger,
+    openApi: { title: 'Hatch messaging query API', version: '1.0.0' },
+  });
+  registerOperations(app, {
+    registry: createMetricsRegistry('query-api'),
+    ready: async () => {
+      await deps.pool.query('SELECT 1');
+      return true;
+    },
+  });
+  await registerQueryRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,237 @@
+// The query routes as one self-contained plugin: mounted by the query API's own server and by the
+// command API's server (one base URL for clients). Its hooks stay inside the plugin.
+import type { EventStore } from '@hatch/event-store';
+import { type HttpApp, Problem } from '@hatch/http';
+import type { Logger } from '@hatch/platform';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type pg from 'pg';
+import { z } from 'zod';
+import { streamChanges } from './live-stream.ts';
+import { normaliseParticipant } from './participant.ts';
+import { ReadModel } from './read-model.ts';
+import {
+  conversationPageSchema,
+  conversationSchema,
+  idParams,
+  listConversationsQuery,
+  messagePageSchema,
+  messageWithHistorySchema,
+  pageQuery,
+  positionSchema,
+  problemSchema,
+  readQuery,
+  streamQuery,
+} from './schemas.ts';
+import { ProjectionWatermark } from './watermark.ts';
+
+export interface QueryRoutesDeps {
+  /** A pool on the database holding the read tables. */
+  pool: pg.Pool;
+  /** The event log, read by the live stream. */
+  store: EventStore;
+  logger: Logger;
+  /** Longest a read-your-writes query waits for the projection (default 5000 ms). */
+  readYourWritesTimeoutMs?: number;
+  /** SSE heartbeat comment interval (default 15000 ms). */
+  heartbeatMs?: number;
+  /** How often waiting requests re-check the projection checkpoint (default 50 ms). */
+  watermarkPollMs?: number;
+}
+
+export const minPositionHeader = 'x-hatch-min-position';
+export const positionHeader = 'x-hatch-position';
+
+const errors = { 400: problemSchema, 404: problemSchema, 503: problemSchema };
+
+export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
+  return app.register(async (plugin) => {
+    const api = plugin.withTypeProvider<ZodTypeProvider>();
+    const readModel = new ReadModel(deps.pool);
+    const watermark = new ProjectionWatermark(deps.pool, deps.watermarkPollMs ?? 50);
+    const open = new Set<() => void>();
+    const timeoutMs = deps.readYourWritesTimeoutMs ?? 5000;
+    const stream = {
+      store: deps.store,
+      readModel,
+      watermark,
+      logger: deps.logger,
+      heartbeatMs: deps.heartbeatMs ?? 15_000,
+      open,
+    };
+    // Streams never go idle: end them before the server waits for its connections to close.
+    api.addHook('preClose', async () => {
+      for (const close of [...open]) close();
+      watermark.close();
+    });
+
+    /** A position the log does not understand is the client's mistake (400), not a wait or a 500. */
+    const checkPosition = async (position: string, source: string) => {
+      try {
+        await deps.store.readAll({ after: position, limit: 1 });
+      } catch (error) {
+        if (error instanceof TypeError || error instanceof RangeError)
+          throw new Problem(400, 'validation', 'Invalid request', { detail: `${source}: not a log position` });
+        throw error;
+      }
+      return position;
+    };
+
+    /** Read-your-writes: wait (bounded) until the read model has applied the position the client wrote at. */
+    async function consistentRead(request: FastifyRequest, reply: FastifyReply) {
+      const header = request.headers[minPositionHeader];
+      const fromQuery = (request.query as { after?: string } | undefined)?.after;
+      let wanted = fromQuery ?? (typeof header === 'string' ? header : undefined);
+      if (wanted !== undefined) {
+        const parsed = positionSchema.safeParse(wanted);
+        if (!parsed.success)
+          throw new Problem(400, 'validation', 'Invalid request', {
+            detail: `${minPositionHeader}: not a log position`,
+          });
+        wanted = await checkPosition(parsed.data, fromQuery !== undefined ? 'after' : minPositionHeader);
+        const reached = await watermark.waitFor(wanted, { inclusive: true, timeoutMs });
+        if (reached === null)
+          throw new Problem(
+            503,
+            'projection-behind',
+            'Read model not caught up',
+            {
+              detail: `the read model has not reached position ${wanted} within ${timeoutMs} ms; retry`,
+              position: wanted,
+            },
+            { 'retry-after': '1' },
+          );
+        reply.header(positionHeader, reached);
+        return;
+      }
+      const now = await watermark.current();
+      if (now !== null) reply.header(positionHeader, now);
+    }
+
+    api.get(
+      '/api/conversations',
+      {
+        preHandler: consistentRead,
+        schema: {
+          tags: ['query'],
+          summary: 'Conversations, latest activity first',
+          querystring: listConversationsQuery,
+          response: { 200: conversationPageSchema, ...errors },
+        },
+      },
+      async (request) =>
+        readModel.listConversations({
+          participant: request.query.participant ? normaliseParticipant(request.query.participant) : undefined,
+          channel: request.query.channel,
+          limit: request.query.limit,
+          cursor: request.query.cursor,
+        }),
+    );
+
+    api.get(
+      '/api/conversations/:id',
+      {
+        preHandler: consistentRead,
+        schema: {
+          tags: ['query'],
+          summary: 'One conversation',
+          params: idParams,
+          querystring: readQuery,
+          response: { 200: conversationSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const conversation = await readModel.conversation(request.params.id);
+        if (!conversation) throw new Problem(404, 'not-found', 'Conversation not found');
+        return conversation;
+      },
+    );
+
+    api.get(
+      '/api/conversations/:id/messages',
+      {
+        preHandler: consistentRead,
+        schema: {
+          tags: ['query'],
+          summary: "A conversation's messages, oldest first",
+          params: idParams,
+          querystring: pageQuery,
+          response: { 200: messagePageSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const page = await readModel.conversationMessages(request.params.id, request.query);
+        if (page.items.length === 0 && request.query.cursor === undefined) {
+          if (!(await readModel.conversation(request.params.id)))
+            throw new Problem(404, 'not-found', 'Conversation not found');
+        }
+        return page;
+      },
+    );
+
+    api.get(
+      '/api/messages/:id',
+      {
+        preHandler: consistentRead,
+        schema: {
+          tags: ['query'],
+          summary: 'A message with its status history',
+          params: idParams,
+          querystring: readQuery,
+          response: { 200: messageWithHistorySchema, ...errors },
+        },
+      },
+      async (request) => {
+        const message = await readModel.message(request.params.id);
+        if (!message) throw new Problem(404, 'not-found', 'Message not found');
+        return message;
+      },
+    );
+
+    const resumeAfter = async (request: FastifyRequest, lastEventId: string | undefined) => {
+      const header = request.headers['last-event-id'];
+      const value = typeof header === 'string' && header !== '' ? header : lastEventId;
+      if (value === undefined) return null;
+      const parsed = positionSchema.safeParse(value);
+      if (!parsed.success)
+        throw new Problem(400, 'validation', 'Invalid request', { detail: 'Last-Event-ID: not a log position' });
+      return checkPosition(parsed.data, 'Last-Event-ID');
+    };
+    const sseResponse = {
+      200: z.string().describe('text/event-stream; each event: id = log position, event = type, data = change JSON'),
+      ...errors,
+    };
+
+    api.get(
+      '/api/stream',
+      {
+        schema: {
+          tags: ['query'],
+          summary: 'Live changes of every conversation (SSE)',
+          querystring: streamQuery,
+          response: sseResponse,
+        },
+      },
+      async (request, reply) =>
+        streamChanges(stream, request, reply, { resumeAfter: await resumeAfter(request, request.query.lastEventId) }),
+    );
+
+    api.get(
+      '/api/conversations/:id/stream',
+      {
+        schema: {
+          tags: ['query'],
+          summary: 'Live changes of one conversation (SSE)',
+          params: idParams,
+          querystring: streamQuery,
+          response: sseResponse,
+        },
+      },
+      async (request, reply) =>
+        streamChanges(stream, request, reply, {
+          conversationId: request.params.id,
+          resumeAfter: await resumeAfter(request, request.query.lastEventId),
+        }),
+    );
+  });
+}
