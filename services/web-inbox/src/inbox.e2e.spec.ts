@@ -296,6 +296,29 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
     await shot('operations');
   });
 
+  it('labels every control and works from the keyboard', async () => {
+    for (const view of ['#/', '#/new', '#/ops']) {
+      await page.goto(`${inboxUrl}/${view}`);
+      await page.locator('input').first().waitFor();
+      const unlabelled = await page.evaluate(() =>
+        [...document.querySelectorAll<HTMLInputElement>('input, select, textarea')]
+          .filter((el) => !el.labels?.length && !el.getAttribute('aria-label'))
+          .map((el) => el.outerHTML),
+      );
+      expect(unlabelled, view).toEqual([]);
+    }
+    await page.goto(`${inboxUrl}/#/`);
+    await page.locator('li.conversation').first().waitFor();
+    await page.getByLabel('Search by participant').focus();
+    await page.keyboard.press('Tab'); // channel filter
+    await page.keyboard.press('Tab'); // first conversation
+    expect(await page.evaluate(() => document.activeElement?.closest('li.conversation') !== null)).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/c\/[0-9a-f-]{36}$/);
+    // Focus moves to the conversation's heading, so a screen reader announces where it went.
+    await page.locator('#conversation-heading:focus').waitFor();
+  });
+
   it('fits a phone-sized screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${inboxUrl}/#/`);
