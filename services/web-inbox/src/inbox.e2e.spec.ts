@@ -33,6 +33,7 @@ if (skipReason) console.log(`web inbox browser tests skipped: ${skipReason}`);
 const us = '+12016661234';
 const contact = '+18045551234';
 const rejectedRecipient = '+12015550400'; // mock SMS provider: permanent 400
+const throttledRecipient = '+12015550429'; // mock SMS provider: always 429 with Retry-After
 
 describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
   let db: TestDatabase;
@@ -204,6 +205,23 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
     await shot('inbox');
   });
 
+  it('marks a conversation with a reply you have not seen, until you open it', async () => {
+    await page.goto(`${inboxUrl}/#/new`);
+    const item = page.locator('li.conversation', { hasText: contact });
+    await item.waitFor();
+    expect(await item.locator('.badge').count()).toBe(0);
+    await fetch(`${local(config.smsProviderPort)}/admin/reply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: contact, to: us, body: 'Are you there?' }),
+    });
+    await item.filter({ hasText: 'Are you there?' }).locator('.badge', { hasText: 'new' }).waitFor();
+    await item.getByRole('link').click();
+    await row('Are you there?').waitFor();
+    await page.locator('li.conversation.current').waitFor();
+    expect(await item.locator('.badge').count()).toBe(0);
+  });
+
   it('resumes the live stream after it is cut, missing nothing and showing nothing twice', async () => {
     const conversationUrl = page.url();
     // Cut the stream and refuse reconnects for a while; meanwhile a message is sent, sent and delivered.
@@ -227,7 +245,7 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
     await page.locator('#connection[data-state="live"]').waitFor();
     expect(page.url()).toBe(conversationUrl); // no reload, no navigation
     expect(await message.count()).toBe(1);
-    expect(await page.locator('li.message').count()).toBe(3);
+    expect(await page.locator('li.message').count()).toBe(4);
     const states = await page.evaluate(() => (window as unknown as { connectionStates: string[] }).connectionStates);
     expect(states).toContain('offline');
     expect(states.at(-1)).toBe('live');
@@ -241,6 +259,14 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
     expect(text).toMatch(/^Failed: .+/);
     await page.locator('li.conversation', { hasText: rejectedRecipient }).waitFor();
     await shot('failed');
+  });
+
+  it('shows a retrying message with its next attempt time and why', async () => {
+    await compose({ to: throttledRecipient, body: 'Throttled every time' });
+    const message = row('Throttled every time');
+    await message.and(page.locator('[data-status="retrying"]')).waitFor();
+    expect(await message.locator('.status').textContent()).toMatch(/^Retrying at \d{1,2}:\d{2}:\d{2}.* \(.+\)$/);
+    await shot('retrying');
   });
 
   it('sends an MMS with attachments and an HTML email with a subject', async () => {

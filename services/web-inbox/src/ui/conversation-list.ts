@@ -6,15 +6,19 @@ import { h, srOnly } from './dom.ts';
 
 const seenKey = (id: string) => `hatch.seen.${id}`;
 
+/** Remembers how many messages the conversation had when it was last on screen. */
 export function markSeen(conversation: ConversationSummary) {
-  localStorage.setItem(seenKey(conversation.id), conversation.lastActivityAt);
+  localStorage.setItem(seenKey(conversation.id), String(conversation.messageCount));
 }
 
-/** Opening a conversation reads it; so does new activity while it is open. */
+/**
+ * New to you: the latest message came from the contact and arrived after you last looked. Receipts
+ * and your own sends do not count.
+ */
 export function isUnread(conversation: ConversationSummary, openId: string | null) {
-  if (conversation.id === openId) return false;
-  const seen = localStorage.getItem(seenKey(conversation.id));
-  return seen === null || seen < conversation.lastActivityAt;
+  if (conversation.id === openId || conversation.lastMessage?.direction !== 'inbound') return false;
+  const seen = Number(localStorage.getItem(seenKey(conversation.id)) ?? '0');
+  return conversation.messageCount > seen;
 }
 
 export function renderConversationItem(conversation: ConversationSummary, openId: string | null): HTMLLIElement {
