@@ -18,7 +18,7 @@ pool.on('error', () => {});
 const log = (line: string) => process.stderr.write(`[project] ${line}\n`);
 
 await pool.query(
-  `TRUNCATE events, event_streams, message_events, messages, conversation_participants, conversations;
+  `TRUNCATE events, message_events, messages, conversation_participants, conversations;
    DELETE FROM subscription_checkpoints WHERE subscription_id LIKE 'projection:%'`,
 );
 
@@ -67,10 +67,6 @@ async function insertChunk(from: number, count: number) {
         rows.map((r) => r.data),
         rows.map((r) => r.metadata),
       ],
-    );
-    await client.query(
-      'INSERT INTO event_streams (stream_id, version) SELECT * FROM unnest($1::text[], $2::bigint[])',
-      [[...versions.keys()], [...versions.values()].map((n) => n - 1)],
     );
     await client.query('COMMIT');
   } finally {

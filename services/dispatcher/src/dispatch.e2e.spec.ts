@@ -91,7 +91,7 @@ describe('dispatcher against real processes', () => {
     dispatcher = null;
     providers = null;
     // Each test starts from an empty log and schedule.
-    await db.query('TRUNCATE events, event_streams, subscription_checkpoints, dispatch_schedule');
+    await db.query('TRUNCATE events, subscription_checkpoints, dispatch_schedule');
   });
 
   afterAll(async () => {

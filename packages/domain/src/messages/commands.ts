@@ -155,7 +155,7 @@ export function decideDeliveryReceipt(
   state: MessageState | null,
 ): Decision<DecidedEvent<'MessageDelivered' | 'MessageUndelivered'>> {
   const { data } = command;
-  if (!state || state.direction !== 'outbound')
+  if (state?.direction !== 'outbound')
     return { ok: false, reason: 'not_found', detail: `no outbound message ${data.messageId}` };
   const provider = state.providerOf[data.providerMessageId] ?? data.provider;
   const streamId = messageStreamId(data.messageId);
