@@ -154,8 +154,15 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
   }
 
   it('shows the live connection', async () => {
+    const started = Date.now();
     await page.goto(`${inboxUrl}/`);
     await page.locator('#connection[data-state="live"]').waitFor();
+    const live = Date.now() - started;
+    const loaded = await page.evaluate(() => {
+      const [navigation] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
+      return Math.round(navigation?.domContentLoadedEventEnd ?? -1);
+    });
+    console.log(`web inbox: DOMContentLoaded after ${loaded} ms, stream live after ${live} ms`);
     expect(await page.locator('#connection').textContent()).toBe('Live');
   });
 
