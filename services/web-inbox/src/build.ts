@@ -50,8 +50,16 @@ export async function ensureBuilt(options: { distDir?: string; force?: boolean }
     build: { ...inboxViteConfig.build, outDir: scratch },
   });
   const old = `${distDir}.old-${randomUUID()}`;
-  if (existsSync(distDir)) await rename(distDir, old);
-  await rename(scratch, distDir);
-  await rm(old, { recursive: true, force: true });
+  try {
+    if (existsSync(distDir)) await rename(distDir, old);
+    await rename(scratch, distDir);
+  } catch (error) {
+    // Another process (a parallel test file, a second server) swapped its build in at the same moment:
+    // theirs is as fresh as ours.
+    await rm(scratch, { recursive: true, force: true });
+    if (!existsSync(join(distDir, 'index.html'))) throw error;
+  } finally {
+    await rm(old, { recursive: true, force: true });
+  }
   return true;
 }

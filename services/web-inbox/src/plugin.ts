@@ -17,7 +17,15 @@ export interface WebInboxOptions {
 
 export async function registerWebInbox(app: FastifyInstance, options: WebInboxOptions = {}) {
   const distDir = options.distDir ?? defaultDistDir;
-  if (options.build ?? true) await ensureBuilt({ distDir });
+  if (options.build ?? true) {
+    try {
+      await ensureBuilt({ distDir });
+    } catch (error) {
+      // Without Vite (a production-only install) a prebuilt dist is still worth serving.
+      if (!existsSync(join(distDir, 'index.html'))) throw error;
+      app.log.warn({ err: error }, 'web inbox: could not rebuild; serving the existing build');
+    }
+  }
   if (!existsSync(join(distDir, 'index.html'))) {
     throw new Error(
       `web inbox is not built: ${distDir}/index.html is missing (run pnpm --filter @hatch/web-inbox build)`,
