@@ -48,6 +48,8 @@ export interface MessageWithHistory extends Message {
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+  /** The log position the answer reflects (`X-Hatch-Position`): a live stream started there misses nothing. */
+  position: string | null;
 }
 
 export interface SendAccepted {
@@ -272,6 +274,14 @@ export function createApiClient(
     schema: S,
     init: RequestInit = {},
   ): Promise<z.infer<S>> {
+    return (await requestWithPosition(path, schema, init)).body;
+  }
+
+  async function requestWithPosition<S extends z.ZodMiniType>(
+    path: string,
+    schema: S,
+    init: RequestInit = {},
+  ): Promise<{ body: z.infer<S>; position: string | null }> {
     const key = options.apiKey?.();
     const response = await doFetch(`${base}${path}`, {
       ...init,
@@ -302,7 +312,7 @@ export function createApiClient(
     if (!parsed.success) {
       throw new Problem(response.status, 'Unexpected response', `${path}: ${z.prettifyError(parsed.error)}`, []);
     }
-    return parsed.data;
+    return { body: parsed.data, position: response.headers.get('x-hatch-position') };
   }
 
   const query = (params: Record<string, string | number | undefined>) => {
@@ -320,8 +330,11 @@ export function createApiClient(
 
   return {
     async listConversations(q = {}) {
-      const page = await request(`/api/conversations${query(q)}`, wirePage(wireConversation));
-      return { items: page.items.map(toConversation), nextCursor: page.nextCursor ?? null };
+      const { body: page, position } = await requestWithPosition(
+        `/api/conversations${query(q)}`,
+        wirePage(wireConversation),
+      );
+      return { items: page.items.map(toConversation), nextCursor: page.nextCursor ?? null, position };
     },
     async getConversation(conversationId, after) {
       return toConversation(
@@ -329,8 +342,11 @@ export function createApiClient(
       );
     },
     async listMessages(conversationId, q = {}) {
-      const page = await request(`/api/conversations/${id(conversationId)}/messages${query(q)}`, wirePage(wireMessage));
-      return { items: page.items.map(toMessage), nextCursor: page.nextCursor ?? null };
+      const { body: page, position } = await requestWithPosition(
+        `/api/conversations/${id(conversationId)}/messages${query(q)}`,
+        wirePage(wireMessage),
+      );
+      return { items: page.items.map(toMessage), nextCursor: page.nextCursor ?? null, position };
     },
     async getMessage(messageId, after) {
       const w = await request(

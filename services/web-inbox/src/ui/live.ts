@@ -2,8 +2,9 @@
 // The live stream: one EventSource on the all-conversations stream. The browser resends the last SSE
 // id as Last-Event-ID when it reconnects by itself, so the server resumes exactly where we stopped.
 // When the browser gives up (the server refused a reconnect) we open a new EventSource ourselves, with
-// the last id in the URL (`?lastEventId=`, which the query API accepts like the header). Only if we
-// never received an id do we refetch what is on screen instead of trusting the stream for the gap.
+// the last id in the URL (`?lastEventId=`, which the query API accepts like the header). The first
+// connection starts at the position the first listing reflected, so nothing between that read and the
+// stream opening is lost. Only without any position do we refetch what is on screen after a reconnect.
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
@@ -19,6 +20,8 @@ export interface LiveChange {
 export interface LiveOptions {
   /** The stream URL, resuming after `lastEventId` when given. */
   url(lastEventId: string | null): string;
+  /** Where to start: the position of what is already on screen (null: from now on). */
+  startAfter: string | null;
   /** SSE event names the server uses besides the default `message`. */
   eventNames: readonly string[];
   onChange(change: LiveChange): void;
@@ -63,7 +66,7 @@ export function readChange(type: string, data: string, position: string): LiveCh
 
 export function connectLive(options: LiveOptions) {
   let source: EventSource | null = null;
-  let lastEventId: string | null = null;
+  let lastEventId: string | null = options.startAfter;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
   let stopped = false;
@@ -71,7 +74,9 @@ export function connectLive(options: LiveOptions) {
 
   const open = () => {
     options.onState(failures ? 'reconnecting' : 'connecting', { lastEventId });
-    const es = new EventSource(options.url(failures ? lastEventId : null));
+    // The URL carries the position for our own (re)connects; the browser's own reconnects add the
+    // newer Last-Event-ID header, which the server prefers.
+    const es = new EventSource(options.url(lastEventId));
     source = es;
     es.onopen = () => {
       failures = 0;

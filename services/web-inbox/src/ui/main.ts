@@ -35,6 +35,9 @@ const listState = {
   channel: '' as Channel | '',
   items: [] as ConversationSummary[],
   nextCursor: null as string | null,
+  loaded: false,
+  /** Log position of the first page shown. */
+  position: null as string | null,
   error: null as string | null,
 };
 
@@ -84,11 +87,13 @@ function renderList() {
   moreButton.hidden = !listState.nextCursor;
   listStatus.textContent = listState.error
     ? `Could not load conversations: ${listState.error}`
-    : listState.items.length
-      ? ''
-      : listState.participant || listState.channel
-        ? 'No conversation matches.'
-        : 'No conversations yet. Start one with “New message”.';
+    : !listState.loaded
+      ? 'Loading…'
+      : listState.items.length
+        ? ''
+        : listState.participant || listState.channel
+          ? 'No conversation matches.'
+          : 'No conversations yet. Start one with “New message”.';
 }
 
 let listRequest = 0;
@@ -107,8 +112,10 @@ async function loadList(append = false) {
       listState.items = [...listState.items, ...page.items.filter((c) => !known.has(c.id))];
     } else {
       listState.items = page.items;
+      listState.position = page.position;
     }
     listState.nextCursor = page.nextCursor;
+    listState.loaded = true;
     const shown = listState.items.find((c) => c.id === openConversationId());
     if (shown) markSeen(shown);
   } catch (error) {
@@ -391,8 +398,13 @@ function onLiveChange(change: LiveChange) {
   void refreshMessage(change.messageId);
 }
 
+// Keep relative times fresh and unread markers honest.
+setInterval(renderList, 30_000);
+applyRoute();
+await loadList();
 connectLive({
   url: (lastEventId) => api.streamUrl({ lastEventId }),
+  startAfter: listState.position,
   eventNames: [
     'MessageRequested',
     'MessageReceived',
@@ -416,8 +428,3 @@ connectLive({
     void reloadOpenConversation();
   },
 });
-
-// Keep relative times fresh and unread markers honest.
-setInterval(renderList, 30_000);
-void loadList();
-applyRoute();
