@@ -308,6 +308,7 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
     // The HTML is shown as text, never run.
     expect(await email.locator('.body').textContent()).toBe('Hello there');
     await page.locator('li.conversation', { hasText: 'contact@example.com' }).waitFor();
+    expect(await page.getByRole('form', { name: 'Reply' }).getByLabel('Subject').inputValue()).toBe('Re: Your order');
     await shot('email');
   });
 

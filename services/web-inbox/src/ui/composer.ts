@@ -9,6 +9,7 @@ export interface ComposerDefaults {
   channel: Channel;
   from: string;
   to: string;
+  subject?: string;
 }
 
 export interface SentDraft extends SendAccepted {
@@ -60,7 +61,7 @@ export function renderComposer(options: {
   );
   const from = h('input', { type: 'text', autocomplete: 'off', value: options.defaults.from, required: true });
   const to = h('input', { type: 'text', autocomplete: 'off', value: options.defaults.to, required: true });
-  const subject = h('input', { type: 'text' });
+  const subject = h('input', { type: 'text', value: options.defaults.subject ?? '' });
   const body = h('textarea', { rows: 3 });
   const attachments = h('textarea', { rows: 2, placeholder: 'https://example.com/photo.jpg' });
   const formError = h('div', { class: 'form-error', role: 'alert', hidden: true });

@@ -168,9 +168,11 @@ function replyDefaults(messages: Message[], summary: ConversationSummary | null)
     const to = summary?.participants.find((p) => p !== fallback.from) ?? '';
     return { ...fallback, to, channel: summary?.channels[0] ?? fallback.channel };
   }
+  const lastSubject = messages.findLast((m) => m.subject)?.subject;
+  const subject = lastSubject ? (/^re:/i.test(lastSubject) ? lastSubject : `Re: ${lastSubject}`) : undefined;
   return last.direction === 'outbound'
-    ? { channel: last.channel, from: last.from, to: last.to }
-    : { channel: last.channel, from: last.to, to: last.from };
+    ? { channel: last.channel, from: last.from, to: last.to, subject }
+    : { channel: last.channel, from: last.to, to: last.from, subject };
 }
 
 function optimisticMessage(sent: SentDraft): Message {
