@@ -1,0 +1,5 @@
+export { defaultDistDir, ensureBuilt, isBuildStale } from './build.ts';
+export type { OperationsSources, OperationsSummary } from './operations-route.ts';
+export { gatherOperations } from './operations-route.ts';
+export type { WebInboxOptions } from './plugin.ts';
+export { registerWebInbox } from './plugin.ts';

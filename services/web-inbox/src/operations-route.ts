@@ -1,0 +1,87 @@
+// GET /api/inbox/operations: what the operations view shows, gathered server side from the workers'
+// own endpoints (the browser cannot reach their ports). Figures a service does not report are null.
+import type { FastifyInstance } from 'fastify';
+import { parsePrometheusText, type Sample } from './prometheus.ts';
+
+export interface OperationsSources {
+  /** Base URL of the dispatcher's ops server (its /health and /metrics). */
+  dispatcherUrl?: string;
+  /** Base URL of the projector's ops server (its /metrics). */
+  projectorUrl?: string;
+  fetch?: typeof fetch;
+}
+
+export interface OperationsSummary {
+  checkedAt: string;
+  providers: { provider: string; breaker: string }[];
+  dispatcher: { reachable: boolean; inFlight: number | null; backlog: number | null; error: string | null };
+  projector: { reachable: boolean; lagEvents: number | null; lagSeconds: number | null; error: string | null };
+}
+
+const breakerNames: Record<number, string> = { 0: 'closed', 1: 'half_open', 2: 'open' };
+
+/** Sum over label sets of the first metric present (counts), or the maximum (lags). */
+const first = (samples: Sample[], names: string[], combine: 'sum' | 'max' = 'sum'): number | null => {
+  for (const name of names) {
+    const values = samples.filter((s) => s.name === name).map((s) => s.value);
+    if (values.length) return combine === 'max' ? Math.max(...values) : values.reduce((a, b) => a + b, 0);
+  }
+  return null;
+};
+
+async function fetchText(doFetch: typeof fetch, url: string): Promise<string> {
+  const response = await doFetch(url, { signal: AbortSignal.timeout(1500) });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return response.text();
+}
+
+export async function gatherOperations(sources: OperationsSources): Promise<OperationsSummary> {
+  const doFetch = sources.fetch ?? fetch;
+  const summary: OperationsSummary = {
+    checkedAt: new Date().toISOString(),
+    providers: [],
+    dispatcher: { reachable: false, inFlight: null, backlog: null, error: 'not configured' },
+    projector: { reachable: false, lagEvents: null, lagSeconds: null, error: 'not configured' },
+  };
+  await Promise.all([
+    (async () => {
+      if (!sources.dispatcherUrl) return;
+      try {
+        const samples = parsePrometheusText(await fetchText(doFetch, `${sources.dispatcherUrl}/metrics`));
+        summary.dispatcher = {
+          reachable: true,
+          inFlight: first(samples, ['dispatcher_attempts_in_flight']),
+          backlog: first(samples, ['dispatcher_backlog', 'dispatcher_backlog_messages', 'dispatcher_due_messages']),
+          error: null,
+        };
+        summary.providers = samples
+          .filter((s) => s.name === 'dispatcher_breaker_state' && s.labels.provider)
+          .map((s) => ({ provider: s.labels.provider!, breaker: breakerNames[s.value] ?? String(s.value) }));
+      } catch (error) {
+        summary.dispatcher.error = error instanceof Error ? error.message : String(error);
+      }
+    })(),
+    (async () => {
+      if (!sources.projectorUrl) return;
+      try {
+        const samples = parsePrometheusText(await fetchText(doFetch, `${sources.projectorUrl}/metrics`));
+        summary.projector = {
+          reachable: true,
+          // The slowest projection is the lag a reader sees.
+          lagEvents: first(samples, ['hatch_projection_lag_events'], 'max'),
+          lagSeconds: first(samples, ['hatch_projection_lag_seconds'], 'max'),
+          error: null,
+        };
+      } catch (error) {
+        summary.projector.error = error instanceof Error ? error.message : String(error);
+      }
+    })(),
+  ]);
+  return summary;
+}
+
+export function registerOperationsRoute(app: FastifyInstance, sources: OperationsSources) {
+  app.get('/api/inbox/operations', { schema: { hide: true } }, async (_request, reply) =>
+    reply.header('cache-control', 'no-store').send(await gatherOperations(sources)),
+  );
+}

@@ -1,0 +1,70 @@
+/// <reference lib="dom" />
+// Operations: provider circuit breakers, dispatch backlog, projection lag — whatever the services expose.
+import type { Operations } from '../api.ts';
+import { clockTime } from '../format.ts';
+import { h } from './dom.ts';
+
+const value = (n: number | null, unit = '') => (n === null ? 'not reported' : `${n}${unit}`);
+
+export function renderOperations(ops: Operations): HTMLElement {
+  return h(
+    'div',
+    { class: 'operations' },
+    h('p', { class: 'hint' }, `Checked at ${clockTime(ops.checkedAt)}; refreshes every few seconds.`),
+    h(
+      'table',
+      {},
+      h('caption', {}, 'Providers'),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Provider'), h('th', { scope: 'col' }, 'Circuit breaker'))),
+      h(
+        'tbody',
+        {},
+        ops.providers.length
+          ? ops.providers.map((p) =>
+              h(
+                'tr',
+                { 'data-provider': p.provider },
+                h('th', { scope: 'row' }, p.provider),
+                h('td', {}, h('span', { class: `breaker breaker-${p.breaker}` }, p.breaker.replace('_', '-'))),
+              ),
+            )
+          : h('tr', {}, h('td', { colspan: 2 }, 'No provider health reported')),
+      ),
+    ),
+    h(
+      'dl',
+      { class: 'figures' },
+      h('dt', {}, 'Dispatcher'),
+      h(
+        'dd',
+        {},
+        ops.dispatcher.reachable
+          ? 'reachable'
+          : `unreachable${ops.dispatcher.error ? ` (${ops.dispatcher.error})` : ''}`,
+      ),
+      h('dt', {}, 'Attempts in flight'),
+      h('dd', {}, value(ops.dispatcher.inFlight)),
+      h('dt', {}, 'Dispatch backlog'),
+      h('dd', {}, value(ops.dispatcher.backlog, ' messages')),
+      h('dt', {}, 'Projector'),
+      h(
+        'dd',
+        {},
+        ops.projector.reachable ? 'reachable' : `unreachable${ops.projector.error ? ` (${ops.projector.error})` : ''}`,
+      ),
+      h('dt', {}, 'Projection lag'),
+      h(
+        'dd',
+        {},
+        ops.projector.lagEvents === null && ops.projector.lagSeconds === null
+          ? 'not reported'
+          : [
+              ops.projector.lagEvents !== null ? `${ops.projector.lagEvents} events` : null,
+              ops.projector.lagSeconds !== null ? `${ops.projector.lagSeconds.toFixed(2)} s` : null,
+            ]
+              .filter(Boolean)
+              .join(', '),
+      ),
+    ),
+  );
+}

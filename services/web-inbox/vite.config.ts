@@ -1,0 +1,4 @@
+import { defineConfig } from 'vite';
+import { inboxViteConfig } from './vite-config.ts';
+
+export default defineConfig(inboxViteConfig);
