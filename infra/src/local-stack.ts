@@ -94,9 +94,14 @@ export function stackServices(config: StackConfig, databaseUrl: string): StackSe
     {
       name: 'command-api',
       entry: 'services/command-api/src/main.ts',
-      env: { ...shared, API_PORT: String(config.apiPort) },
+      env: {
+        ...shared,
+        API_PORT: String(config.apiPort),
+        DISPATCHER_URL: local(config.dispatcherPort),
+        PROJECTOR_URL: local(config.projectorPort),
+      },
       readyUrl: `${local(config.apiPort)}/ready`,
-      banner: `API ${local(config.apiPort)}  docs ${local(config.apiPort)}/docs  metrics ${local(config.apiPort)}/metrics`,
+      banner: `inbox ${local(config.apiPort)}/  API ${local(config.apiPort)}/api  docs ${local(config.apiPort)}/docs  metrics ${local(config.apiPort)}/metrics`,
     },
   ];
   // Services land one by one; the stack runs whichever exist.

@@ -51,6 +51,14 @@ export const commandApiConfigSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
+  /** Serve the web inbox at `/` (built with Vite on first start). */
+  SERVE_INBOX: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** Where the inbox's operations view reads provider health and projection lag. */
+  DISPATCHER_URL: z.url().default('http://127.0.0.1:8090'),
+  PROJECTOR_URL: z.url().default('http://127.0.0.1:8091'),
 });
 
 export type CommandApiEnv = z.infer<typeof commandApiConfigSchema>;

@@ -2,6 +2,7 @@
 import { PostgresEventStore } from '@hatch/event-store';
 import { createLogger, loadConfig } from '@hatch/platform';
 import { registerQueryRoutes } from '@hatch/query-api';
+import { registerWebInbox } from '@hatch/web-inbox';
 import pg from 'pg';
 import { createCommandApi } from './app.ts';
 import { commandApiConfigFrom, commandApiConfigSchema } from './config.ts';
@@ -31,6 +32,11 @@ const app = await createCommandApi(
   {
     mount: async (server) => {
       if (readPool) await registerQueryRoutes(server, { pool: readPool, store: eventStore, logger });
+      if (env.SERVE_INBOX) {
+        await registerWebInbox(server, {
+          operations: { dispatcherUrl: env.DISPATCHER_URL, projectorUrl: env.PROJECTOR_URL },
+        });
+      }
     },
   },
 );
