@@ -1,81 +1,185 @@
-// bin/bench e2e: MessageRequested at a steady rate with the dispatcher and the mock providers running
-// (no injected faults); measures accept (the append committed) → provider received, per message.
-// The command API is not on this branch yet, so requests are appended through the EventStore port,
-// exactly what the command API does after validation; switch `accept` to HTTP once it exists.
+// bin/bench e2e [--rate 2000] [--seconds 20] [--via http|log] [--transport log|kafka]
+// Sends at a steady (open-loop) rate with the dispatcher and the mock providers running (no injected
+// faults) and measures accept → provider received, per message.
+//   --via http (default): POST /api/messages/sms|email to a real command-API process; accept = its 202.
+//   --via log: append MessageRequested through the EventStore port (what the command API does after
+//              validation), to measure the dispatch path alone.
+//   --transport kafka: a relay publishes requests to a real Kafka broker (KAFKA_BROKERS, else the local
+//              broker from infra/kafka) and the dispatcher consumes the topic; log: the dispatcher keeps
+//              its schedule from the log.
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { currentSchemaVersion, messageEventId, messageStreamId } from '@hatch/domain';
 import { PostgresEventStore } from '@hatch/event-store';
+import { freePort } from '@hatch/infra';
 import {
   getJson,
   phone,
+  type RunningProcess,
   sleep,
+  spawnService,
   startDispatcher,
   startMockProviders,
+  waitFor,
 } from '../services/dispatcher/src/testing/stack.ts';
 import { benchDatabase, parseFlags, percentile, printResult, round2 } from './harness.ts';
 
-const flags = parseFlags(process.argv.slice(2), { rate: '2000', seconds: '20', drain: '30' });
+const flags = parseFlags(process.argv.slice(2), {
+  rate: '2000',
+  seconds: '20',
+  drain: '30',
+  via: 'http',
+  transport: 'log',
+});
 const rate = Number(flags.rate);
 const seconds = Number(flags.seconds);
+if (!['http', 'log'].includes(flags.via as string) || !['log', 'kafka'].includes(flags.transport as string)) {
+  process.stderr.write('usage: bin/bench e2e [--rate N] [--seconds N] [--via http|log] [--transport log|kafka]\n');
+  process.exit(2);
+}
 
 const db = await benchDatabase();
 const providers = await startMockProviders();
+const cleanups: (() => Promise<void>)[] = [];
+
+let kafkaEnv: Record<string, string> = {};
+if (flags.transport === 'kafka') {
+  const { startLocalKafka } = await import('@hatch/infra/kafka');
+  const kafka = await startLocalKafka();
+  cleanups.push(() => kafka.stop());
+  kafkaEnv = {
+    KAFKA_BROKERS: kafka.brokers.join(','),
+    KAFKA_TOPIC: `bench-${randomUUID().slice(0, 8)}`,
+    KAFKA_PARTITIONS: '12',
+  };
+  const relay = spawnService('dispatcher', { DATABASE_URL: db.url, ...kafkaEnv }, 'relay-main.ts');
+  cleanups.push(() => relay.kill());
+  process.stderr.write(`[e2e] Kafka at ${kafka.brokers.join(',')} (${kafka.source}), relay started\n`);
+}
 const dispatcher = await startDispatcher(db.url, providers, {
   LOG_LEVEL: 'warn',
   PROVIDER_TIMEOUT_MS: '10000',
   DISPATCH_LEASE_MS: '30000',
   DISPATCH_POLL_MS: '200',
+  DISPATCH_TRANSPORT: flags.transport as string,
+  ...kafkaEnv,
 });
+
+let commandApi: RunningProcess | null = null;
+let apiUrl = '';
+if (flags.via === 'http') {
+  const port = await freePort();
+  apiUrl = `http://127.0.0.1:${port}`;
+  commandApi = spawnService('command-api', {
+    DATABASE_URL: db.url,
+    API_PORT: String(port),
+    SERVE_QUERIES: 'false',
+    SERVE_INBOX: 'false',
+    RATE_LIMIT_PER_SECOND: '1000000',
+    RATE_LIMIT_BURST: '1000000',
+  });
+  await waitFor(async () => (await fetch(`${apiUrl}/ready`)).ok, 30_000, 'the command API to be ready');
+}
 const store = new PostgresEventStore({ connectionString: db.url });
 
 const acceptedAt = new Map<string, number>();
-let failedAppends = 0;
-const request = async (i: number) => {
+let failedAccepts = 0;
+
+const viaHttp = async (i: number, email: boolean) => {
+  const now = new Date().toISOString();
+  const body = email
+    ? {
+        from: 'sender@hatch.test',
+        to: `contact${i % 1000}@example.com`,
+        body: '<p>benchmark</p>',
+        attachments: [],
+        timestamp: now,
+      }
+    : {
+        from: '+12015550100',
+        to: phone(i % 1000),
+        type: 'sms',
+        body: 'benchmark message',
+        attachments: null,
+        timestamp: now,
+      };
+  const { status, text } = await post(`/api/messages/${email ? 'email' : 'sms'}`, JSON.stringify(body));
+  if (status !== 202) throw new Error(`HTTP ${status}`);
+  return (JSON.parse(text) as { id: string }).id;
+};
+
+// node:http with keep-alive: far cheaper per request than fetch, so the load generator keeps up.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const post = (path: string, body: string) =>
+  new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = http.request(
+      `${apiUrl}${path}`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+
+const viaLog = async (i: number, email: boolean) => {
   const messageId = randomUUID();
   const now = new Date().toISOString();
+  await store.append(
+    messageStreamId(messageId),
+    [
+      {
+        id: messageEventId(messageId, 'MessageRequested'),
+        type: 'MessageRequested',
+        data: {
+          messageId,
+          conversationId: randomUUID(),
+          channel: email ? 'email' : 'sms',
+          from: email ? 'sender@hatch.test' : '+12015550100',
+          to: email ? `contact${i % 1000}@example.com` : phone(i % 1000),
+          body: 'benchmark message',
+          attachments: [],
+          subject: email ? 'bench' : null,
+          cc: [],
+          bcc: [],
+          replyTo: null,
+          timestamp: now,
+          clientId: 'bench',
+          segments: 1,
+          requestedAt: now,
+        },
+        metadata: { correlationId: messageId, causationId: null, actor: 'bench', schemaVersion: currentSchemaVersion },
+      },
+    ],
+    'no_stream',
+  );
+  return messageId;
+};
+
+const request = async (i: number) => {
   const email = i % 4 === 3;
   try {
-    await store.append(
-      messageStreamId(messageId),
-      [
-        {
-          id: messageEventId(messageId, 'MessageRequested'),
-          type: 'MessageRequested',
-          data: {
-            messageId,
-            conversationId: randomUUID(),
-            channel: email ? 'email' : 'sms',
-            from: email ? 'sender@hatch.test' : '+12015550100',
-            to: email ? `contact${i % 1000}@example.com` : phone(i % 1000),
-            body: 'benchmark message',
-            attachments: [],
-            subject: email ? 'bench' : null,
-            cc: [],
-            bcc: [],
-            replyTo: null,
-            timestamp: now,
-            clientId: 'bench',
-            segments: 1,
-            requestedAt: now,
-          },
-          metadata: {
-            correlationId: messageId,
-            causationId: null,
-            actor: 'bench',
-            schemaVersion: currentSchemaVersion,
-          },
-        },
-      ],
-      'no_stream',
-    );
-    acceptedAt.set(messageId, Date.now());
+    const id = await (flags.via === 'http' ? viaHttp(i, email) : viaLog(i, email));
+    acceptedAt.set(id, Date.now());
   } catch {
-    failedAppends++;
+    failedAccepts++;
   }
 };
 
 // Open loop: every 10 ms, the requests due by now (so a slow tick is caught up, not dropped).
-process.stderr.write(`[e2e] offering ${rate} msg/s for ${seconds}s (sms:email 3:1)\n`);
+process.stderr.write(
+  `[e2e] offering ${rate} msg/s for ${seconds}s via ${flags.via}, transport ${flags.transport} (sms:email 3:1)\n`,
+);
 const started = performance.now();
 const pending: Promise<void>[] = [];
 let sent = 0;
@@ -120,12 +224,14 @@ latencies.sort((a, b) => a - b);
 const lost = acceptedAt.size - latencies.length;
 const messagesPerSec = latencies.length / ((lastReceived - firstAccept) / 1000);
 process.stderr.write(
-  `[e2e] accepted ${acceptedAt.size} (append failures ${failedAppends}) in ${round2(offeredSeconds)}s; delivered ${latencies.length}; max ${latencies.at(-1)} ms\n`,
+  `[e2e] accepted ${acceptedAt.size} (failed accepts ${failedAccepts}) in ${round2(offeredSeconds)}s; delivered ${latencies.length}; max ${latencies.at(-1)} ms\n`,
 );
 
 if (lost > 0) process.stderr.write(`[e2e] dispatcher output:\n${dispatcher.process.output.join('').slice(-3000)}\n`);
 await store.close();
+await commandApi?.kill();
 await dispatcher.process.kill();
+for (const cleanup of cleanups.reverse()) await cleanup();
 await providers.process.kill();
 await db.stop();
 printResult({
@@ -137,6 +243,8 @@ printResult({
   offeredPerSec: rate,
   seconds,
   accepted: acceptedAt.size,
-  via: 'event-store',
+  failedAccepts,
+  via: flags.via,
+  transport: flags.transport,
 });
 process.exit(0);

@@ -101,17 +101,21 @@ describe('newcomer path: bin/start.sh then bin/test.sh', () => {
       }),
     });
     expect(sent.status).toBe(202);
-    const { id, conversationId } = (await sent.json()) as { id: string; conversationId: string };
+    const { id, conversationId, position } = (await sent.json()) as {
+      id: string;
+      conversationId: string;
+      position: string;
+    };
     const deadline = Date.now() + 2000;
     let status = '';
     let providerSaw = false;
     while (Date.now() < deadline && !(providerSaw && ['sent', 'delivered'].includes(status))) {
       const provider = await (await fetch(`http://127.0.0.1:${ports.SMS_PROVIDER_PORT}/admin/messages`)).text();
       providerSaw = provider.includes(id);
-      const messages = (await (await fetch(`${base}/api/conversations/${conversationId}/messages`)).json()) as {
-        items: { id: string; status: string }[];
-      };
-      status = messages.items.find((m) => m.id === id)?.status ?? '';
+      // Read-your-writes: `after` waits (bounded) until the read model has the send.
+      const res = await fetch(`${base}/api/conversations/${conversationId}/messages?after=${position}`);
+      const messages = (await res.json()) as { items?: { id: string; status: string }[] };
+      status = messages.items?.find((m) => m.id === id)?.status ?? '';
       if (!(providerSaw && ['sent', 'delivered'].includes(status))) await new Promise((r) => setTimeout(r, 50));
     }
     expect(providerSaw).toBe(true);

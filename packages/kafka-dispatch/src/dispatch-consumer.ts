@@ -20,6 +20,8 @@ export interface DispatchConsumerOptions {
   dispatchMessage: DispatchMessage;
   /** Partitions worked on at once by this consumer (default 4). */
   partitionsConsumedConcurrently?: number;
+  /** Records (of different keys) dispatched at once within one partition's batch (default 64). */
+  concurrency?: number;
   logger?: DispatchLogger;
   /** Max wait of a fetch; lower lets a joining consumer get partitions sooner (default 500 ms). */
   maxWaitTimeInMs?: number;
@@ -43,6 +45,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function startDispatchConsumer(options: DispatchConsumerOptions): Promise<DispatchConsumer> {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
+  const concurrency = options.concurrency ?? 64;
   const consumer: Consumer = options.kafka.consumer({
     groupId: options.groupId,
     maxWaitTimeInMs: options.maxWaitTimeInMs ?? 500,
@@ -103,15 +106,18 @@ export async function startDispatchConsumer(options: DispatchConsumerOptions): P
     if (next) await commit(partition, next);
   };
 
-  const handle = async (partition: number, message: KafkaMessage, isStale: () => boolean) => {
-    const myGeneration = generation;
-    const stillOwned = () => myGeneration === generation && !isStale();
+  /** Records must be tracked in offset order before any completes, or a commit could pass an untracked one. */
+  const trackAll = (partition: number, messages: KafkaMessage[]) => {
     let tracker = progress.get(partition);
     if (!tracker) {
       tracker = new PartitionProgress();
       progress.set(partition, tracker);
     }
-    tracker.track(message.offset);
+    for (const message of messages) tracker.track(message.offset);
+  };
+
+  const handle = async (partition: number, message: KafkaMessage, isStale: () => boolean, myGeneration: number) => {
+    const stillOwned = () => myGeneration === generation && !isStale();
     let record: DispatchRecord;
     try {
       record = decodeDispatchRecord(message.value);
@@ -139,13 +145,37 @@ export async function startDispatchConsumer(options: DispatchConsumerOptions): P
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      // Records of one key (conversation) run in order; different keys run concurrently, up to
+      // `concurrency` at a time, so one slow provider call does not hold up the whole partition.
+      const myGeneration = generation;
+      trackAll(batch.partition, batch.messages);
+      const lanes = new Map<string, KafkaMessage[]>();
       for (const message of batch.messages) {
-        if (!isRunning() || isStale()) break;
-        await handle(batch.partition, message, isStale);
-        // Resolved = fetched past; committed = done (see finish).
-        resolveOffset(message.offset);
-        await heartbeat();
+        const key = message.key?.toString() ?? message.offset;
+        const lane = lanes.get(key);
+        if (lane) lane.push(message);
+        else lanes.set(key, [message]);
       }
+      const queue = [...lanes.values()];
+      const beat = setInterval(() => void heartbeat().catch(() => {}), 1000);
+      try {
+        await Promise.all(
+          Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+            for (let lane = queue.shift(); lane; lane = queue.shift()) {
+              for (const message of lane) {
+                if (!isRunning() || isStale()) return;
+                await handle(batch.partition, message, isStale, myGeneration);
+              }
+            }
+          }),
+        );
+      } finally {
+        clearInterval(beat);
+      }
+      // Resolved = fetched past; committed = done (see finish).
+      const last = batch.messages.at(-1);
+      if (last && isRunning() && !isStale()) resolveOffset(last.offset);
+      await heartbeat();
     },
   });
 

@@ -3,7 +3,7 @@
 // stream, does nothing if the message is settled, and appends with the expected version), so a record
 // delivered twice or to two dispatchers still records one outcome.
 import { type AttemptResult, type DispatchDeps, dispatchAttempt } from '@hatch/dispatch';
-import { type KafkaDispatchConfig, startDispatchConsumer } from '@hatch/kafka-dispatch';
+import { ensureDispatchTopic, type KafkaDispatchConfig, startDispatchConsumer } from '@hatch/kafka-dispatch';
 import type { Logger } from '@hatch/platform';
 import { Kafka, logLevel } from 'kafkajs';
 
@@ -16,8 +16,15 @@ export async function startKafkaDispatch(options: {
   log: Logger;
   onResult?: (result: AttemptResult) => void;
 }) {
+  const kafka = kafkaClient(options.config);
+  // Whoever comes first creates the topic with its configured partitions (never a broker default of 1).
+  await ensureDispatchTopic(kafka, {
+    topic: options.config.KAFKA_TOPIC,
+    partitions: options.config.KAFKA_PARTITIONS,
+    replicationFactor: options.config.KAFKA_REPLICATION_FACTOR,
+  });
   const consumer = await startDispatchConsumer({
-    kafka: kafkaClient(options.config),
+    kafka,
     topic: options.config.KAFKA_TOPIC,
     groupId: options.config.KAFKA_GROUP_ID,
     logger: options.log,

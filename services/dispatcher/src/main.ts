@@ -96,8 +96,8 @@ const kafkaTransport = async () => {
   return { healthy: () => joined, stop: () => consumer.stop() };
 };
 
-const transport = config.DISPATCH_TRANSPORT === 'kafka' ? await kafkaTransport() : logTransport();
-log.info({ transport: config.DISPATCH_TRANSPORT }, 'dispatch transport started');
+// Answers /health at once; /ready turns true once the transport runs (Kafka: the group is joined).
+let transport: { healthy: () => boolean; stop: () => Promise<void> } = { healthy: () => false, stop: async () => {} };
 
 const ops = await startOpsServer({
   host: config.DISPATCHER_HOST,
@@ -116,6 +116,8 @@ const ops = await startOpsServer({
   },
 });
 log.info({ port: config.DISPATCHER_PORT }, 'dispatcher listening');
+transport = config.DISPATCH_TRANSPORT === 'kafka' ? await kafkaTransport() : logTransport();
+log.info({ transport: config.DISPATCH_TRANSPORT }, 'dispatch transport started');
 
 let stopping = false;
 const shutdown = async (signal: string) => {

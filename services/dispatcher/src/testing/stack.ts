@@ -8,7 +8,8 @@ import { currentSchemaVersion, messageEventId, messageStreamId } from '@hatch/do
 import type { EventStore } from '@hatch/event-store';
 import { freePort } from '@hatch/infra';
 
-const serviceMain = (service: string) => fileURLToPath(new URL(`../../../${service}/src/main.ts`, import.meta.url));
+const serviceMain = (service: string, entry = 'main.ts') =>
+  fileURLToPath(new URL(`../../../${service}/src/${entry}`, import.meta.url));
 
 export interface RunningProcess {
   child: ChildProcess;
@@ -16,10 +17,14 @@ export interface RunningProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function spawnService(service: 'dispatcher' | 'mock-providers', env: Record<string, string>): RunningProcess {
+export function spawnService(
+  service: 'dispatcher' | 'mock-providers' | 'command-api',
+  env: Record<string, string>,
+  entry = 'main.ts',
+): RunningProcess {
   // e.g. HATCH_SPAWN_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the spawned services.
   const extra = (process.env.HATCH_SPAWN_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', serviceMain(service)], {
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', serviceMain(service, entry)], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
