@@ -1,4 +1,7 @@
 export * from './addresses/addresses.ts';
+export * from './consent/consent.ts';
+export * from './consent/keyword-decisions.ts';
+export * from './consent/keywords.ts';
 export * from './conversations/conversation-key.ts';
 export * from './ids.ts';
 export * from './messages/channel-rules.ts';

@@ -57,6 +57,18 @@ export const emailStatusPayload = exact({
   timestamp: utcTimestamp,
 });
 
+/** The email provider's unsubscribe callback (a contact clicked the unsubscribe link of `sender`'s mail). */
+export const emailUnsubscribePayload = exact({
+  xillio_event_id: providerMessageId,
+  email: address,
+  sender: address,
+  timestamp: utcTimestamp,
+});
+export const consentChangeResponse = z.object({
+  event: z.enum(['ContactOptedOut', 'ContactOptedIn']),
+  position: z.string(),
+});
+
 export type SendSmsPayload = z.infer<typeof sendSmsPayload>;
 export type SendEmailPayload = z.infer<typeof sendEmailPayload>;
 

@@ -17,6 +17,7 @@ import { type HttpApp, Problem } from '@hatch/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientAuthenticator } from './client-auth.ts';
 import type { CommandDeps } from './command-deps.ts';
+import { refuseOptedOut } from './consent-check.ts';
 import type { DurableLog } from './durable-append.ts';
 import {
   acceptedResponse,
@@ -86,6 +87,16 @@ export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: Durable
       throw decision.reason === 'invalid'
         ? invalidRequest(decision.errors)
         : new Problem(404, 'not-found', 'Not Found');
+
+    const requested = decision.events[0] as (typeof decision.events)[number];
+    try {
+      await refuseOptedOut(log, requested.data);
+    } catch (error) {
+      // A retried key whose first request was accepted before the opt-out still gets its first answer.
+      if (!key || (await log.readStream(decision.streamId)).length === 0) throw error;
+      reply.header('idempotent-replayed', 'true');
+      return reply.code(202).send(await replay(decision.streamId, requestHash as string, key));
+    }
 
     const flightKey = key ? `${clientId}\u0000${key}` : null;
     if (flightKey) {

@@ -32,6 +32,7 @@ export interface SendMessage {
     requestedAt: string;
     /** Fingerprint of the request, so a retry with the same key can be told from a different body. */
     requestHash?: string;
+    purpose?: 'consent_reply';
   };
 }
 
@@ -120,6 +121,7 @@ export function decideSend(command: SendMessage): Decision<DecidedEvent<'Message
       segments: segmentsOf(data),
       requestedAt: data.requestedAt,
       ...(data.requestHash ? { requestHash: data.requestHash } : {}),
+      ...(data.purpose ? { purpose: data.purpose } : {}),
     },
   };
   return { ok: true, streamId: messageStreamId(data.messageId), messageId: data.messageId, events: [event] };

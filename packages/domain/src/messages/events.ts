@@ -33,6 +33,8 @@ export const messageRequestedSchema = z.object({
   requestedAt: isoTimestamp,
   /** Fingerprint of the HTTP request (added in v1, optional): a retried Idempotency-Key is compared on it. */
   requestHash: z.string().optional(),
+  /** Set on the automatic answers to STOP/START/HELP: they go out even to an opted-out contact. */
+  purpose: z.enum(['consent_reply']).optional(),
 });
 
 export const messageReceivedSchema = z.object({
