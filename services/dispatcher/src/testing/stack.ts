@@ -16,7 +16,10 @@ export interface RunningProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function spawnService(service: 'dispatcher' | 'mock-providers', env: Record<string, string>): RunningProcess {
+export function spawnService(
+  service: 'dispatcher' | 'mock-providers' | 'command-api' | 'projector' | 'query-api',
+  env: Record<string, string>,
+): RunningProcess {
   // e.g. HATCH_SPAWN_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the spawned services.
   const extra = (process.env.HATCH_SPAWN_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, '--import', 'tsx', serviceMain(service)], {
@@ -140,6 +143,29 @@ export async function startDispatcher(
     20_000,
     `dispatcher to be ready (${process.output.join('')})`,
   );
+  return { url, process };
+}
+
+export interface CommandApiProcess {
+  url: string;
+  process: RunningProcess;
+}
+
+/** The command API as a process (the providers' webhooks post to it). */
+export async function startCommandApi(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  port?: number,
+): Promise<CommandApiProcess> {
+  const apiPort = port ?? (await freePort());
+  const process = spawnService('command-api', {
+    DATABASE_URL: databaseUrl,
+    API_PORT: String(apiPort),
+    API_HOST: '127.0.0.1',
+    ...env,
+  });
+  const url = `http://127.0.0.1:${apiPort}`;
+  await waitFor(async () => (await fetch(`${url}/ready`)).ok, 20_000, `command API (${process.output.join('')})`);
   return { url, process };
 }
 
