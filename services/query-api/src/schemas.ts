@@ -62,6 +62,10 @@ export const conversationSchema = z.object({
     channel: channelSchema,
     preview: z.string(),
   }),
+  /** The contact behind each participant that has one (our own numbers usually have none). */
+  contacts: z
+    .array(z.object({ address: z.string(), contactId: z.uuid(), displayName: z.string().nullable() }))
+    .optional(),
 });
 
 export const statusSchema = z.enum(['queued', 'received', 'sent', 'delivered', 'undelivered', 'failed']);
