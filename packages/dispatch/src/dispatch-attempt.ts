@@ -124,7 +124,12 @@ export async function dispatchAttempt(
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const streamId = messageStreamId(messageId);
-  const state = foldDispatchState(messageId, knownStream ?? (await deps.store.readStream(streamId)));
+  let state = foldDispatchState(messageId, knownStream ?? (await deps.store.readStream(streamId)));
+  if (state.scheduled && !state.dispatchStarted && state.outcome === 'pending' && (state.dueAtMs ?? 0) <= now()) {
+    const taken = await takeScheduled(deps, state, now());
+    if (!taken) return { outcome: 'lost_race', provider: null, reason: null };
+    state = taken;
+  }
   const route = state.request ? deps.providers.routes[state.request.channel] : [];
 
   let ticket: { probe: boolean } | null = null;
@@ -182,6 +187,44 @@ export async function dispatchAttempt(
   breaker.record(heldTicket, breakerSignal(classified));
   deps.hooks?.onProviderCall?.(provider, classified, now() - started);
   return record(deps, state, outcomeOfCall(state, provider, classified, route, deps.policy, now(), random));
+}
+
+/**
+ * A due scheduled send is taken in the log before any provider call: MessageDispatchStarted appended
+ * expecting the version read. A cancel racing it appends at the same version, so exactly one of them
+ * wins; null when this dispatcher lost (the next pass reads what happened).
+ */
+async function takeScheduled(
+  deps: DispatchDeps,
+  state: MessageDispatchState,
+  nowMs: number,
+): Promise<MessageDispatchState | null> {
+  const id = messageEventId(state.messageId, 'MessageDispatchStarted');
+  try {
+    const result = await deps.store.append(
+      messageStreamId(state.messageId),
+      [
+        {
+          id,
+          type: 'MessageDispatchStarted',
+          data: { messageId: state.messageId, startedAt: new Date(nowMs).toISOString() },
+          metadata: {
+            correlationId: state.correlationId ?? state.messageId,
+            causationId: state.lastEventId,
+            actor: 'dispatcher',
+            schemaVersion: currentSchemaVersion,
+          },
+        },
+      ],
+      state.version,
+    );
+    // Another dispatcher took it with the same event id: re-read rather than guess its version.
+    if (result.duplicate) return null;
+  } catch (error) {
+    if (error instanceof WrongExpectedVersionError) return null;
+    throw error;
+  }
+  return { ...state, version: state.version + 1, lastEventId: id, dispatchStarted: true };
 }
 
 async function record(deps: DispatchDeps, state: MessageDispatchState, event: OutcomeEvent): Promise<AttemptResult> {

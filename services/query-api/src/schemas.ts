@@ -68,7 +68,16 @@ export const conversationSchema = z.object({
     .optional(),
 });
 
-export const statusSchema = z.enum(['queued', 'received', 'sent', 'delivered', 'undelivered', 'failed']);
+export const statusSchema = z.enum([
+  'scheduled',
+  'queued',
+  'received',
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+  'cancelled',
+]);
 
 export const messageSchema = z.object({
   id: z.uuid(),
@@ -84,6 +93,8 @@ export const messageSchema = z.object({
   bcc: z.array(z.string()),
   replyTo: z.string().nullable(),
   status: statusSchema,
+  sendAt: instant.nullable().describe('A scheduled send: when it is due (status scheduled until then)'),
+  cancelledAt: instant.nullable(),
   provider: z.string().nullable(),
   providerMessageId: z.string().nullable(),
   attempts: z.number().int(),

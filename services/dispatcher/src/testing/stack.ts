@@ -173,6 +173,7 @@ export async function startCommandApi(
 export async function requestMessages(
   store: EventStore,
   recipients: Array<{ channel: 'sms' | 'mms' | 'email'; to: string }>,
+  options: { sendAt?: string; clientId?: string } = {},
 ): Promise<string[]> {
   const now = new Date().toISOString();
   return Promise.all(
@@ -197,9 +198,10 @@ export async function requestMessages(
               bcc: [],
               replyTo: null,
               timestamp: now,
-              clientId: 'suite',
+              clientId: options.clientId ?? 'suite',
               segments: 1,
               requestedAt: now,
+              ...(options.sendAt ? { sendAt: options.sendAt } : {}),
             },
             metadata: {
               correlationId: randomUUID(),
