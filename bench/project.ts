@@ -18,7 +18,7 @@ pool.on('error', () => {});
 const log = (line: string) => process.stderr.write(`[project] ${line}\n`);
 
 await pool.query(
-  `TRUNCATE events, message_events, messages, conversation_participants, conversations;
+  `TRUNCATE events, message_events, messages, conversation_participants, conversations, contacts, contact_addresses, contact_consents;
    DELETE FROM subscription_checkpoints WHERE subscription_id LIKE 'projection:%'`,
 );
 

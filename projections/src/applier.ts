@@ -2,32 +2,38 @@
 // projection's checkpoint (compare-and-set), so every event is applied exactly once even across crashes:
 // either the rows and the checkpoint commit together, or neither does. A projection whose checkpoint is
 // already past part of the batch (e.g. it was rebuilt separately) only sees the events after it.
-import { parseMessageEvent } from '@hatch/domain';
+import { isMessageEvent, parseDomainEvent } from '@hatch/domain';
 import { type RecordedEvent, storeCheckpoint } from '@hatch/event-store';
 import type pg from 'pg';
-import { checkpointId, type ProjectedEvent, type Projection } from './projection.ts';
+import { checkpointId, type ProjectedDomainEvent, type ProjectedEvent, type Projection } from './projection.ts';
 
 /** NOTIFY channel the applier signals after each commit (payload: the lowest checkpoint it wrote). */
 export const projectionsChannel = 'hatch_projections';
 
 export interface ParsedBatch {
+  /** The message events. */
   events: ProjectedEvent[];
-  /** Events that are not message events, or fail their schema: skipped the same way on every rebuild. */
+  /** Every domain event (messages, consent, contacts). */
+  domain: ProjectedDomainEvent[];
+  /** Events of no known type, or failing their schema: skipped the same way on every rebuild. */
   skipped: { position: string; type: string; reason: string }[];
 }
 
 export function parseBatch(recorded: readonly RecordedEvent[]): ParsedBatch {
   const events: ProjectedEvent[] = [];
+  const domain: ProjectedDomainEvent[] = [];
   const skipped: ParsedBatch['skipped'] = [];
   for (const r of recorded) {
     try {
-      const event = parseMessageEvent(r.type, r.data);
-      events.push({ eventId: r.id, position: r.position, recordedAt: r.recordedAt, event });
+      const event = parseDomainEvent(r.type, r.data);
+      const projected = { eventId: r.id, position: r.position, recordedAt: r.recordedAt, event };
+      domain.push(projected);
+      if (isMessageEvent(event)) events.push({ ...projected, event });
     } catch (error) {
       skipped.push({ position: r.position, type: r.type, reason: error instanceof Error ? error.message : 'invalid' });
     }
   }
-  return { events, skipped };
+  return { events, domain, skipped };
 }
 
 /** Applies the events (log order) to each projection's tables in `schema`; no checkpoints (audit rebuilds). */
@@ -35,9 +41,9 @@ export async function applyEvents(
   db: pg.ClientBase,
   projections: readonly Projection[],
   schema: string,
-  events: readonly ProjectedEvent[],
+  batch: Pick<ParsedBatch, 'events' | 'domain'>,
 ) {
-  for (const projection of projections) await projection.apply(db, schema, events);
+  for (const projection of projections) await projection.apply(db, schema, batch.events, batch.domain);
 }
 
 export interface CheckpointedBatch {
@@ -59,7 +65,7 @@ export async function applyBatchWithCheckpoints(client: pg.ClientBase, batch: Ch
   const last = batch.recorded.at(-1)?.position;
   const next = new Map(batch.checkpoints);
   if (last === undefined) return { checkpoints: next, applied: 0, skipped: [] as ParsedBatch['skipped'] };
-  const { events, skipped } = parseBatch(batch.recorded);
+  const { events, domain, skipped } = parseBatch(batch.recorded);
   let applied = 0;
   await client.query('BEGIN');
   try {
@@ -70,7 +76,8 @@ export async function applyBatchWithCheckpoints(client: pg.ClientBase, batch: Ch
       const previous = batch.checkpoints.get(projection.name) ?? null;
       if (previous !== null && previous >= last) continue;
       const pending = previous === null ? events : events.filter((e) => e.position > previous);
-      await projection.apply(client, batch.schema ?? 'public', pending);
+      const pendingDomain = previous === null ? domain : domain.filter((e) => e.position > previous);
+      await projection.apply(client, batch.schema ?? 'public', pending, pendingDomain);
       applied = Math.max(applied, pending.length);
     }
     await batch.beforeCheckpoint?.();

@@ -1,9 +1,11 @@
+import { contactsProjection } from './contacts.ts';
 import { conversationsProjection } from './conversations.ts';
 import { messageEventsProjection } from './message-events.ts';
 import { messagesProjection } from './messages.ts';
 import type { Projection } from './projection.ts';
 
 export * from './applier.ts';
+export * from './contacts.ts';
 export * from './conversations.ts';
 export * from './message-events.ts';
 export * from './messages.ts';
@@ -15,6 +17,7 @@ export const allProjections: readonly Projection[] = [
   conversationsProjection,
   messagesProjection,
   messageEventsProjection,
+  contactsProjection,
 ];
 
 export function projectionsByName(names: readonly string[]): Projection[] {

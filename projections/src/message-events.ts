@@ -27,7 +27,11 @@ export interface MessageEventRow {
 export function reportedStatus(event: MessageEvent): string {
   switch (event.type) {
     case 'MessageRequested':
+      return event.data.sendAt ? 'scheduled' : 'queued';
+    case 'MessageDispatchStarted':
       return 'queued';
+    case 'MessageCancelled':
+      return 'cancelled';
     case 'MessageReceived':
       return 'received';
     case 'MessageSent':

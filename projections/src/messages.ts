@@ -22,6 +22,9 @@ export interface MessageRow {
   reply_to: string | null;
   client_id: string | null;
   status: MessageStatus;
+  /** A scheduled send's due time. */
+  send_at: string | null;
+  cancelled_at: string | null;
   provider: string | null;
   provider_message_id: string | null;
   attempts: number;
@@ -54,6 +57,8 @@ export const messageColumns = [
   'reply_to',
   'client_id',
   'status',
+  'send_at',
+  'cancelled_at',
   'provider',
   'provider_message_id',
   'attempts',
@@ -88,6 +93,10 @@ export function occurredAt(event: MessageEvent): string {
       return event.data.deliveredAt;
     case 'MessageUndelivered':
       return event.data.reportedAt;
+    case 'MessageDispatchStarted':
+      return event.data.startedAt;
+    case 'MessageCancelled':
+      return event.data.cancelledAt;
   }
 }
 
@@ -107,6 +116,8 @@ function emptyMessage(messageId: string, position: string): MessageRow {
     reply_to: null,
     client_id: null,
     status: 'queued',
+    send_at: null,
+    cancelled_at: null,
     provider: null,
     provider_message_id: null,
     attempts: 0,
@@ -151,6 +162,7 @@ export function evolveMessage(current: MessageRow | null, projected: ProjectedEv
         row.direction = 'outbound';
         row.client_id = event.data.clientId;
         row.occurred_at = event.data.requestedAt;
+        row.send_at = event.data.sendAt ?? null;
       } else {
         row.direction = 'inbound';
         row.provider = event.data.provider;
@@ -185,6 +197,11 @@ export function evolveMessage(current: MessageRow | null, projected: ProjectedEv
       row.delivered_at ??= event.data.deliveredAt;
       row.provider ??= event.data.provider;
       row.provider_message_id ??= event.data.providerMessageId;
+      break;
+    case 'MessageDispatchStarted':
+      break;
+    case 'MessageCancelled':
+      row.cancelled_at ??= event.data.cancelledAt;
       break;
     case 'MessageUndelivered':
       row.undelivered_at ??= event.data.reportedAt;

@@ -1,7 +1,15 @@
 // One dispatch attempt for one message: read its stream, decide, call the provider OUTSIDE any
 // database transaction (message id = idempotency key), and append the outcome expecting the version
 // that was read. Transport-agnostic: the log subscription feeds it today, a Kafka consumer can tomorrow.
-import { type Channel, currentSchemaVersion, messageEventId, messageStreamId } from '@hatch/domain';
+import {
+  type Channel,
+  consentFamilyOf,
+  consentStateFrom,
+  consentStreamId,
+  currentSchemaVersion,
+  messageEventId,
+  messageStreamId,
+} from '@hatch/domain';
 import { type EventStore, type RecordedEvent, WrongExpectedVersionError } from '@hatch/event-store';
 import { type BreakerOptions, type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
 import { ConcurrencyLimit } from './concurrency-limit.ts';
@@ -61,8 +69,25 @@ export class ProviderDirectory {
   }
 }
 
+/** True when the message's recipient opted out of its sender on its channel (checked before each call). */
+export type ConsentCheck = (request: NonNullable<MessageDispatchState['request']>) => Promise<boolean>;
+
+/** Reads the consent stream itself: consistent with the log, no projection lag. */
+export const consentFromLog =
+  (store: EventStore): ConsentCheck =>
+  async (request) => {
+    // The automatic answer to STOP/START/HELP is allowed (carriers require the STOP confirmation).
+    if (request.purpose === 'consent_reply') return false;
+    const stream = consentStreamId(consentFamilyOf(request.channel), request.from, request.to);
+    return consentStateFrom(await store.readStream(stream)).optedOut;
+  };
+
+export const optedOutReason = 'opted_out';
+
 export interface DispatchDeps {
   store: EventStore;
+  /** Default: `consentFromLog(store)`. */
+  consent?: ConsentCheck;
   providers: ProviderDirectory;
   policy: RetryPolicy;
   now?: () => number;
@@ -99,7 +124,12 @@ export async function dispatchAttempt(
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const streamId = messageStreamId(messageId);
-  const state = foldDispatchState(messageId, knownStream ?? (await deps.store.readStream(streamId)));
+  let state = foldDispatchState(messageId, knownStream ?? (await deps.store.readStream(streamId)));
+  if (state.scheduled && !state.dispatchStarted && state.outcome === 'pending' && (state.dueAtMs ?? 0) <= now()) {
+    const taken = await takeScheduled(deps, state, now());
+    if (!taken) return { outcome: 'lost_race', provider: null, reason: null };
+    state = taken;
+  }
   const route = state.request ? deps.providers.routes[state.request.channel] : [];
 
   let ticket: { probe: boolean } | null = null;
@@ -126,17 +156,75 @@ export async function dispatchAttempt(
   const limit = deps.providers.limits.get(provider)!;
   const heldTicket = ticket ?? { probe: false };
   const started = now();
-  let classified: Classified;
+  const request = state.request!;
+  const optedOut = deps.consent ?? consentFromLog(deps.store);
+  let classified: Classified | null;
   try {
-    classified = classifyProviderResponse(await limit.run(() => client.send(outboundOf(state), messageId)));
+    // Consent is checked right before the call (inside the provider's slot, after any wait for it), so a
+    // STOP recorded between accept and dispatch ends the message instead of sending it.
+    classified = await limit.run(async () =>
+      (await optedOut(request)) ? null : classifyProviderResponse(await client.send(outboundOf(state), messageId)),
+    );
   } catch (error) {
     // A client bug must not leave a half-open probe taken forever.
     breaker.record(heldTicket, 'neutral');
     throw error;
   }
+  if (classified === null) {
+    breaker.record(heldTicket, 'neutral');
+    return record(deps, state, {
+      type: 'MessageFailed',
+      data: {
+        messageId,
+        reason: optedOutReason,
+        attempts: state.attempts,
+        provider: null,
+        providerStatus: null,
+        failedAt: new Date(now()).toISOString(),
+      },
+    });
+  }
   breaker.record(heldTicket, breakerSignal(classified));
   deps.hooks?.onProviderCall?.(provider, classified, now() - started);
   return record(deps, state, outcomeOfCall(state, provider, classified, route, deps.policy, now(), random));
+}
+
+/**
+ * A due scheduled send is taken in the log before any provider call: MessageDispatchStarted appended
+ * expecting the version read. A cancel racing it appends at the same version, so exactly one of them
+ * wins; null when this dispatcher lost (the next pass reads what happened).
+ */
+async function takeScheduled(
+  deps: DispatchDeps,
+  state: MessageDispatchState,
+  nowMs: number,
+): Promise<MessageDispatchState | null> {
+  const id = messageEventId(state.messageId, 'MessageDispatchStarted');
+  try {
+    const result = await deps.store.append(
+      messageStreamId(state.messageId),
+      [
+        {
+          id,
+          type: 'MessageDispatchStarted',
+          data: { messageId: state.messageId, startedAt: new Date(nowMs).toISOString() },
+          metadata: {
+            correlationId: state.correlationId ?? state.messageId,
+            causationId: state.lastEventId,
+            actor: 'dispatcher',
+            schemaVersion: currentSchemaVersion,
+          },
+        },
+      ],
+      state.version,
+    );
+    // Another dispatcher took it with the same event id: re-read rather than guess its version.
+    if (result.duplicate) return null;
+  } catch (error) {
+    if (error instanceof WrongExpectedVersionError) return null;
+    throw error;
+  }
+  return { ...state, version: state.version + 1, lastEventId: id, dispatchStarted: true };
 }
 
 async function record(deps: DispatchDeps, state: MessageDispatchState, event: OutcomeEvent): Promise<AttemptResult> {

@@ -6,7 +6,7 @@ import type { Classified } from './provider-client.ts';
 import { backoffDelayMs, type RetryPolicy } from './retry-policy.ts';
 
 export type AttemptPlan =
-  | { kind: 'nothing'; why: 'not_found' | 'not_outbound' | 'already_sent' | 'already_failed' }
+  | { kind: 'nothing'; why: 'not_found' | 'not_outbound' | 'already_sent' | 'already_failed' | 'cancelled' }
   | { kind: 'not_due'; dueAtMs: number }
   | { kind: 'call'; provider: string }
   | { kind: 'record'; event: OutcomeEvent };
@@ -25,6 +25,10 @@ export interface ProviderGate {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The retry deadline counts from when the message was due: its request, or its scheduled send time. */
+const dispatchFromMs = (state: MessageDispatchState, fallbackMs = Date.now()) =>
+  state.request ? Date.parse(state.request.sendAt ?? state.request.requestedAt) : fallbackMs;
+
 const hasBudget = (state: MessageDispatchState, provider: string, policy: RetryPolicy) =>
   (state.failuresByProvider[provider] ?? 0) < policy.maxAttemptsPerProvider;
 
@@ -40,6 +44,7 @@ export function planAttempt(
   if (!state.request) return { kind: 'nothing', why: 'not_outbound' };
   if (state.outcome === 'sent') return { kind: 'nothing', why: 'already_sent' };
   if (state.outcome === 'failed') return { kind: 'nothing', why: 'already_failed' };
+  if (state.outcome === 'cancelled') return { kind: 'nothing', why: 'cancelled' };
   if (state.dueAtMs !== null && state.dueAtMs > nowMs) return { kind: 'not_due', dueAtMs: state.dueAtMs };
 
   const { messageId } = state;
@@ -50,7 +55,7 @@ export function planAttempt(
       data: { messageId, reason, attempts: state.attempts, provider, providerStatus: null, failedAt: iso(nowMs) },
     },
   });
-  if (nowMs - Date.parse(state.request.requestedAt) > policy.deadlineMs) return fail('deadline_exceeded', null);
+  if (nowMs - dispatchFromMs(state) > policy.deadlineMs) return fail('deadline_exceeded', null);
 
   const candidates = route.filter((p) => hasBudget(state, p, policy));
   if (candidates.length === 0) return fail('attempts_exhausted', route.at(-1) ?? null);
@@ -110,8 +115,7 @@ export function outcomeOfCall(
   } else {
     return failed(`attempts_exhausted: ${result.reason}`, result.providerStatus);
   }
-  const requestedAtMs = Date.parse(state.request?.requestedAt ?? iso(nowMs));
-  if (nowMs + delayMs - requestedAtMs > policy.deadlineMs) {
+  if (nowMs + delayMs - dispatchFromMs(state, nowMs) > policy.deadlineMs) {
     return failed(`deadline_exceeded: ${result.reason}`, result.providerStatus);
   }
   return {

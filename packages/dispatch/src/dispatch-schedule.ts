@@ -21,14 +21,15 @@ export function scheduleChanges(events: RecordedEvent[]): ScheduleChange[] {
   for (const event of events) {
     const messageId = messageIdOf(event.streamId);
     if (!messageId) continue;
-    const data = event.data as { requestedAt?: string; dueAt?: string };
+    const data = event.data as { requestedAt?: string; dueAt?: string; sendAt?: string };
     switch (event.type) {
       case 'MessageRequested':
         changes.set(messageId, {
           kind: 'due',
           messageId,
           streamVersion: event.streamVersion,
-          dueAtMs: Date.parse(data.requestedAt ?? event.recordedAt),
+          // A scheduled send is due at its send_at; the due time lives in the log, so restarts keep it.
+          dueAtMs: Date.parse(data.sendAt ?? data.requestedAt ?? event.recordedAt),
           ...(event.streamVersion === 0 ? { request: event } : {}),
         });
         break;
@@ -42,6 +43,7 @@ export function scheduleChanges(events: RecordedEvent[]): ScheduleChange[] {
         break;
       case 'MessageSent':
       case 'MessageFailed':
+      case 'MessageCancelled':
       case 'MessageDelivered':
       case 'MessageUndelivered':
         changes.set(messageId, { kind: 'done', messageId, streamVersion: event.streamVersion });

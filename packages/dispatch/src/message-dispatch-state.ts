@@ -13,7 +13,10 @@ export interface MessageDispatchState {
   request: RequestedData | null;
   correlationId: string | null;
   lastEventId: string | null;
-  outcome: 'pending' | 'sent' | 'failed';
+  outcome: 'pending' | 'sent' | 'failed' | 'cancelled';
+  /** A scheduled send (MessageRequested.sendAt) must be taken (MessageDispatchStarted) before any call. */
+  scheduled: boolean;
+  dispatchStarted: boolean;
   /** Provider calls made so far (circuit-open waits are not calls). */
   attempts: number;
   /** Failed calls per provider: the retry budget is per provider. */
@@ -32,6 +35,8 @@ export function foldDispatchState(messageId: string, events: RecordedEvent[]): M
     correlationId: null,
     lastEventId: null,
     outcome: 'pending',
+    scheduled: false,
+    dispatchStarted: false,
     attempts: 0,
     failuresByProvider: {},
     dueAtMs: null,
@@ -44,6 +49,16 @@ export function foldDispatchState(messageId: string, events: RecordedEvent[]): M
       case 'MessageRequested':
         state.request = event.data;
         state.correlationId = recorded.metadata.correlationId;
+        if (event.data.sendAt) {
+          state.scheduled = true;
+          state.dueAtMs = Date.parse(event.data.sendAt);
+        }
+        break;
+      case 'MessageDispatchStarted':
+        state.dispatchStarted = true;
+        break;
+      case 'MessageCancelled':
+        if (!state.dispatchStarted && state.outcome === 'pending') state.outcome = 'cancelled';
         break;
       case 'MessageRetryScheduled':
         state.dueAtMs = Date.parse(event.data.dueAt);

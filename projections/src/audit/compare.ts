@@ -24,6 +24,9 @@ const orderKeys: Record<string, string> = {
   conversation_participants: 'address, conversation_id',
   messages: 'message_id',
   message_events: 'message_id, position',
+  contacts: 'contact_id',
+  contact_addresses: 'address',
+  contact_consents: 'address, sender, channel',
 };
 
 export async function summarizeTable(db: pg.ClientBase, schema: string, table: string): Promise<TableSummary> {

@@ -60,7 +60,7 @@ export async function rebuildInto(options: RebuildOptions) {
     if (chosen.length > 0) {
       await db.query('BEGIN');
       try {
-        await applyEvents(db, projections, schema, parseBatch(chosen).events);
+        await applyEvents(db, projections, schema, parseBatch(chosen));
         await db.query('COMMIT');
       } catch (error) {
         await db.query('ROLLBACK').catch(() => {});

@@ -3,6 +3,7 @@
 import type { HttpApp } from '@hatch/http';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { Counter } from 'prom-client';
+import { registerCancelRoute } from './cancel-routes.ts';
 import type { CommandDeps } from './command-deps.ts';
 import { durableLog } from './durable-append.ts';
 import { registerSendRoutes } from './send-routes.ts';
@@ -52,6 +53,7 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandDeps) {
   app.register(async (scope) => {
     nameUnknownFields(scope as unknown as HttpApp);
     registerSendRoutes(scope as unknown as HttpApp, deps, log);
+    registerCancelRoute(scope as unknown as HttpApp, deps, log);
   });
   app.register(async (scope) => {
     nameUnknownFields(scope as unknown as HttpApp);

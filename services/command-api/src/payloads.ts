@@ -37,8 +37,13 @@ const emailFields = {
 
 const providerMessageId = z.string().min(1).max(255);
 
-export const sendSmsPayload = exact(smsFields);
-export const sendEmailPayload = exact(emailFields);
+/** Schedule the send (UTC, 1 minute to 35 days ahead); absent or null: send at once. */
+const sendAt = z.iso
+  .datetime({ error: 'must be a UTC ISO-8601 timestamp, e.g. 2024-11-01T14:00:00Z' })
+  .nullish()
+  .describe('Scheduled send time, UTC, 1 minute to 35 days ahead');
+export const sendSmsPayload = exact({ ...smsFields, send_at: sendAt });
+export const sendEmailPayload = exact({ ...emailFields, send_at: sendAt });
 export const inboundSmsPayload = exact({ ...smsFields, messaging_provider_id: providerMessageId });
 export const inboundEmailPayload = exact({ ...emailFields, xillio_id: providerMessageId });
 
@@ -57,6 +62,18 @@ export const emailStatusPayload = exact({
   timestamp: utcTimestamp,
 });
 
+/** The email provider's unsubscribe callback (a contact clicked the unsubscribe link of `sender`'s mail). */
+export const emailUnsubscribePayload = exact({
+  xillio_event_id: providerMessageId,
+  email: address,
+  sender: address,
+  timestamp: utcTimestamp,
+});
+export const consentChangeResponse = z.object({
+  event: z.enum(['ContactOptedOut', 'ContactOptedIn']),
+  position: z.string(),
+});
+
 export type SendSmsPayload = z.infer<typeof sendSmsPayload>;
 export type SendEmailPayload = z.infer<typeof sendEmailPayload>;
 
@@ -70,10 +87,16 @@ export const idempotencyHeaders = z.looseObject({
 export const acceptedResponse = z.object({
   id: z.uuid(),
   conversationId: z.uuid(),
-  status: z.literal('queued'),
+  status: z.enum(['queued', 'scheduled']),
   /** Log position of the MessageRequested event: the query side can wait for it (read-your-writes). */
   position: z.string(),
 });
+export const cancelledResponse = z.object({
+  id: z.uuid(),
+  status: z.literal('cancelled'),
+  position: z.string().nullable().describe('Log position of MessageCancelled (null: it was already cancelled)'),
+});
+
 export const receivedResponse = z.object({
   id: z.uuid(),
   conversationId: z.uuid(),

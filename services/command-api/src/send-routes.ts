@@ -17,6 +17,7 @@ import { type HttpApp, Problem } from '@hatch/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientAuthenticator } from './client-auth.ts';
 import type { CommandDeps } from './command-deps.ts';
+import { refuseOptedOut } from './consent-check.ts';
 import type { DurableLog } from './durable-append.ts';
 import {
   acceptedResponse,
@@ -29,7 +30,7 @@ import {
 import { clientRateLimiter } from './rate-limit.ts';
 
 /** Domain field names → the payload's. */
-const wireField: Record<string, string> = { replyTo: 'reply_to', channel: 'type' };
+const wireField: Record<string, string> = { replyTo: 'reply_to', channel: 'type', sendAt: 'send_at' };
 
 export function invalidRequest(errors: FieldError[]): Problem {
   const named = errors.map((e) => {
@@ -42,7 +43,7 @@ export function invalidRequest(errors: FieldError[]): Problem {
   });
 }
 
-type Accepted = { id: string; conversationId: string; status: 'queued'; position: string };
+type Accepted = { id: string; conversationId: string; status: 'queued' | 'scheduled'; position: string };
 
 export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: DurableLog) {
   const newMessageId = deps.newMessageId ?? newId;
@@ -62,7 +63,7 @@ export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: Durable
     return {
       id: requested.data.messageId,
       conversationId: requested.data.conversationId,
-      status: 'queued',
+      status: requested.data.sendAt ? 'scheduled' : 'queued',
       position: first.position,
     };
   }
@@ -86,6 +87,16 @@ export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: Durable
       throw decision.reason === 'invalid'
         ? invalidRequest(decision.errors)
         : new Problem(404, 'not-found', 'Not Found');
+
+    const requested = decision.events[0] as (typeof decision.events)[number];
+    try {
+      await refuseOptedOut(log, requested.data);
+    } catch (error) {
+      // A retried key whose first request was accepted before the opt-out still gets its first answer.
+      if (!key || (await log.readStream(decision.streamId)).length === 0) throw error;
+      reply.header('idempotent-replayed', 'true');
+      return reply.code(202).send(await replay(decision.streamId, requestHash as string, key));
+    }
 
     const flightKey = key ? `${clientId}\u0000${key}` : null;
     if (flightKey) {
@@ -116,7 +127,12 @@ export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: Durable
         const event = decision.events[0] as (typeof decision.events)[number];
         accepted = result.duplicate
           ? await replay(decision.streamId, requestHash as string, key as string)
-          : { id: messageId, conversationId: event.data.conversationId, status: 'queued', position: result.position };
+          : {
+              id: messageId,
+              conversationId: event.data.conversationId,
+              status: event.data.sendAt ? 'scheduled' : 'queued',
+              position: result.position,
+            };
         if (result.duplicate) reply.header('idempotent-replayed', 'true');
       } catch (error) {
         // Another instance wrote this key first: same answer rules as a duplicate.
@@ -158,6 +174,7 @@ export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: Durable
           body: p.body,
           attachments,
           timestamp: p.timestamp,
+          sendAt: p.send_at ?? null,
         },
         p,
       );
@@ -193,6 +210,7 @@ export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: Durable
           bcc: p.bcc ?? [],
           replyTo: p.reply_to ?? null,
           timestamp: p.timestamp,
+          sendAt: p.send_at ?? null,
         },
         p,
       );

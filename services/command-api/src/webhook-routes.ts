@@ -2,12 +2,17 @@
 // MessageUndelivered). Signed with HMAC-SHA256 over timestamp + raw body whenever a secret is
 // configured, so this scope keeps the raw bytes. Deterministic ids make every re-delivery a no-op.
 import {
+  type ConsentChange,
   decideDeliveryReceipt,
+  decideEmailUnsubscribe,
+  decideInboundKeyword,
   decideReceive,
+  decideSend,
   isMessageEventType,
   type MessageEvent,
   messageStateFrom,
   messageStreamId,
+  normaliseEmail,
   parseMessageEvent,
   type RecordDeliveryReceipt,
 } from '@hatch/domain';
@@ -18,7 +23,9 @@ import type { FastifyRequest } from 'fastify';
 import type { CommandDeps } from './command-deps.ts';
 import type { DurableLog } from './durable-append.ts';
 import {
+  consentChangeResponse,
   emailStatusPayload,
+  emailUnsubscribePayload,
   inboundEmailPayload,
   inboundSmsPayload,
   receiptResponse,
@@ -103,7 +110,41 @@ export function registerWebhookRoutes(app: HttpApp, deps: CommandDeps, log: Dura
       position = first?.position ?? '';
     }
     request.log.info({ messageId: decision.messageId, provider, providerMessageId }, 'message received');
+    // Also on a re-delivery: a crash after the MessageReceived append must not lose the STOP. Every
+    // append below has a deterministic id, so doing it twice records it once.
+    await answerKeyword(request, event.data);
     return { id: decision.messageId, conversationId: event.data.conversationId, status: 'received' as const, position };
+  }
+
+  async function recordConsentChange(request: FastifyRequest, change: ConsentChange, actor: string) {
+    // Consent changes are facts in arrival order (STOP then START): no version to expect.
+    const result = await log.append(change.streamId, [{ ...change.event, metadata: metadata(request, actor) }], 'any');
+    request.log.info(
+      { event: change.event.type, channel: change.event.data.channel, duplicate: result.duplicate },
+      'consent changed',
+    );
+    return result;
+  }
+
+  /** STOP/START record the change first (so the opt-out holds even if the reply fails), then reply. */
+  async function answerKeyword(request: FastifyRequest, received: Parameters<typeof decideInboundKeyword>[0]) {
+    const outcome = decideInboundKeyword(received);
+    if (!outcome) return;
+    if (outcome.change) await recordConsentChange(request, outcome.change, received.provider);
+    const reply = decideSend(outcome.reply);
+    if (!reply.ok) {
+      request.log.warn({ messageId: received.messageId }, 'consent reply could not be decided');
+      return;
+    }
+    const events = reply.events.map((e) => ({
+      ...e,
+      metadata: { ...metadata(request, 'consent'), causationId: received.messageId },
+    }));
+    try {
+      await log.append(reply.streamId, events, 'no_stream');
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError)) throw error; // already replied
+    }
   }
 
   async function recordReceipt(request: FastifyRequest, receipt: RecordDeliveryReceipt['data']) {
@@ -183,6 +224,37 @@ export function registerWebhookRoutes(app: HttpApp, deps: CommandDeps, log: Dura
         providerMessageId: p.xillio_id,
         receivedAt: deps.clock.now().toISOString(),
       });
+    },
+  );
+
+  app.post(
+    '/api/webhooks/email/unsubscribe',
+    {
+      schema: {
+        ...webhook,
+        summary: 'Email unsubscribe callback from xillio (the contact opts out of email from the sender)',
+        body: emailUnsubscribePayload,
+        response: { 200: consentChangeResponse },
+      },
+    },
+    async (request) => {
+      const p = request.body;
+      const address = normaliseEmail(p.email);
+      const sender = normaliseEmail(p.sender);
+      if (!address.ok || !sender.ok)
+        throw invalidRequest([
+          ...(address.ok ? [] : [{ field: 'email', message: address.message }]),
+          ...(sender.ok ? [] : [{ field: 'sender', message: sender.message }]),
+        ]);
+      const change = decideEmailUnsubscribe({
+        sender: sender.value,
+        address: address.value,
+        provider: emailProvider,
+        providerEventId: p.xillio_event_id,
+        changedAt: p.timestamp,
+      });
+      const result = await recordConsentChange(request, change, emailProvider);
+      return { event: change.event.type, position: result.position };
     },
   );
 

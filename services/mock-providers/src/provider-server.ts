@@ -91,6 +91,13 @@ const replySchema = z.object({
   attachments: z.array(z.string()).nullable().default(null),
 });
 
+const unsubscribeSchema = z.object({
+  /** The contact who clicked the unsubscribe link. */
+  email: z.string().min(1),
+  /** The sender whose mail they unsubscribe from. */
+  sender: z.string().min(1),
+});
+
 const problem = (reply: FastifyReply, status: number, title: string, detail?: string) =>
   reply
     .code(status)
@@ -379,6 +386,26 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
       return problem(reply, 502, 'Bad Gateway', `callback unreachable: ${(error as Error).message}`);
     }
   });
+
+  // A contact clicks the unsubscribe link of a sender's mail: the email provider posts a signed callback.
+  if (kind === 'email') {
+    app.post('/admin/unsubscribe', async (request, reply) => {
+      const parsed = unsubscribeSchema.safeParse(request.body);
+      if (!parsed.success) return problem(reply, 400, 'Bad Request', parsed.error.issues[0]?.message);
+      const payload = {
+        xillio_event_id: newProviderMessageId(kind),
+        email: parsed.data.email,
+        sender: parsed.data.sender,
+        timestamp: new Date().toISOString(),
+      };
+      try {
+        const status = await poster.postOnce('/api/webhooks/email/unsubscribe', payload);
+        return { webhookStatus: status, payload };
+      } catch (error) {
+        return problem(reply, 502, 'Bad Gateway', `callback unreachable: ${(error as Error).message}`);
+      }
+    });
+  }
 
   return {
     app,

@@ -48,7 +48,7 @@ describe('projector', () => {
 
   async function resetReadModel() {
     await pool.query(
-      `TRUNCATE message_events, messages, conversation_participants, conversations;
+      `TRUNCATE message_events, messages, conversation_participants, conversations, contacts, contact_addresses, contact_consents;
        DELETE FROM subscription_checkpoints WHERE subscription_id LIKE 'projection:%'`,
     );
   }

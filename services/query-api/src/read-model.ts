@@ -50,6 +50,8 @@ interface MessageRow {
   bcc: string[] | null;
   reply_to: string | null;
   status: Message['status'];
+  send_at: Date | null;
+  cancelled_at: Date | null;
   provider: string | null;
   provider_message_id: string | null;
   attempts: number;
@@ -80,6 +82,8 @@ const toMessage = (r: MessageRow): Message => ({
   bcc: r.bcc ?? [],
   replyTo: r.reply_to,
   status: r.status,
+  sendAt: iso(r.send_at),
+  cancelledAt: iso(r.cancelled_at),
   provider: r.provider,
   providerMessageId: r.provider_message_id,
   attempts: r.attempts,

@@ -7,6 +7,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type pg from 'pg';
 import { z } from 'zod';
+import {
+  contactConversationsSchema,
+  contactListSchema,
+  contactSearchQuery,
+  contactWithConsentSchema,
+} from './contact-schemas.ts';
+import { ContactsReadModel, withContactNames } from './contacts-read-model.ts';
 import { streamChanges } from './live-stream.ts';
 import { normaliseParticipant } from './participant.ts';
 import { ReadModel } from './read-model.ts';
@@ -48,6 +55,7 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
   return app.register(async (plugin) => {
     const api = plugin.withTypeProvider<ZodTypeProvider>();
     const readModel = new ReadModel(deps.pool);
+    const contacts = new ContactsReadModel(deps.pool);
     const watermark = new ProjectionWatermark(deps.pool, deps.watermarkPollMs ?? 50);
     const open = new Set<() => void>();
     const timeoutMs = deps.readYourWritesTimeoutMs ?? 5000;
@@ -119,13 +127,15 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
           response: { 200: conversationPageSchema, ...errors },
         },
       },
-      async (request) =>
-        readModel.listConversations({
+      async (request) => {
+        const page = await readModel.listConversations({
           participant: request.query.participant ? normaliseParticipant(request.query.participant) : undefined,
           channel: request.query.channel,
           limit: request.query.limit,
           cursor: request.query.cursor,
-        }),
+        });
+        return { ...page, items: await withContactNames(contacts, page.items) };
+      },
     );
 
     api.get(
@@ -143,7 +153,61 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       async (request) => {
         const conversation = await readModel.conversation(request.params.id);
         if (!conversation) throw new Problem(404, 'not-found', 'Conversation not found');
-        return conversation;
+        return (await withContactNames(contacts, [conversation]))[0];
+      },
+    );
+
+    api.get(
+      '/api/contacts',
+      {
+        preHandler: consistentRead,
+        schema: {
+          tags: ['contacts'],
+          summary: 'Contacts (not merged away), searched by part of a name, a phone number or an email address',
+          querystring: contactSearchQuery.extend(readQuery.shape),
+          response: { 200: contactListSchema, ...errors },
+        },
+      },
+      async (request) => ({ items: await contacts.search(request.query.q, request.query.limit) }),
+    );
+
+    api.get(
+      '/api/contacts/:id',
+      {
+        preHandler: consistentRead,
+        schema: {
+          tags: ['contacts'],
+          summary: 'A contact with its addresses and its opt-out state per channel and sender',
+          params: idParams,
+          querystring: readQuery,
+          response: { 200: contactWithConsentSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const contact = await contacts.contact(request.params.id);
+        if (!contact) throw new Problem(404, 'not-found', 'Contact not found');
+        return contact;
+      },
+    );
+
+    api.get(
+      '/api/contacts/:id/conversations',
+      {
+        preHandler: consistentRead,
+        schema: {
+          tags: ['contacts'],
+          summary: 'Every conversation with this contact across SMS, MMS and email, newest activity first',
+          params: idParams,
+          querystring: contactSearchQuery.pick({ limit: true }).extend(readQuery.shape),
+          response: { 200: contactConversationsSchema, ...errors },
+        },
+      },
+      async (request) => {
+        if (!(await contacts.contact(request.params.id))) throw new Problem(404, 'not-found', 'Contact not found');
+        const ids = await contacts.conversationIds(request.params.id, request.query.limit);
+        const found = await Promise.all(ids.map((id) => readModel.conversation(id)));
+        const items = found.filter((c): c is NonNullable<typeof c> => c !== null);
+        return { items: await withContactNames(contacts, items) };
       },
     );
 

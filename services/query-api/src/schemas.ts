@@ -62,9 +62,22 @@ export const conversationSchema = z.object({
     channel: channelSchema,
     preview: z.string(),
   }),
+  /** The contact behind each participant that has one (our own numbers usually have none). */
+  contacts: z
+    .array(z.object({ address: z.string(), contactId: z.uuid(), displayName: z.string().nullable() }))
+    .optional(),
 });
 
-export const statusSchema = z.enum(['queued', 'received', 'sent', 'delivered', 'undelivered', 'failed']);
+export const statusSchema = z.enum([
+  'scheduled',
+  'queued',
+  'received',
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+  'cancelled',
+]);
 
 export const messageSchema = z.object({
   id: z.uuid(),
@@ -80,6 +93,8 @@ export const messageSchema = z.object({
   bcc: z.array(z.string()),
   replyTo: z.string().nullable(),
   status: statusSchema,
+  sendAt: instant.nullable().describe('A scheduled send: when it is due (status scheduled until then)'),
+  cancelledAt: instant.nullable(),
   provider: z.string().nullable(),
   providerMessageId: z.string().nullable(),
   attempts: z.number().int(),

@@ -32,7 +32,28 @@ export interface SendMessage {
     requestedAt: string;
     /** Fingerprint of the request, so a retry with the same key can be told from a different body. */
     requestHash?: string;
+    purpose?: 'consent_reply';
+    /** UTC ISO-8601: dispatch when due, 1 minute to 35 days after `requestedAt`. */
+    sendAt?: string | null;
   };
+}
+
+export interface CancelMessage {
+  type: 'CancelMessage';
+  data: { messageId: string; clientId: string; cancelledAt: string };
+}
+
+/** How far ahead a send may be scheduled. */
+export const scheduleWindow = { minMs: 60_000, maxMs: 35 * 24 * 3_600_000 } as const;
+
+export function checkSendAt(sendAt: string, requestedAt: string): FieldError | null {
+  const due = Date.parse(sendAt);
+  if (!/(Z|[+-]00:?00)$/.test(sendAt) || Number.isNaN(due))
+    return { field: 'sendAt', message: 'must be a UTC ISO-8601 timestamp, e.g. 2024-11-01T14:00:00Z' };
+  const ahead = due - Date.parse(requestedAt);
+  if (ahead < scheduleWindow.minMs || ahead > scheduleWindow.maxMs)
+    return { field: 'sendAt', message: 'must be between 1 minute and 35 days from now' };
+  return null;
 }
 
 export interface ReceiveMessage {
@@ -110,6 +131,8 @@ export function decideSend(command: SendMessage): Decision<DecidedEvent<'Message
   const { data } = command;
   const { errors, value } = normaliseAddresses(data);
   errors.push(...checkChannelRules(data));
+  const sendAtError = data.sendAt ? checkSendAt(data.sendAt, data.requestedAt) : null;
+  if (sendAtError) errors.push(sendAtError);
   if (errors.length > 0) return { ok: false, reason: 'invalid', errors };
   const event = {
     id: messageEventId(data.messageId, 'MessageRequested'),
@@ -120,6 +143,8 @@ export function decideSend(command: SendMessage): Decision<DecidedEvent<'Message
       segments: segmentsOf(data),
       requestedAt: data.requestedAt,
       ...(data.requestHash ? { requestHash: data.requestHash } : {}),
+      ...(data.purpose ? { purpose: data.purpose } : {}),
+      ...(data.sendAt ? { sendAt: new Date(data.sendAt).toISOString() } : {}),
     },
   };
   return { ok: true, streamId: messageStreamId(data.messageId), messageId: data.messageId, events: [event] };
@@ -186,4 +211,36 @@ export function decideDeliveryReceipt(
     },
   };
   return { ok: true, streamId, messageId: data.messageId, events: [event] };
+}
+
+/**
+ * Cancelling a scheduled send: only while it is still scheduled (no dispatch began). `version` is the
+ * stream version the decision was made on: the caller appends expecting it, so a dispatcher that takes
+ * the message at the same moment wins or loses cleanly on the stream version.
+ */
+export function decideCancel(
+  command: CancelMessage,
+  state: MessageState | null,
+  requestedBy: string | null,
+):
+  | { ok: true; streamId: string; event: DecidedEvent<'MessageCancelled'> }
+  | {
+      ok: false;
+      reason: 'not_found' | 'already_cancelled' | 'not_cancellable';
+      status: MessageState['status'] | null;
+    } {
+  const { data } = command;
+  if (state?.direction !== 'outbound' || requestedBy !== data.clientId)
+    return { ok: false, reason: 'not_found', status: null };
+  if (state.status === 'cancelled') return { ok: false, reason: 'already_cancelled', status: state.status };
+  if (state.status !== 'scheduled') return { ok: false, reason: 'not_cancellable', status: state.status };
+  return {
+    ok: true,
+    streamId: messageStreamId(data.messageId),
+    event: {
+      id: messageEventId(data.messageId, 'MessageCancelled'),
+      type: 'MessageCancelled',
+      data: { messageId: data.messageId, clientId: data.clientId, cancelledAt: data.cancelledAt },
+    },
+  };
 }

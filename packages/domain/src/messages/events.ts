@@ -33,6 +33,10 @@ export const messageRequestedSchema = z.object({
   requestedAt: isoTimestamp,
   /** Fingerprint of the HTTP request (added in v1, optional): a retried Idempotency-Key is compared on it. */
   requestHash: z.string().optional(),
+  /** Set on the automatic answers to STOP/START/HELP: they go out even to an opted-out contact. */
+  purpose: z.enum(['consent_reply']).optional(),
+  /** A scheduled send: dispatched when due (UTC), not before. Absent: dispatched at once. */
+  sendAt: isoTimestamp.optional(),
 });
 
 export const messageReceivedSchema = z.object({
@@ -86,6 +90,19 @@ export const messageUndeliveredSchema = z.object({
   reportedAt: isoTimestamp,
 });
 
+/** A scheduled send fell due and a dispatcher took it: from here on it can no longer be cancelled. */
+export const messageDispatchStartedSchema = z.object({
+  messageId: z.uuid(),
+  startedAt: isoTimestamp,
+});
+
+/** A scheduled send was cancelled before dispatch began. */
+export const messageCancelledSchema = z.object({
+  messageId: z.uuid(),
+  clientId: z.string().min(1),
+  cancelledAt: isoTimestamp,
+});
+
 export const messageEventSchemas = {
   MessageRequested: messageRequestedSchema,
   MessageReceived: messageReceivedSchema,
@@ -94,6 +111,8 @@ export const messageEventSchemas = {
   MessageFailed: messageFailedSchema,
   MessageDelivered: messageDeliveredSchema,
   MessageUndelivered: messageUndeliveredSchema,
+  MessageDispatchStarted: messageDispatchStartedSchema,
+  MessageCancelled: messageCancelledSchema,
 } as const;
 
 export type MessageEventType = keyof typeof messageEventSchemas;

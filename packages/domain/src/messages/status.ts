@@ -1,19 +1,30 @@
-// A message's status only moves forward: queued < sent < delivered | undelivered | failed.
+// A message's status only moves forward: scheduled < queued < sent < delivered | undelivered | failed
+// (a scheduled send may also end cancelled).
 // Late or duplicate receipts never move it back; a retry keeps it queued.
 import type { MessageEvent } from './events.ts';
 
-export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'received';
+export type MessageStatus =
+  | 'scheduled'
+  | 'queued'
+  | 'sent'
+  | 'delivered'
+  | 'undelivered'
+  | 'failed'
+  | 'received'
+  | 'cancelled';
 
 const rank: Record<MessageStatus, number> = {
-  queued: 0,
-  received: 1,
-  sent: 1,
-  delivered: 2,
-  undelivered: 2,
-  failed: 2,
+  scheduled: 0,
+  queued: 1,
+  received: 2,
+  sent: 2,
+  delivered: 3,
+  undelivered: 3,
+  failed: 3,
+  cancelled: 3,
 };
 
-export const isTerminal = (status: MessageStatus) => rank[status] === 2;
+export const isTerminal = (status: MessageStatus) => rank[status] === 3;
 
 /** The status after `event`, or the same status when the event may not move it. */
 export function nextStatus(current: MessageStatus | null, event: MessageEvent): MessageStatus {
@@ -26,7 +37,11 @@ export function nextStatus(current: MessageStatus | null, event: MessageEvent): 
 function statusOf(event: MessageEvent): MessageStatus | null {
   switch (event.type) {
     case 'MessageRequested':
+      return event.data.sendAt ? 'scheduled' : 'queued';
+    case 'MessageDispatchStarted':
       return 'queued';
+    case 'MessageCancelled':
+      return 'cancelled';
     case 'MessageReceived':
       return 'received';
     case 'MessageSent':

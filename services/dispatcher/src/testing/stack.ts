@@ -18,7 +18,7 @@ export interface RunningProcess {
 }
 
 export function spawnService(
-  service: 'dispatcher' | 'mock-providers' | 'command-api',
+  service: 'dispatcher' | 'mock-providers' | 'command-api' | 'projector' | 'query-api',
   env: Record<string, string>,
   entry = 'main.ts',
 ): RunningProcess {
@@ -148,10 +148,34 @@ export async function startDispatcher(
   return { url, process };
 }
 
+export interface CommandApiProcess {
+  url: string;
+  process: RunningProcess;
+}
+
+/** The command API as a process (the providers' webhooks post to it). */
+export async function startCommandApi(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  port?: number,
+): Promise<CommandApiProcess> {
+  const apiPort = port ?? (await freePort());
+  const process = spawnService('command-api', {
+    DATABASE_URL: databaseUrl,
+    API_PORT: String(apiPort),
+    API_HOST: '127.0.0.1',
+    ...env,
+  });
+  const url = `http://127.0.0.1:${apiPort}`;
+  await waitFor(async () => (await fetch(`${url}/ready`)).ok, 20_000, `command API (${process.output.join('')})`);
+  return { url, process };
+}
+
 /** Appends one MessageRequested per recipient, as the command side would; returns the message ids. */
 export async function requestMessages(
   store: EventStore,
   recipients: Array<{ channel: 'sms' | 'mms' | 'email'; to: string }>,
+  options: { sendAt?: string; clientId?: string } = {},
 ): Promise<string[]> {
   const now = new Date().toISOString();
   return Promise.all(
@@ -176,9 +200,10 @@ export async function requestMessages(
               bcc: [],
               replyTo: null,
               timestamp: now,
-              clientId: 'suite',
+              clientId: options.clientId ?? 'suite',
               segments: 1,
               requestedAt: now,
+              ...(options.sendAt ? { sendAt: options.sendAt } : {}),
             },
             metadata: {
               correlationId: randomUUID(),

@@ -1,0 +1,89 @@
+// Consent: whether a contact accepts messages from one sender on one channel family. One stream per
+// (family, sender, contact address), `consent-<uuid>`, holding ContactOptedOut / ContactOptedIn events:
+// the send path and the dispatcher read it right before deciding (no projection lag), and the stream
+// itself is the audit trail of every opt-out and opt-in.
+import { z } from 'zod';
+import { deterministicUuid } from '../ids.ts';
+import type { Channel } from '../messages/events.ts';
+
+/** SMS and MMS share consent (a STOP covers both); email has its own (the unsubscribe link). */
+export const consentFamilySchema = z.enum(['sms', 'email']);
+export type ConsentFamily = z.infer<typeof consentFamilySchema>;
+
+export const consentFamilyOf = (channel: Channel): ConsentFamily => (channel === 'email' ? 'email' : 'sms');
+
+/** `address`: the contact's normalised address; `sender`: our normalised number or email address. */
+export const consentStreamId = (family: ConsentFamily, sender: string, address: string) =>
+  `consent-${deterministicUuid('hatch.consent', family, sender, address)}`;
+
+const isoTimestamp = z.iso.datetime({ offset: true });
+
+const consentChange = {
+  channel: consentFamilySchema,
+  sender: z.string().min(1),
+  address: z.string().min(1),
+  /** `keyword`: an inbound STOP/START; `unsubscribe`: the email provider's unsubscribe callback. */
+  source: z.enum(['keyword', 'unsubscribe']),
+  keyword: z.string().nullable(),
+  /** The inbound message that carried the keyword (null for provider callbacks). */
+  messageId: z.uuid().nullable(),
+  /** The provider's own id of the callback, when there was one. */
+  providerEventId: z.string().nullable(),
+  changedAt: isoTimestamp,
+};
+
+export const contactOptedOutSchema = z.object(consentChange);
+export const contactOptedInSchema = z.object(consentChange);
+
+export const consentEventSchemas = {
+  ContactOptedOut: contactOptedOutSchema,
+  ContactOptedIn: contactOptedInSchema,
+} as const;
+
+export type ConsentEventType = keyof typeof consentEventSchemas;
+export type ConsentEvent = {
+  [K in ConsentEventType]: { type: K; data: z.infer<(typeof consentEventSchemas)[K]> };
+}[ConsentEventType];
+
+export const isConsentEventType = (type: string): type is ConsentEventType => type in consentEventSchemas;
+
+export function parseConsentEvent(type: string, data: unknown): ConsentEvent {
+  if (!isConsentEventType(type)) throw new TypeError(`unknown consent event type ${type}`);
+  return { type, data: consentEventSchemas[type].parse(data) } as ConsentEvent;
+}
+
+export interface ConsentState {
+  optedOut: boolean;
+  changedAt: string | null;
+  source: 'keyword' | 'unsubscribe' | null;
+  keyword: string | null;
+}
+
+export const noConsentHistory: ConsentState = { optedOut: false, changedAt: null, source: null, keyword: null };
+
+/** The last change wins (log order). No stream: the contact never opted out. */
+export function consentStateFrom(events: readonly { type: string; data: unknown }[]): ConsentState {
+  let state = noConsentHistory;
+  for (const e of events) {
+    if (!isConsentEventType(e.type)) continue;
+    const event = parseConsentEvent(e.type, e.data);
+    state = {
+      optedOut: event.type === 'ContactOptedOut',
+      changedAt: event.data.changedAt,
+      source: event.data.source,
+      keyword: event.data.keyword,
+    };
+  }
+  return state;
+}
+
+/** A consent change's id: a re-delivered STOP (same inbound message) or callback appends nothing. */
+export const consentEventId = (type: ConsentEventType, origin: string) =>
+  deterministicUuid('hatch.consent-event', type, origin);
+
+/** The automatic answer to a keyword message: its id derives from the inbound message's, so it is sent once. */
+export const consentReplyMessageId = (inboundMessageId: string) =>
+  deterministicUuid('hatch.consent-reply', inboundMessageId);
+
+/** The client id consent replies are requested under (they are the platform's, not a customer's). */
+export const consentReplyClientId = 'hatch-consent';

@@ -1,0 +1,56 @@
+// Contacts unified across channels. A contact has a display name and any number of phone numbers and
+// email addresses. Streams: `contact-<contactId>` (the contact's own facts) and
+// `contactaddress-<uuid of the address>` (who holds an address: appended with an expected version, so an
+// address belongs to at most one contact even under concurrent commands).
+//
+// Every message's counterpart resolves to a contact: an address no contact holds belongs to its implicit
+// contact, whose id derives from the address (`implicitContactId`) — created by the projection on first
+// contact, the same on every rebuild.
+import { z } from 'zod';
+import { deterministicUuid } from '../ids.ts';
+
+const isoTimestamp = z.iso.datetime({ offset: true });
+const address = z.string().min(1);
+
+export const contactEventSchemas = {
+  ContactCreated: z.object({
+    contactId: z.uuid(),
+    displayName: z.string().nullable(),
+    addresses: z.array(address),
+    createdAt: isoTimestamp,
+  }),
+  ContactRenamed: z.object({ contactId: z.uuid(), displayName: z.string().nullable(), renamedAt: isoTimestamp }),
+  ContactAddressAdded: z.object({ contactId: z.uuid(), address, addedAt: isoTimestamp }),
+  ContactAddressRemoved: z.object({ contactId: z.uuid(), address, removedAt: isoTimestamp }),
+  /** On the merged contact's stream: its addresses now belong to `into`; its history stays reachable there. */
+  ContactMerged: z.object({
+    contactId: z.uuid(),
+    into: z.uuid(),
+    addresses: z.array(address),
+    mergedAt: isoTimestamp,
+  }),
+  /** On an address stream: who holds it now (null: released). */
+  ContactAddressClaimed: z.object({ address, contactId: z.uuid().nullable(), claimedAt: isoTimestamp }),
+} as const;
+
+export type ContactEventType = keyof typeof contactEventSchemas;
+export type ContactEvent = {
+  [K in ContactEventType]: { type: K; data: z.infer<(typeof contactEventSchemas)[K]> };
+}[ContactEventType];
+
+export const isContactEventType = (type: string): type is ContactEventType => type in contactEventSchemas;
+
+export function parseContactEvent(type: string, data: unknown): ContactEvent {
+  if (!isContactEventType(type)) throw new TypeError(`unknown contact event type ${type}`);
+  return { type, data: contactEventSchemas[type].parse(data) } as ContactEvent;
+}
+
+export const contactStreamId = (contactId: string) => `contact-${contactId}`;
+export const contactAddressStreamId = (address: string) =>
+  `contactaddress-${deterministicUuid('hatch.contact-address', address)}`;
+
+/** The contact an address belongs to until a command gives it to another one. */
+export const implicitContactId = (address: string) => deterministicUuid('hatch.implicit-contact', address);
+
+/** An address is an email when it has an @ (addresses are stored normalised). */
+export const addressKind = (address: string): 'email' | 'phone' => (address.includes('@') ? 'email' : 'phone');

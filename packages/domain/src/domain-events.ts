@@ -1,0 +1,18 @@
+// Every event the read side folds: message lifecycles, consent changes and contacts.
+import { type ConsentEvent, isConsentEventType, parseConsentEvent } from './consent/consent.ts';
+import { type ContactEvent, isContactEventType, parseContactEvent } from './contacts/events.ts';
+import { isMessageEventType, type MessageEvent, parseMessageEvent } from './messages/events.ts';
+
+export type DomainEvent = MessageEvent | ConsentEvent | ContactEvent;
+
+export const isDomainEventType = (type: string) =>
+  isMessageEventType(type) || isConsentEventType(type) || isContactEventType(type);
+
+/** Validates any known event; throws for unknown types or invalid data. */
+export function parseDomainEvent(type: string, data: unknown): DomainEvent {
+  if (isMessageEventType(type)) return parseMessageEvent(type, data);
+  if (isConsentEventType(type)) return parseConsentEvent(type, data);
+  return parseContactEvent(type, data);
+}
+
+export const isMessageEvent = (event: DomainEvent): event is MessageEvent => isMessageEventType(event.type);
