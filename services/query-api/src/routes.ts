@@ -1,7 +1,7 @@
 // The query routes as one self-contained plugin: mounted by the query API's own server and by the
 // command API's server (one base URL for clients). Its hooks stay inside the plugin.
 import type { EventStore } from '@hatch/event-store';
-import { type HttpApp, Problem } from '@hatch/http';
+import { type HttpApp, Problem, problemResponses } from '@hatch/http';
 import type { Logger } from '@hatch/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -19,7 +19,6 @@ import {
   messageWithHistorySchema,
   pageQuery,
   positionSchema,
-  problemSchema,
   readQuery,
   streamQuery,
 } from './schemas.ts';
@@ -42,7 +41,7 @@ export interface QueryRoutesDeps {
 export const minPositionHeader = 'x-hatch-min-position';
 export const positionHeader = 'x-hatch-position';
 
-const errors = { 400: problemSchema, 404: problemSchema, 503: problemSchema };
+const errors = problemResponses(400, 404, 503);
 
 export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
   return app.register(async (plugin) => {
