@@ -141,7 +141,10 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       },
       async (request) => {
         const conversation = await readModel.conversation(request.params.id);
-        if (!conversation) throw new Problem(404, 'not-found', 'Conversation not found');
+        if (!conversation)
+          throw new Problem(404, 'not-found', 'Conversation not found', {
+            detail: `no conversation ${request.params.id}`,
+          });
         return conversation;
       },
     );
@@ -162,7 +165,9 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
         const page = await readModel.conversationMessages(request.params.id, request.query);
         if (page.items.length === 0 && request.query.cursor === undefined) {
           if (!(await readModel.conversation(request.params.id)))
-            throw new Problem(404, 'not-found', 'Conversation not found');
+            throw new Problem(404, 'not-found', 'Conversation not found', {
+              detail: `no conversation ${request.params.id}`,
+            });
         }
         return page;
       },
@@ -182,7 +187,8 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       },
       async (request) => {
         const message = await readModel.message(request.params.id);
-        if (!message) throw new Problem(404, 'not-found', 'Message not found');
+        if (!message)
+          throw new Problem(404, 'not-found', 'Message not found', { detail: `no message ${request.params.id}` });
         return message;
       },
     );
