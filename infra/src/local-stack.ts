@@ -127,12 +127,24 @@ export interface RunningStack {
   databaseUrl: string;
   stop(): Promise<void>;
   exited: Promise<void>;
+  /** Names of the running services, in start order. */
+  services: string[];
+  /** Process id of a service (crash tests, RSS readings). */
+  pid(name: string): number | undefined;
+  /** Crash test hook: SIGKILL one service; the stack does not stop because of it. */
+  kill(name: string): Promise<void>;
+  /** Starts a killed service again and waits until it is ready. */
+  restart(name: string): Promise<void>;
+  /** Crash test hooks for the embedded PostgreSQL (absent when DATABASE_URL points elsewhere). */
+  postgres?: { kill(): Promise<void>; restart(): Promise<void>; pid(): number | undefined };
 }
 
 export async function startLocalStack(options: {
   config?: StackConfig;
   log?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Receives every service's stdout and stderr instead of this process's (log capture in tests). */
+  output?: (service: string, chunk: string) => void;
 }): Promise<RunningStack> {
   const config = options.config ?? stackConfigFromEnv();
   const say = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -173,29 +185,68 @@ export async function startLocalStack(options: {
   process.once('exit', () => {
     for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
   });
+  const killed = new Set<ChildProcess>();
+  const launch = async (service: StackService) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, service.entry)], {
+      cwd: root,
+      env: { ...process.env, ...options.env, ...service.env },
+      stdio: ['ignore', options.output ? 'pipe' : 'inherit', options.output ? 'pipe' : 'inherit'],
+      // Its own process group: a terminal Ctrl-C reaches only this supervisor, which then stops the
+      // services in order (APIs first) instead of all at once.
+      detached: true,
+    });
+    if (options.output) {
+      const output = options.output;
+      child.stdout?.on('data', (chunk) => output(service.name, String(chunk)));
+      child.stderr?.on('data', (chunk) => output(service.name, String(chunk)));
+    }
+    const slot = children.findIndex((c) => c.service.name === service.name);
+    if (slot >= 0) children[slot] = { service, child };
+    else children.push({ service, child });
+    child.once('exit', (code, signal) => {
+      if (!stopping && !killed.has(child)) {
+        say(`${service.name} exited unexpectedly (${code ?? signal}); stopping everything`);
+        void stop();
+      }
+    });
+    await waitReady(service, child, 60_000);
+  };
+  const find = (name: string) => {
+    const found = children.find((c) => c.service.name === name);
+    if (!found) throw new Error(`no service ${name} in this stack`);
+    return found;
+  };
   try {
     for (const service of stackServices(config, database.url)) {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(root, service.entry)], {
-        cwd: root,
-        env: { ...process.env, ...options.env, ...service.env },
-        stdio: ['ignore', 'inherit', 'inherit'],
-        // Its own process group: a terminal Ctrl-C reaches only this supervisor, which then stops the
-        // services in order (APIs first) instead of all at once.
-        detached: true,
-      });
-      children.push({ service, child });
-      child.once('exit', (code, signal) => {
-        if (!stopping) {
-          say(`${service.name} exited unexpectedly (${code ?? signal}); stopping everything`);
-          void stop();
-        }
-      });
-      await waitReady(service, child, 60_000);
+      await launch(service);
       say(`${service.name.padEnd(14)} ready  ${service.banner}`);
     }
   } catch (error) {
     await stop();
     throw error;
   }
-  return { databaseUrl: database.url, stop, exited };
+  const server = database.server;
+  return {
+    databaseUrl: database.url,
+    stop,
+    exited,
+    services: children.map((c) => c.service.name),
+    pid: (name) => find(name).child.pid,
+    async kill(name) {
+      const { child } = find(name);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      killed.add(child);
+      const gone = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGKILL');
+      await gone;
+    },
+    async restart(name) {
+      await launch(find(name).service);
+    },
+    postgres: server && {
+      kill: () => server.kill(),
+      restart: () => server.restart(),
+      pid: () => server.pid(),
+    },
+  };
 }

@@ -1,5 +1,6 @@
 // RFC 9457 problem details: every error answer is `application/problem+json`.
 import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
 
 export const problemContentType = 'application/problem+json';
 
@@ -41,3 +42,37 @@ export function sendProblem(reply: FastifyReply, details: ProblemDetails, header
     .type(problemContentType)
     .send({ ...details, ...(instance ? { instance } : {}) });
 }
+
+/** The body of every error answer, as published in the OpenAPI document. */
+export const problemBody = z.looseObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+
+const problemMeaning: Record<number, string> = {
+  400: 'Invalid request: `errors` names each invalid field',
+  401: 'Missing or invalid credentials (API key or webhook signature)',
+  404: 'Not found',
+  409: 'Conflict: the same Idempotency-Key is still being written; retry after Retry-After',
+  413: 'Body larger than the limit',
+  415: 'Unsupported media type (send application/json)',
+  422: 'Idempotency-Key reused with a different request',
+  429: 'Rate limited; retry after Retry-After',
+  503: 'The event log is unavailable; retry after Retry-After',
+};
+
+/** Route response entries for error answers: `application/problem+json` with `problemBody`. */
+export const problemResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: problemMeaning[status] ?? 'Error',
+        content: { [problemContentType]: { schema: problemBody } },
+      },
+    ]),
+  );

@@ -554,6 +554,20 @@ describe('bad input gets 400 problem+json naming the field, and appends nothing'
       },
       field: 'body.status',
     },
+    // Found by bin/fuzz: PostgreSQL's jsonb cannot store these, so the append failed with 503.
+    { name: 'NUL in the body', url: '/api/messages/sms', payload: { ...sms, body: 'a\u0000b' }, field: 'body.body' },
+    {
+      name: 'receipt: unpaired surrogate in the reason',
+      url: '/api/webhooks/email/status',
+      payload: {
+        xillio_id: 'x',
+        message_id: '00000000-0000-4000-8000-000000000000',
+        status: 'bounced',
+        reason: 'full \ud83e',
+        timestamp: '2024-11-01T14:00:09Z',
+      },
+      field: 'body.reason',
+    },
     {
       name: 'receipt: message id not a uuid',
       url: '/api/webhooks/email/status',

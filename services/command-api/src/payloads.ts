@@ -8,15 +8,26 @@ const exact = <S extends z.ZodRawShape>(shape: S) => z.strictObject(shape);
 
 const utcTimestamp = z.iso
   .datetime({ error: 'must be a UTC ISO-8601 timestamp, e.g. 2024-11-01T14:00:00Z' })
-  .refine((s) => !Number.isNaN(Date.parse(s)), { error: 'is not a real date' });
-const address = z.string().min(1).max(320);
+  .refine((s) => !Number.isNaN(Date.parse(s)), { error: 'is not a real date' })
+  .meta({ example: '2024-11-01T14:00:00Z' });
+// Text the log can store: PostgreSQL's jsonb refuses U+0000 and unpaired surrogates (found by bin/fuzz:
+// such a body failed the append and answered 503 instead of 400).
+const unpairedSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const storable = (s: string) => !s.includes('\u0000') && !unpairedSurrogate.test(s);
+const text = () => z.string().refine(storable, { error: 'must not contain U+0000 or unpaired surrogates' });
+const address = text().min(1).max(320);
+// Examples in the OpenAPI document (the docs show them; the fuzzer starts its cases from them).
+const phone = address.meta({ example: '+12016661234' });
+const otherPhone = address.meta({ example: '+18045551234' });
+const email = address.meta({ example: 'user@usehatchapp.com' });
+const otherEmail = address.meta({ example: 'contact@gmail.com' });
 const attachmentUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048);
 const attachments = z.array(attachmentUrl).max(100).nullish();
-const body = z.string();
+const body = text().meta({ example: 'Hello' });
 
 const smsFields = {
-  from: address,
-  to: address,
+  from: phone,
+  to: otherPhone,
   type: z.enum(['sms', 'mms']).nullish(),
   body,
   attachments,
@@ -24,18 +35,18 @@ const smsFields = {
 };
 
 const emailFields = {
-  from: address,
-  to: address,
+  from: email,
+  to: otherEmail,
   body,
   attachments,
   timestamp: utcTimestamp,
-  subject: z.string().max(998).nullish(),
+  subject: text().max(998).nullish(),
   cc: z.array(address).max(100).nullish(),
   bcc: z.array(address).max(100).nullish(),
   reply_to: address.nullish(),
 };
 
-const providerMessageId = z.string().min(1).max(255);
+const providerMessageId = text().min(1).max(255).meta({ example: 'provider-message-1' });
 
 /** Schedule the send (UTC, 1 minute to 35 days ahead); absent or null: send at once. */
 const sendAt = z.iso
@@ -51,14 +62,14 @@ export const smsStatusPayload = exact({
   messaging_provider_id: providerMessageId,
   message_id: z.uuid(),
   status: z.enum(['delivered', 'undelivered', 'failed']),
-  error_code: z.string().max(64).nullish(),
+  error_code: text().max(64).nullish(),
   timestamp: utcTimestamp,
 });
 export const emailStatusPayload = exact({
   xillio_id: providerMessageId,
   message_id: z.uuid(),
   status: z.enum(['delivered', 'bounced', 'dropped']),
-  reason: z.string().max(1000).nullish(),
+  reason: text().max(1000).nullish(),
   timestamp: utcTimestamp,
 });
 

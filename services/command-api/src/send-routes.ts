@@ -13,7 +13,7 @@ import {
   type SendMessage,
 } from '@hatch/domain';
 import { WrongExpectedVersionError } from '@hatch/event-store';
-import { type HttpApp, Problem } from '@hatch/http';
+import { type HttpApp, Problem, problemResponses } from '@hatch/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientAuthenticator } from './client-auth.ts';
 import type { CommandDeps } from './command-deps.ts';
@@ -158,7 +158,7 @@ export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: Durable
         security: [{ bearer: [] }],
         headers: idempotencyHeaders,
         body: sendSmsPayload,
-        response: { 202: acceptedResponse },
+        response: { 202: acceptedResponse, ...problemResponses(400, 401, 409, 413, 415, 422, 429, 503) },
       },
     },
     async (request, reply) => {
@@ -191,7 +191,7 @@ export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: Durable
         security: [{ bearer: [] }],
         headers: idempotencyHeaders,
         body: sendEmailPayload,
-        response: { 202: acceptedResponse },
+        response: { 202: acceptedResponse, ...problemResponses(400, 401, 409, 413, 415, 422, 429, 503) },
       },
     },
     async (request, reply) => {

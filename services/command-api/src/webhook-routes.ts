@@ -17,7 +17,7 @@ import {
   type RecordDeliveryReceipt,
 } from '@hatch/domain';
 import { WrongExpectedVersionError } from '@hatch/event-store';
-import { type HttpApp, Problem } from '@hatch/http';
+import { type HttpApp, Problem, problemResponses } from '@hatch/http';
 import { verifyWebhookSignature } from '@hatch/platform';
 import type { FastifyRequest } from 'fastify';
 import type { CommandDeps } from './command-deps.ts';
@@ -177,7 +177,7 @@ export function registerWebhookRoutes(app: HttpApp, deps: CommandDeps, log: Dura
         ...webhook,
         summary: 'Inbound SMS/MMS from the messaging provider',
         body: inboundSmsPayload,
-        response: { 200: receivedResponse },
+        response: { 200: receivedResponse, ...problemResponses(400, 401, 413, 415, 503) },
       },
     },
     async (request) => {
@@ -204,7 +204,7 @@ export function registerWebhookRoutes(app: HttpApp, deps: CommandDeps, log: Dura
         ...webhook,
         summary: 'Inbound email from xillio',
         body: inboundEmailPayload,
-        response: { 200: receivedResponse },
+        response: { 200: receivedResponse, ...problemResponses(400, 401, 413, 415, 503) },
       },
     },
     async (request) => {
@@ -265,7 +265,7 @@ export function registerWebhookRoutes(app: HttpApp, deps: CommandDeps, log: Dura
         ...webhook,
         summary: 'SMS/MMS delivery receipt (status callback)',
         body: smsStatusPayload,
-        response: { 200: receiptResponse },
+        response: { 200: receiptResponse, ...problemResponses(400, 401, 404, 413, 415, 503) },
       },
     },
     async (request) => {
@@ -290,7 +290,7 @@ export function registerWebhookRoutes(app: HttpApp, deps: CommandDeps, log: Dura
         ...webhook,
         summary: 'Email delivery receipt (event webhook)',
         body: emailStatusPayload,
-        response: { 200: receiptResponse },
+        response: { 200: receiptResponse, ...problemResponses(400, 401, 404, 413, 415, 503) },
       },
     },
     async (request) => {

@@ -1,7 +1,7 @@
 // The query routes as one self-contained plugin: mounted by the query API's own server and by the
 // command API's server (one base URL for clients). Its hooks stay inside the plugin.
 import type { EventStore } from '@hatch/event-store';
-import { type HttpApp, Problem } from '@hatch/http';
+import { type HttpApp, Problem, problemResponses } from '@hatch/http';
 import type { Logger } from '@hatch/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -26,7 +26,6 @@ import {
   messageWithHistorySchema,
   pageQuery,
   positionSchema,
-  problemSchema,
   readQuery,
   streamQuery,
 } from './schemas.ts';
@@ -49,7 +48,7 @@ export interface QueryRoutesDeps {
 export const minPositionHeader = 'x-hatch-min-position';
 export const positionHeader = 'x-hatch-position';
 
-const errors = { 400: problemSchema, 404: problemSchema, 503: problemSchema };
+const errors = problemResponses(400, 404, 503);
 
 export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
   return app.register(async (plugin) => {
@@ -152,7 +151,10 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       },
       async (request) => {
         const conversation = await readModel.conversation(request.params.id);
-        if (!conversation) throw new Problem(404, 'not-found', 'Conversation not found');
+        if (!conversation)
+          throw new Problem(404, 'not-found', 'Conversation not found', {
+            detail: `no conversation ${request.params.id}`,
+          });
         return (await withContactNames(contacts, [conversation]))[0];
       },
     );
@@ -185,7 +187,8 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       },
       async (request) => {
         const contact = await contacts.contact(request.params.id);
-        if (!contact) throw new Problem(404, 'not-found', 'Contact not found');
+        if (!contact)
+          throw new Problem(404, 'not-found', 'Contact not found', { detail: `no contact ${request.params.id}` });
         return contact;
       },
     );
@@ -203,7 +206,8 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
         },
       },
       async (request) => {
-        if (!(await contacts.contact(request.params.id))) throw new Problem(404, 'not-found', 'Contact not found');
+        if (!(await contacts.contact(request.params.id)))
+          throw new Problem(404, 'not-found', 'Contact not found', { detail: `no contact ${request.params.id}` });
         const ids = await contacts.conversationIds(request.params.id, request.query.limit);
         const found = await Promise.all(ids.map((id) => readModel.conversation(id)));
         const items = found.filter((c): c is NonNullable<typeof c> => c !== null);
@@ -227,7 +231,9 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
         const page = await readModel.conversationMessages(request.params.id, request.query);
         if (page.items.length === 0 && request.query.cursor === undefined) {
           if (!(await readModel.conversation(request.params.id)))
-            throw new Problem(404, 'not-found', 'Conversation not found');
+            throw new Problem(404, 'not-found', 'Conversation not found', {
+              detail: `no conversation ${request.params.id}`,
+            });
         }
         return page;
       },
@@ -247,7 +253,8 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       },
       async (request) => {
         const message = await readModel.message(request.params.id);
-        if (!message) throw new Problem(404, 'not-found', 'Message not found');
+        if (!message)
+          throw new Problem(404, 'not-found', 'Message not found', { detail: `no message ${request.params.id}` });
         return message;
       },
     );
