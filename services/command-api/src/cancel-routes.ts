@@ -34,7 +34,10 @@ export function registerCancelRoute(app: HttpApp, deps: CommandDeps, log: Durabl
       requested?.type === 'MessageRequested' ? requested.data.clientId : null,
     );
     if (!decision.ok) {
-      if (decision.reason === 'not_found') throw new Problem(404, 'not-found', 'Message not found');
+      if (decision.reason === 'not_found')
+        throw new Problem(404, 'not-found', 'Message not found', {
+          detail: `no message ${messageId} sent by this client`,
+        });
       if (decision.reason === 'already_cancelled')
         return { id: messageId, status: 'cancelled' as const, position: null };
       throw new Problem(409, 'message-not-cancellable', 'Message can no longer be cancelled', {
