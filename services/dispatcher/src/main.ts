@@ -5,6 +5,7 @@ import { createLogger, loadConfig } from '@hatch/platform';
 import pg from 'pg';
 import { startClaimLoop } from './claim-loop.ts';
 import { dispatcherConfigSchema } from './config.ts';
+import { batchedConsentCheck } from './consent-reads.ts';
 import { createDispatcherMetrics } from './dispatcher-metrics.ts';
 import { startOpsServer } from './ops-server.ts';
 import { providerDirectory } from './provider-routes.ts';
@@ -32,6 +33,7 @@ metrics = createDispatcherMetrics(providers, () => inFlight());
 
 const deps: DispatchDeps = {
   store,
+  consent: batchedConsentCheck(pool),
   providers,
   hooks,
   policy: {
