@@ -84,4 +84,23 @@ grep -q "smoke sms $RUN" "$TMP/body" || fail "the sent SMS is not in its convers
 grep -q "reply $RUN" "$TMP/body" || fail "the inbound reply is not in the same conversation: $(head -c 500 "$TMP/body")"
 ok "conversation $CONVERSATION holds the SMS and the reply"
 
+# Opt-out: the contact texts STOP → a send to them is refused (422, nothing appended); START restores it.
+CONTACT="+1804555$(printf '%04d' $((RANDOM % 10000)))"
+post /api/webhooks/sms "{\"from\":\"$CONTACT\",\"to\":\"+12016661234\",\"type\":\"sms\",\"messaging_provider_id\":\"smoke-stop-$RUN\",\"body\":\"Stop\",\"attachments\":null,\"timestamp\":\"$NOW\"}" 200 signed
+post /api/messages/sms "{\"from\":\"+12016661234\",\"to\":\"$CONTACT\",\"type\":\"sms\",\"body\":\"after stop $RUN\",\"attachments\":null,\"timestamp\":\"$NOW\"}" 422
+grep -q 'recipient-opted-out' "$TMP/body" || fail "send after STOP: not a recipient-opted-out problem: $(cat "$TMP/body")"
+ok "STOP opts out: send refused with 422 recipient-opted-out"
+post /api/webhooks/sms "{\"from\":\"$CONTACT\",\"to\":\"+12016661234\",\"type\":\"sms\",\"messaging_provider_id\":\"smoke-start-$RUN\",\"body\":\"START\",\"attachments\":null,\"timestamp\":\"$NOW\"}" 200 signed
+post /api/messages/sms "{\"from\":\"+12016661234\",\"to\":\"$CONTACT\",\"type\":\"sms\",\"body\":\"after start $RUN\",\"attachments\":null,\"timestamp\":\"$NOW\"}" 202
+ok "START opts back in: send accepted"
+
+# Scheduled send: accepted as scheduled, cancelled while still scheduled.
+SEND_AT="$(node -e 'console.log(new Date(Date.now() + 120000).toISOString().replace(/\.\d+Z$/, "Z"))')"
+post /api/messages/sms "{\"from\":\"+12016661234\",\"to\":\"+18045551234\",\"type\":\"sms\",\"body\":\"scheduled $RUN\",\"attachments\":null,\"timestamp\":\"$NOW\",\"send_at\":\"$SEND_AT\"}" 202
+[ "$(json status)" = "scheduled" ] || fail "scheduled send: status is not scheduled: $(cat "$TMP/body")"
+SCHEDULED_ID="$(json id)"
+status="$(curl -sS -o "$TMP/body" -w '%{http_code}' -X DELETE "${auth[@]}" "$BASE/api/messages/$SCHEDULED_ID")" || fail "DELETE: could not connect"
+[ "$status" = "200" ] && [ "$(json status)" = "cancelled" ] || fail "cancel scheduled send answered $status: $(cat "$TMP/body")"
+ok "scheduled send $SCHEDULED_ID for $SEND_AT cancelled"
+
 echo "smoke test passed against $BASE"

@@ -2,6 +2,7 @@ export * from './addresses/addresses.ts';
 export * from './consent/consent.ts';
 export * from './consent/keyword-decisions.ts';
 export * from './consent/keywords.ts';
+export * from './contacts/contact-state.ts';
 export * from './contacts/events.ts';
 export * from './conversations/conversation-key.ts';
 export * from './domain-events.ts';

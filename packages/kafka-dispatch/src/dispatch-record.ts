@@ -10,7 +10,7 @@ export const dispatchRecordSchema = z.object({
   eventId: z.string().min(1),
   /** Log position of the event: lets consumers and tests tell records apart and order them. */
   position: z.string().min(1),
-  /** Retries only: do not attempt before this instant. */
+  /** Retries and scheduled sends: do not attempt before this instant. */
   dueAt: z.iso.datetime({ offset: true }).nullable(),
 });
 export type DispatchRecord = z.infer<typeof dispatchRecordSchema>;

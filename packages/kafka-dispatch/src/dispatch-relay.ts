@@ -64,14 +64,15 @@ export async function startDispatchRelay(options: DispatchRelayOptions): Promise
     const messages = [];
     for (const event of events) {
       if (!isDispatchEvent(event.type)) continue;
-      const data = event.data as { messageId: string; conversationId?: string; dueAt?: string };
+      const data = event.data as { messageId: string; conversationId?: string; dueAt?: string; sendAt?: string };
       if (data.conversationId) conversations.set(data.messageId, data.conversationId);
       const record: DispatchRecord = {
         messageId: data.messageId,
         eventType: event.type,
         eventId: event.id,
         position: event.position,
-        dueAt: event.type === 'MessageRetryScheduled' ? (data.dueAt ?? null) : null,
+        // A scheduled send is due at its send_at, a retry at its dueAt.
+        dueAt: event.type === 'MessageRetryScheduled' ? (data.dueAt ?? null) : (data.sendAt ?? null),
       };
       messages.push({
         key: await conversationOf(data.messageId, conversations),

@@ -5,6 +5,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { Counter } from 'prom-client';
 import { registerCancelRoute } from './cancel-routes.ts';
 import type { CommandDeps } from './command-deps.ts';
+import { registerContactRoutes } from './contact-routes.ts';
 import { durableLog } from './durable-append.ts';
 import { registerSendRoutes } from './send-routes.ts';
 import { registerWebhookRoutes } from './webhook-routes.ts';
@@ -54,6 +55,7 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandDeps) {
     nameUnknownFields(scope as unknown as HttpApp);
     registerSendRoutes(scope as unknown as HttpApp, deps, log);
     registerCancelRoute(scope as unknown as HttpApp, deps, log);
+    registerContactRoutes(scope as unknown as HttpApp, deps, log);
   });
   app.register(async (scope) => {
     nameUnknownFields(scope as unknown as HttpApp);

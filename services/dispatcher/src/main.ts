@@ -6,6 +6,7 @@ import { createLogger, loadConfig } from '@hatch/platform';
 import pg from 'pg';
 import { startClaimLoop } from './claim-loop.ts';
 import { dispatcherConfigSchema } from './config.ts';
+import { batchedConsentCheck } from './consent-reads.ts';
 import { createDispatcherMetrics } from './dispatcher-metrics.ts';
 import { startKafkaDispatch } from './kafka-transport.ts';
 import { startOpsServer } from './ops-server.ts';
@@ -34,6 +35,7 @@ metrics = createDispatcherMetrics(providers, () => inFlight());
 
 const deps: DispatchDeps = {
   store,
+  consent: batchedConsentCheck(pool),
   providers,
   hooks,
   policy: {
