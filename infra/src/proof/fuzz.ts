@@ -71,7 +71,13 @@ async function main() {
   let stop = async () => {};
   if (!target) {
     say('starting the stack on a scratch data folder…');
-    const stack = await startScratchStack({ env: { RECEIPTS_ENABLED: 'false', LOG_LEVEL: 'warn' }, output: () => {} });
+    const stack = await startScratchStack({
+      env: { RECEIPTS_ENABLED: 'false', LOG_LEVEL: 'warn' },
+      // Service errors go to stderr so a failing run shows why.
+      output: (service, chunk) => {
+        for (const line of chunk.split('\n')) if (line.includes('"level":50')) process.stderr.write(`[${service}] ${line}\n`);
+      },
+    });
     target = stack.apiUrl;
     databaseUrl = stack.databaseUrl;
     stop = stack.stop;

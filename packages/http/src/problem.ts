@@ -29,7 +29,14 @@ export class Problem extends Error {
     headers: Record<string, string> = {},
   ) {
     super(typeof extra.detail === 'string' ? extra.detail : title);
-    this.details = { type: problemType(slug), title, status, ...extra };
+    // `detail` always says something: clients and logs should not have to guess from the title alone.
+    this.details = {
+      type: problemType(slug),
+      title,
+      status,
+      ...extra,
+      detail: typeof extra.detail === 'string' ? extra.detail : title,
+    };
     this.headers = headers;
   }
 }

@@ -34,6 +34,15 @@ export async function createHttpServer(options: HttpServerOptions) {
     // Our own one line per request (onResponse below) instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // Errors the router raises before any route runs (bad URL encoding, over-long path parameters): the
+    // same problem+json as everything else.
+    frameworkErrors: (error, _request, reply) =>
+      sendProblem(reply, {
+        type: problemType(error.statusCode === 414 ? 'uri-too-long' : 'bad-request'),
+        title: error.statusCode === 414 ? 'URI Too Long' : 'Bad Request',
+        status: error.statusCode ?? 400,
+        detail: error.message,
+      }),
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();
 

@@ -78,6 +78,35 @@ export function registerContactRoutes(app: HttpApp, deps: CommandDeps, log: Dura
     return { state, version: (events.at(-1)?.streamVersion ?? -1) as number };
   }
 
+  /** Appends at an expected version; a concurrent writer of the same stream makes it a 409 to retry. */
+  async function appendAtVersion(stream: string, events: ReturnType<typeof event>[], version: number) {
+    try {
+      return await log.append(stream, events, version);
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError)
+        throw new Problem(
+          409,
+          'concurrent-modification',
+          'Changed meanwhile',
+          { detail: `${stream} was changed by another request; read it again and retry` },
+          { 'retry-after': '1' },
+        );
+      throw error;
+    }
+  }
+
+  /** Throws 409 when another (live) contact holds `addr`. */
+  async function assertClaimable(addr: string, contactId: string) {
+    const holder = addressHolderFrom(await log.readStream(contactAddressStreamId(addr)));
+    if (holder === null || holder === contactId) return;
+    const holderState = contactStateFrom(holder, await log.readStream(contactStreamId(holder)));
+    if (!holderState?.mergedInto)
+      throw new Problem(409, 'address-taken', 'Address belongs to another contact', {
+        detail: `${addr} belongs to contact ${holder}; remove it there or merge the contacts`,
+        contactId: holder,
+      });
+  }
+
   /** Moves `addr` to `contactId` if nobody else holds it (or `from` does); decided on the address's stream. */
   async function claim(request: FastifyRequest, addr: string, contactId: string | null, from: string | null = null) {
     const stream = contactAddressStreamId(addr);
@@ -169,7 +198,7 @@ export function registerContactRoutes(app: HttpApp, deps: CommandDeps, log: Dura
       const body = request.body as z.infer<typeof renameContactPayload>;
       const { state, version } = await loadContact(id);
       const displayName = body.display_name ?? null;
-      const result = await log.append(
+      const result = await appendAtVersion(
         contactStreamId(id),
         [event(request, 'ContactRenamed', { contactId: id, displayName, renamedAt: now() })],
         version,
@@ -194,12 +223,15 @@ export function registerContactRoutes(app: HttpApp, deps: CommandDeps, log: Dura
       const [addr] = normalised([(request.body as { address: string }).address]) as [string];
       const { state, version } = await loadContact(id);
       if (state.addresses.includes(addr)) return answer(state, '');
-      await claim(request, addr, id);
-      const result = await log.append(
+      // The contact's own stream first, at the version read: a concurrent change to this contact fails the
+      // request (409) before anything is written. Then the address's stream decides who holds it.
+      await assertClaimable(addr, id);
+      const result = await appendAtVersion(
         contactStreamId(id),
         [event(request, 'ContactAddressAdded', { contactId: id, address: addr, addedAt: now() })],
         version,
       );
+      await claim(request, addr, id);
       return answer({ ...state, addresses: [...state.addresses, addr] }, result.position);
     },
   );
@@ -219,7 +251,7 @@ export function registerContactRoutes(app: HttpApp, deps: CommandDeps, log: Dura
       const [addr] = normalised([raw]) as [string];
       const { state, version } = await loadContact(id);
       if (!state.addresses.includes(addr)) throw new Problem(404, 'not-found', 'The contact has no such address');
-      const result = await log.append(
+      const result = await appendAtVersion(
         contactStreamId(id),
         [event(request, 'ContactAddressRemoved', { contactId: id, address: addr, removedAt: now() })],
         version,
@@ -247,7 +279,7 @@ export function registerContactRoutes(app: HttpApp, deps: CommandDeps, log: Dura
       const survivor = await loadContact(id);
       const merged = await loadContact(other);
       // Decided on the merged contact's stream: a concurrent change to it makes this merge fail, not half-apply.
-      const result = await log.append(
+      const result = await appendAtVersion(
         contactStreamId(other),
         [
           event(request, 'ContactMerged', {
