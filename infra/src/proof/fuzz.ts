@@ -75,7 +75,8 @@ async function main() {
       env: { RECEIPTS_ENABLED: 'false', LOG_LEVEL: 'warn' },
       // Service errors go to stderr so a failing run shows why.
       output: (service, chunk) => {
-        for (const line of chunk.split('\n')) if (line.includes('"level":50')) process.stderr.write(`[${service}] ${line}\n`);
+        for (const line of chunk.split('\n'))
+          if (line.includes('"level":50')) process.stderr.write(`[${service}] ${line}\n`);
       },
     });
     target = stack.apiUrl;
