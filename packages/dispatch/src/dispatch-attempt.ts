@@ -227,6 +227,8 @@ async function takeScheduled(
   return { ...state, version: state.version + 1, lastEventId: id, dispatchStarted: true };
 }
 
+const receiptTypes = new Set(['MessageDelivered', 'MessageUndelivered']);
+
 async function record(deps: DispatchDeps, state: MessageDispatchState, event: OutcomeEvent): Promise<AttemptResult> {
   // Deterministic ids: two dispatchers recording the same fact at the same version write it once.
   const discriminator = event.type === 'MessageRetryScheduled' ? String(state.version + 1) : '';
@@ -249,9 +251,17 @@ async function record(deps: DispatchDeps, state: MessageDispatchState, event: Ou
       state.version,
     );
   } catch (error) {
-    // Someone else recorded an outcome first; theirs stands, the next pass reads it.
-    if (error instanceof WrongExpectedVersionError) return { outcome: 'lost_race', provider: null, reason: null };
-    throw error;
+    if (!(error instanceof WrongExpectedVersionError)) throw error;
+    // A delivery receipt can land between the provider's acceptance and this append (the soak found it:
+    // the receipt also ends the schedule row, so no later pass would record the send). Receipts are not
+    // outcomes: record MessageSent after them. Any other newer event is another dispatcher's outcome; it stands.
+    if (event.type === 'MessageSent') {
+      const latest = await deps.store.readStream(messageStreamId(state.messageId));
+      const newer = latest.filter((e) => e.streamVersion > state.version);
+      if (newer.length > 0 && newer.every((e) => receiptTypes.has(e.type)))
+        return record(deps, { ...state, version: latest.at(-1)?.streamVersion ?? state.version }, event);
+    }
+    return { outcome: 'lost_race', provider: null, reason: null };
   }
   switch (event.type) {
     case 'MessageSent':

@@ -46,6 +46,10 @@ export function startScheduleProjection(options: {
     }
     let leased = new Set<string>();
     const client = await pool.connect();
+    // pg leaves a checked-out client without an 'error' listener: a server crash between two queries
+    // would be an unhandled error that kills the process (found by bin/soak). The failed query says it.
+    const ignore = () => {};
+    client.on('error', ignore);
     try {
       // The schedule and its checkpoint are derived from the log and commit together: a commit lost
       // in a crash loses both and the batch is simply applied again, so it need not wait for fsync.
@@ -62,6 +66,7 @@ export function startScheduleProjection(options: {
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
+      client.off('error', ignore);
       client.release();
     }
     const waiting = changes.filter((c) => c.kind === 'due' && !leased.has(c.messageId) && c.dueAtMs <= at).length;

@@ -207,6 +207,10 @@ export class Projector {
     const outcomes = await Promise.allSettled(
       groups.map(async (projections) => {
         const client = await this.options.pool.connect();
+        // pg leaves a checked-out client without an 'error' listener: a server crash between two queries
+        // would be an unhandled error that kills the process (found by bin/soak). The failed query says it.
+        const ignore = () => {};
+        client.on('error', ignore);
         try {
           return await applyBatchWithCheckpoints(client, {
             projections,
@@ -215,6 +219,7 @@ export class Projector {
             ...(this.options.beforeCheckpoint ? { beforeCheckpoint: this.options.beforeCheckpoint } : {}),
           });
         } finally {
+          client.off('error', ignore);
           client.release();
         }
       }),

@@ -1,0 +1,102 @@
+// A delivery receipt that lands between the provider's acceptance and the dispatcher's append must not cost
+// the message its MessageSent (found by bin/soak: the receipt also ends the schedule row, so nothing retried).
+import { type EventStore, type NewEvent, type RecordedEvent, WrongExpectedVersionError } from '@hatch/event-store';
+import { describe, expect, it } from 'vitest';
+import { dispatchAttempt, ProviderDirectory } from './dispatch-attempt.ts';
+import type { ProviderClient } from './provider-client.ts';
+
+const messageId = '6f1c2b1e-1d7a-4f4e-9a57-6a0d3f6d1c01';
+const streamId = `message-${messageId}`;
+const t0 = Date.parse('2026-11-25T10:00:00.000Z');
+
+/** Just enough of a log: one stream, optimistic concurrency, idempotent event ids. */
+function memoryStore(initial: NewEvent[]) {
+  const events: RecordedEvent[] = [];
+  const push = (e: NewEvent) =>
+    events.push({
+      ...e,
+      streamId,
+      streamVersion: events.length,
+      position: String(events.length).padStart(10, '0'),
+      recordedAt: new Date(t0).toISOString(),
+    } as RecordedEvent);
+  for (const e of initial) push(e);
+  const store = {
+    async readStream() {
+      return [...events];
+    },
+    async append(_stream: string, batch: NewEvent[], expected: number | 'any') {
+      if (batch.every((e) => events.some((x) => x.id === e.id)))
+        return { position: events.at(-1)?.position ?? '', duplicate: true };
+      if (expected !== 'any' && expected !== events.length - 1)
+        throw new WrongExpectedVersionError(streamId, expected, events.length - 1);
+      for (const e of batch) push(e);
+      return { position: events.at(-1)?.position ?? '', duplicate: false };
+    },
+  };
+  return { store: store as unknown as EventStore, events, push };
+}
+
+const metadata = { correlationId: 'c', causationId: null, actor: 'test', schemaVersion: 1 };
+const requested: NewEvent = {
+  id: 'e-requested',
+  type: 'MessageRequested',
+  data: {
+    messageId,
+    conversationId: '6f1c2b1e-1d7a-4f4e-9a57-6a0d3f6d1c02',
+    channel: 'sms',
+    from: '+12015550100',
+    to: '+12015550101',
+    body: 'hi',
+    attachments: [],
+    subject: null,
+    cc: [],
+    bcc: [],
+    replyTo: null,
+    timestamp: new Date(t0).toISOString(),
+    clientId: 'client-1',
+    segments: 1,
+    requestedAt: new Date(t0).toISOString(),
+  },
+  metadata,
+};
+
+describe('dispatchAttempt racing a delivery receipt', () => {
+  it('records MessageSent after a receipt that arrived while the provider call was answered', async () => {
+    const log = memoryStore([requested]);
+    const provider: ProviderClient = {
+      id: 'messaging-provider',
+      async send() {
+        // The provider accepts and its receipt reaches the command API before our append.
+        log.push({
+          id: 'e-delivered',
+          type: 'MessageDelivered',
+          data: {
+            messageId,
+            provider: 'messaging-provider',
+            providerMessageId: 'SM1',
+            deliveredAt: new Date(t0).toISOString(),
+          },
+          metadata,
+        });
+        return { kind: 'answer', status: 201, retryAfterMs: null, providerMessageId: 'SM1', detail: null };
+      },
+    };
+    const providers = new ProviderDirectory({ sms: ['messaging-provider'], mms: [], email: [] }, [provider], {
+      breaker: { failureThreshold: 10, cooldownMs: 1000, halfOpenProbes: 1 },
+      maxInFlightPerProvider: 4,
+      now: () => t0,
+    });
+    const result = await dispatchAttempt(
+      {
+        store: log.store,
+        providers,
+        policy: { maxAttemptsPerProvider: 2, baseDelayMs: 100, maxDelayMs: 1000, deadlineMs: 60_000 },
+        now: () => t0,
+      },
+      messageId,
+    );
+    expect(result.outcome).toBe('sent');
+    expect(log.events.map((e) => e.type)).toEqual(['MessageRequested', 'MessageDelivered', 'MessageSent']);
+  });
+});
