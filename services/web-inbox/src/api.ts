@@ -6,11 +6,22 @@ import { clockTime, htmlToText } from './format.ts';
 export type Channel = 'sms' | 'mms' | 'email';
 export type Direction = 'inbound' | 'outbound';
 /** What the timeline shows; `retrying` is a queued message with a scheduled retry. */
-export type DisplayStatus = 'queued' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'retrying' | 'received';
+export type DisplayStatus =
+  | 'scheduled'
+  | 'cancelled'
+  | 'queued'
+  | 'sent'
+  | 'delivered'
+  | 'undelivered'
+  | 'failed'
+  | 'retrying'
+  | 'received';
 
 export interface ConversationSummary {
   id: string;
   participants: string[];
+  /** Each participant as people know it: the contact's name when it has one, else the address. */
+  names: string[];
   channels: Channel[];
   lastActivityAt: string;
   messageCount: number;
@@ -30,6 +41,8 @@ export interface Message {
   status: DisplayStatus;
   statusReason: string | null;
   nextAttemptAt: string | null;
+  /** A scheduled send: when it is due. */
+  sendAt: string | null;
   attempts: number;
   createdAt: string;
   updatedAt: string;
@@ -107,6 +120,9 @@ const wireConversation = z.object({
   messageCount: z.number(),
   lastActivityAt: z.string(),
   lastMessage: z.nullish(z.object({ direction, channel: z.optional(channel), preview: z.string() })),
+  contacts: z.optional(
+    z.array(z.object({ address: z.string(), contactId: z.string(), displayName: z.nullable(z.string()) })),
+  ),
 });
 
 const wireMessage = z.object({
@@ -123,6 +139,7 @@ const wireMessage = z.object({
   lastError: optionalString,
   errorCode: optionalString,
   nextAttemptAt: optionalString,
+  sendAt: optionalString,
   attempts: z.optional(z.number()),
   createdAt: z.string(),
   statusChangedAt: optionalString,
@@ -174,6 +191,7 @@ const wireOperations = z.object({
 const toConversation = (w: z.infer<typeof wireConversation>): ConversationSummary => ({
   id: w.id,
   participants: w.participants,
+  names: w.participants.map((p) => w.contacts?.find((c) => c.address === p)?.displayName || p),
   channels: w.channels,
   lastActivityAt: w.lastActivityAt,
   messageCount: w.messageCount,
@@ -189,7 +207,7 @@ const toConversation = (w: z.infer<typeof wireConversation>): ConversationSummar
 export function displayStatus(direction: Direction, status: string, nextAttemptAt: string | null): DisplayStatus {
   if (direction === 'inbound') return 'received';
   if (status === 'queued' && nextAttemptAt) return 'retrying';
-  if (['queued', 'sent', 'delivered', 'undelivered', 'failed', 'retrying'].includes(status))
+  if (['scheduled', 'cancelled', 'queued', 'sent', 'delivered', 'undelivered', 'failed', 'retrying'].includes(status))
     return status as DisplayStatus;
   return 'queued';
 }
@@ -207,6 +225,7 @@ const toMessage = (w: z.infer<typeof wireMessage>): Message => ({
   status: displayStatus(w.direction, w.status, w.nextAttemptAt ?? null),
   statusReason: w.lastError ?? (w.errorCode ? `error code ${w.errorCode}` : null),
   nextAttemptAt: w.nextAttemptAt ?? null,
+  sendAt: w.sendAt ?? null,
   attempts: w.attempts ?? 0,
   createdAt: w.createdAt,
   updatedAt: w.statusChangedAt ?? w.createdAt,

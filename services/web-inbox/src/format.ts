@@ -4,9 +4,15 @@ import type { Channel, Message, Problem } from './api.ts';
 export const channelLabel: Record<Channel, string> = { sms: 'SMS', mms: 'MMS', email: 'Email' };
 
 /** One line describing where a message stands, e.g. "Retrying at 14:03:05 (provider 503)". */
-export function statusLine(message: Pick<Message, 'direction' | 'status' | 'statusReason' | 'nextAttemptAt'>): string {
+export function statusLine(
+  message: Pick<Message, 'direction' | 'status' | 'statusReason' | 'nextAttemptAt'> & { sendAt?: string | null },
+): string {
   if (message.direction === 'inbound') return 'Received';
   switch (message.status) {
+    case 'scheduled':
+      return `Scheduled${message.sendAt ? ` for ${clockTime(message.sendAt)}` : ''}`;
+    case 'cancelled':
+      return 'Cancelled';
     case 'queued':
       return 'Queued';
     case 'sent':

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Problem } from './api.ts';
-import { fieldErrors, htmlToText, parseAttachmentUrls, relativeTime, statusLine } from './format.ts';
+import { displayStatus, Problem } from './api.ts';
+import { clockTime, fieldErrors, htmlToText, parseAttachmentUrls, relativeTime, statusLine } from './format.ts';
 
 describe('statusLine', () => {
   const outbound = { direction: 'outbound' as const, statusReason: null, nextAttemptAt: null };
@@ -8,6 +8,13 @@ describe('statusLine', () => {
     expect(statusLine({ ...outbound, status: 'queued' })).toBe('Queued');
     expect(statusLine({ ...outbound, status: 'sent' })).toBe('Sent');
     expect(statusLine({ ...outbound, status: 'delivered' })).toBe('Delivered');
+  });
+  it('shows a scheduled send with its due time, and a cancelled one', () => {
+    const due = '2026-11-25T15:30:00Z';
+    expect(statusLine({ ...outbound, status: 'scheduled', sendAt: due })).toBe(`Scheduled for ${clockTime(due)}`);
+    expect(statusLine({ ...outbound, status: 'cancelled' })).toBe('Cancelled');
+    expect(displayStatus('outbound', 'scheduled', null)).toBe('scheduled');
+    expect(displayStatus('outbound', 'cancelled', null)).toBe('cancelled');
   });
   it('gives the reason of a failure and of an undelivered message', () => {
     expect(statusLine({ ...outbound, status: 'failed', statusReason: 'provider rejected: invalid number' })).toBe(

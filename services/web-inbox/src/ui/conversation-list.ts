@@ -36,7 +36,11 @@ export function renderConversationItem(conversation: ConversationSummary, openId
       h(
         'span',
         { class: 'top' },
-        h('span', { class: 'participants' }, conversation.participants.join(', ')),
+        h(
+          'span',
+          { class: 'participants', title: conversation.participants.join(', ') },
+          conversation.names.join(', '),
+        ),
         h('time', { datetime: conversation.lastActivityAt }, relativeTime(conversation.lastActivityAt)),
       ),
       h(

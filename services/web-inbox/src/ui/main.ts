@@ -190,6 +190,7 @@ function optimisticMessage(sent: SentDraft): Message {
     status: 'queued',
     statusReason: null,
     nextAttemptAt: null,
+    sendAt: null,
     attempts: 0,
     createdAt: now,
     updatedAt: now,
@@ -214,7 +215,7 @@ function renderConversationHeader(target: HTMLElement, summary: ConversationSumm
   replaceChildren(
     target,
     h('a', { href: '#/', class: 'back' }, '← Conversations'),
-    h('h2', { id: 'conversation-heading', tabindex: '-1' }, summary ? summary.participants.join(', ') : 'Conversation'),
+    h('h2', { id: 'conversation-heading', tabindex: '-1' }, summary ? summary.names.join(', ') : 'Conversation'),
     summary ? null : h('p', { class: 'hint' }, `Waiting for conversation ${id} to appear…`),
   );
 }

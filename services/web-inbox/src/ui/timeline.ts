@@ -85,6 +85,8 @@ export function renderMessage(api: ApiClient, message: Message): HTMLLIElement {
 }
 
 const statusRank: Record<Message['status'], number> = {
+  scheduled: -1,
+  cancelled: 2,
   queued: 0,
   retrying: 0,
   received: 1,
