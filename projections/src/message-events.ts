@@ -1,6 +1,6 @@
 // `message_events`: every event of a message's lifecycle, in log order — its status history. Rows are
 // keyed by (message, log position), so the same event can never be recorded twice.
-import type { MessageEvent } from '@hatch/domain';
+import { reportedStatus } from '@hatch/domain';
 import type { Queryable } from '@hatch/event-store';
 import { occurredAt } from './messages.ts';
 import type { ProjectedEvent, Projection } from './projection.ts';
@@ -23,29 +23,8 @@ export interface MessageEventRow {
   due_at: string | null;
 }
 
-/** The status an event reports (a retry reports `retry_scheduled`; the message itself stays queued). */
-export function reportedStatus(event: MessageEvent): string {
-  switch (event.type) {
-    case 'MessageRequested':
-      return event.data.sendAt ? 'scheduled' : 'queued';
-    case 'MessageDispatchStarted':
-      return 'queued';
-    case 'MessageCancelled':
-      return 'cancelled';
-    case 'MessageReceived':
-      return 'received';
-    case 'MessageSent':
-      return 'sent';
-    case 'MessageRetryScheduled':
-      return 'retry_scheduled';
-    case 'MessageFailed':
-      return 'failed';
-    case 'MessageDelivered':
-      return 'delivered';
-    case 'MessageUndelivered':
-      return 'undelivered';
-  }
-}
+/** One place decides what status an event reports: the domain. */
+export { reportedStatus };
 
 /** Pure: the history row of one event. */
 export function messageEventRow({ eventId, position, recordedAt, event }: ProjectedEvent): MessageEventRow {

@@ -34,7 +34,8 @@ export function nextStatus(current: MessageStatus | null, event: MessageEvent): 
   return rank[proposed] > rank[current] ? proposed : current;
 }
 
-function statusOf(event: MessageEvent): MessageStatus | null {
+/** The status an event reports, as the status history shows it (a retry reports `retry_scheduled`). */
+export function reportedStatus(event: MessageEvent): MessageStatus | 'retry_scheduled' {
   switch (event.type) {
     case 'MessageRequested':
       return event.data.sendAt ? 'scheduled' : 'queued';
@@ -47,7 +48,7 @@ function statusOf(event: MessageEvent): MessageStatus | null {
     case 'MessageSent':
       return 'sent';
     case 'MessageRetryScheduled':
-      return null;
+      return 'retry_scheduled';
     case 'MessageFailed':
       return 'failed';
     case 'MessageDelivered':
@@ -55,4 +56,10 @@ function statusOf(event: MessageEvent): MessageStatus | null {
     case 'MessageUndelivered':
       return 'undelivered';
   }
+}
+
+/** A retry leaves the message where it is (queued); every other event proposes its reported status. */
+function statusOf(event: MessageEvent): MessageStatus | null {
+  const reported = reportedStatus(event);
+  return reported === 'retry_scheduled' ? null : reported;
 }
