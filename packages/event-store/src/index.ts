@@ -1,5 +1,14 @@
-export type { EventStoreConfig } from './create-event-store.ts';
-export { createEventStore, eventStoreConfigSchema } from './create-event-store.ts';
+export type { EventStoreConfig, EventStoreTuning } from './create-event-store.ts';
+export {
+  checkEventStoreEnv,
+  createEventStore,
+  databaseUrlSchema,
+  EventStoreUnavailableError,
+  eventStoreConfigSchema,
+  eventStoreEnvSchema,
+  missingDatabaseUrl,
+  openEventStore,
+} from './create-event-store.ts';
 export * from './event-store.ts';
 export type { EventStoreDbEventStoreOptions } from './eventstoredb/eventstoredb-event-store.ts';
 export { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store.ts';

@@ -96,9 +96,7 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async readStreams(streamIds: string[]) {
-    const result = new Map<string, RecordedEvent[]>();
-    for (const streamId of new Set(streamIds)) result.set(streamId, await this.readStream(streamId));
-    return result;
+    return new Map(streamIds.map((id) => [id, viaJson(this.streams.get(id) ?? [])]));
   }
 
   async readAll(options: ReadAllOptions = {}) {
