@@ -9,7 +9,10 @@ import { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/p
 export const missingDatabaseUrl = 'DATABASE_URL is not set — bin/start.sh starts an embedded PostgreSQL and sets it';
 
 /** DATABASE_URL for a process that needs PostgreSQL whatever the adapter (read tables, checkpoints). */
-export const databaseUrlSchema = z.string({ error: missingDatabaseUrl }).min(1, missingDatabaseUrl);
+// abort: the cross-field rule would report the same missing URL a second time.
+export const databaseUrlSchema = z
+  .string({ error: missingDatabaseUrl })
+  .min(1, { message: missingDatabaseUrl, abort: true });
 
 /** The event-store settings; services `.extend()` their schema with its shape and apply `checkEventStoreEnv`. */
 export const eventStoreEnvSchema = z.object({

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   checkEventStoreEnv,
   createEventStore,
+  databaseUrlSchema,
   EventStoreUnavailableError,
   eventStoreConfigSchema,
   eventStoreEnvSchema,
@@ -36,6 +37,17 @@ describe('event store configuration', () => {
       .superRefine(checkEventStoreEnv);
     expect(service.safeParse({ EVENT_STORE: 'eventstoredb' }).success).toBe(false);
     expect(service.parse({ EVENT_STORE: 'eventstoredb', EVENTSTORE_URL: 'esdb://h:1?tls=false' }).PORT).toBe(1);
+  });
+
+  it('reports a missing DATABASE_URL once in a service that needs it whatever the adapter', () => {
+    const service = z
+      .object({ ...eventStoreEnvSchema.shape, DATABASE_URL: databaseUrlSchema })
+      .superRefine(checkEventStoreEnv);
+    for (const env of [{}, { DATABASE_URL: '' }, { EVENT_STORE: 'eventstoredb', EVENTSTORE_URL: 'esdb://h:1' }]) {
+      expect(service.safeParse(env).error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+        ['DATABASE_URL', missingDatabaseUrl],
+      ]);
+    }
   });
 
   it('builds the selected adapter', async () => {

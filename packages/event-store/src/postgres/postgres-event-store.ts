@@ -257,6 +257,12 @@ export class PostgresEventStore implements EventStore {
     return rows.map(toRecorded);
   }
 
+  /** Events in the log (committed); for progress reports of long reads such as audit rebuilds. */
+  async countEvents(): Promise<number> {
+    const { rows } = await this.readPool.query<{ n: string }>('SELECT count(*)::bigint AS n FROM events');
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** Committed events past `after` that the snapshot gate still holds back (an older writer is running). */
   private async hasGatedEvents(after: LogPosition | null): Promise<boolean> {
     const from = after ? parsePosition(after) : { transactionId: '0', position: '0' };
