@@ -2,13 +2,12 @@
 // (expected version no_stream), durable commits (fsync on), through the PostgresEventStore port
 // with group commit. Same workload as ../shared/peers (Emmett, raw pg).
 import { randomUUID } from 'node:crypto';
-import { PostgresEventStore } from '@hatch/event-store';
 import pg from 'pg';
-import { benchDatabase, closedLoop, parseFlags, printResult, round2 } from './harness.ts';
+import { benchDatabase, benchEventStore, closedLoop, parseFlags, printResult, round2 } from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), { writers: '64', seconds: '20', warmup: '3', connections: '1' });
 const db = await benchDatabase();
-const store = new PostgresEventStore({ connectionString: db.url, appendConnections: Number(flags.connections) });
+const store = benchEventStore(db.url, { appendConnections: Number(flags.connections) });
 const info = new pg.Client({ connectionString: db.url });
 await info.connect();
 const { rows } = await info.query(

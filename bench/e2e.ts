@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { currentSchemaVersion, messageEventId, messageStreamId } from '@hatch/domain';
-import { PostgresEventStore } from '@hatch/event-store';
 import { freePort } from '@hatch/infra';
 import {
   getJson,
@@ -22,7 +21,7 @@ import {
   startMockProviders,
   waitFor,
 } from '../services/dispatcher/src/testing/stack.ts';
-import { benchDatabase, parseFlags, percentile, printResult, round2 } from './harness.ts';
+import { benchDatabase, benchEventStore, parseFlags, percentile, printResult, round2 } from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), {
   rate: '2000',
@@ -52,7 +51,11 @@ if (flags.transport === 'kafka') {
     KAFKA_TOPIC: `bench-${randomUUID().slice(0, 8)}`,
     KAFKA_PARTITIONS: '12',
   };
-  const relay = spawnService('dispatcher', { DATABASE_URL: db.url, ...kafkaEnv }, 'relay-main.ts');
+  const relay = spawnService(
+    'dispatcher',
+    { DATABASE_URL: db.url, RELAY_PORT: String(await freePort()), ...kafkaEnv },
+    'relay-main.ts',
+  );
   cleanups.push(() => relay.kill());
   process.stderr.write(`[e2e] Kafka at ${kafka.brokers.join(',')} (${kafka.source}), relay started\n`);
 }
@@ -80,7 +83,7 @@ if (flags.via === 'http') {
   });
   await waitFor(async () => (await fetch(`${apiUrl}/ready`)).ok, 30_000, 'the command API to be ready');
 }
-const store = new PostgresEventStore({ connectionString: db.url });
+const store = benchEventStore(db.url);
 
 const acceptedAt = new Map<string, number>();
 let failedAccepts = 0;

@@ -1,6 +1,7 @@
 // Shared benchmark plumbing: a migrated PostgreSQL (DATABASE_URL or a throw-away embedded one),
 // closed-loop workers, percentiles, progress on stderr and the result as the LAST stdout line (JSON).
 import { parseArgs } from 'node:util';
+import { createEventStore, type EventStoreTuning, eventStoreConfigSchema } from '@hatch/event-store';
 import { migrate, startEmbeddedPostgres } from '@hatch/infra';
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -19,6 +20,11 @@ export async function benchDatabase(): Promise<{ url: string; stop(): Promise<vo
   const pg = await startEmbeddedPostgres({ maxConnections: 300 });
   await migrate({ databaseUrl: pg.url });
   return pg;
+}
+
+/** The bench's event store, chosen as every service chooses it: EVENT_STORE (default postgres, on the bench database). */
+export function benchEventStore(databaseUrl: string, tuning: EventStoreTuning = {}) {
+  return createEventStore(eventStoreConfigSchema.parse({ ...process.env, DATABASE_URL: databaseUrl }), tuning);
 }
 
 export const percentile = (sorted: number[], p: number) =>

@@ -2,19 +2,18 @@
 // event through the PostgresEventStore port (group commit, like the command API and dispatcher do) while
 // the projector runs; the lag of an event is the time from its append being acknowledged until every
 // read-model projection's checkpoint has reached it (checkpoints sampled every 10 ms).
-import { PostgresEventStore } from '@hatch/event-store';
 import { createLogger } from '@hatch/platform';
 import { allProjections, checkpointId } from '@hatch/projections';
 import { messageLifecycle } from '@hatch/projections/workload';
 import { Projector } from '@hatch/projector';
 import pg from 'pg';
-import { benchDatabase, parseFlags, percentile, printResult, round2 } from './harness.ts';
+import { benchDatabase, benchEventStore, parseFlags, percentile, printResult, round2 } from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), { writers: '64', seconds: '20', warmup: '3' });
 const db = await benchDatabase();
 const pool = new pg.Pool({ connectionString: db.url, max: 4 });
 pool.on('error', () => {});
-const store = new PostgresEventStore({ connectionString: db.url });
+const store = benchEventStore(db.url);
 const projector = new Projector({
   pool,
   databaseUrl: db.url,

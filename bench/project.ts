@@ -2,13 +2,12 @@
 // retried / failed, inbound messages, duplicate and early receipts) bulk-inserted straight into the events
 // table, then projected from scratch by the projector (same code as the service: batches, one
 // transaction per batch with its checkpoints). Reports events/s of the projection only.
-import { PostgresEventStore } from '@hatch/event-store';
 import { createLogger } from '@hatch/platform';
 import { allProjections } from '@hatch/projections';
 import { messageLifecycle } from '@hatch/projections/workload';
 import { Projector, waitForCheckpoints } from '@hatch/projector';
 import pg from 'pg';
-import { benchDatabase, parseFlags, printResult, round2 } from './harness.ts';
+import { benchDatabase, benchEventStore, parseFlags, printResult, round2 } from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), { events: '1000000', batch: '20000', contacts: '20000' });
 const target = Number(flags.events);
@@ -93,7 +92,7 @@ log(
   `generated ${generated.toLocaleString('en-US')} events for ${nextMessage.toLocaleString('en-US')} messages in ${round2((performance.now() - generationStarted) / 1000)} s`,
 );
 
-const store = new PostgresEventStore({ connectionString: db.url, readConnections: 2 });
+const store = benchEventStore(db.url, { readConnections: 2 });
 const head = (await store.headPosition()) as string;
 let applied = 0;
 let lastReport = performance.now();

@@ -3,7 +3,6 @@
 // ahead (all appended before the first is due), with the dispatcher and mock providers running, then
 // measures per message: lateness = MessageDispatchStarted.startedAt − sendAt (the moment it was taken) and
 // MessageSent.sentAt − sendAt. On time = taken within 1 s of due.
-import { PostgresEventStore } from '@hatch/event-store';
 import pg from 'pg';
 import {
   phone,
@@ -12,7 +11,7 @@ import {
   startDispatcher,
   startMockProviders,
 } from '../services/dispatcher/src/testing/stack.ts';
-import { benchDatabase, parseFlags, percentile, printResult, round2 } from './harness.ts';
+import { benchDatabase, benchEventStore, parseFlags, percentile, printResult, round2 } from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), { rate: '1000', seconds: '10', lead: '15', drain: '30' });
 const rate = Number(flags.rate);
@@ -28,7 +27,7 @@ const dispatcher = await startDispatcher(db.url, providers, {
   DISPATCH_LEASE_MS: '30000',
   DISPATCH_POLL_MS: '200',
 });
-const store = new PostgresEventStore({ connectionString: db.url });
+const store = benchEventStore(db.url);
 const sql = new pg.Client({ connectionString: db.url });
 await sql.connect();
 

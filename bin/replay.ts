@@ -3,9 +3,11 @@
 //   bin/replay --projection messages --schema audit_x --until-position <pos>
 //   bin/replay --verify                                                rebuild into a scratch schema, diff with live
 // Progress (rate, ETA) goes to stderr; the summary to stdout. Exit 1 on drift, 2 on bad arguments.
+// The log is the one EVENT_STORE selects (as in every service); the rebuilt tables go to DATABASE_URL, else
+// to the default run's embedded database when bin/start.sh is running it (this tool never starts one).
 import { parseArgs } from 'node:util';
-import { PostgresEventStore } from '@hatch/event-store';
-import { localDatabase } from '@hatch/infra';
+import { eventStoreConfigSchema, missingDatabaseUrl, openEventStore, PostgresEventStore } from '@hatch/event-store';
+import { findLocalDatabase } from '@hatch/infra';
 import {
   allProjections,
   assertIdentifier,
@@ -64,21 +66,35 @@ try {
 }
 if (schema === 'public') fail('--schema public would overwrite the live tables');
 
-const database = await localDatabase();
-const store = new PostgresEventStore({ connectionString: database.url, readConnections: 2 });
-const client = new pg.Client({ connectionString: database.url });
+const databaseUrl = await findLocalDatabase();
+if (!databaseUrl) {
+  process.stderr.write(`${missingDatabaseUrl}, and the default run's database is not running\n`);
+  process.exit(2);
+}
+const storeConfig = eventStoreConfigSchema.safeParse({ ...process.env, DATABASE_URL: databaseUrl });
+if (!storeConfig.success) fail(storeConfig.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
+const store = await openEventStore(storeConfig.data, { tuning: { readConnections: 2 } }).catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+});
+const client = new pg.Client({ connectionString: databaseUrl });
 await client.connect();
 
-// Progress bar with rate and ETA on stderr.
-const totalEvents = Number((await client.query('SELECT count(*)::bigint AS n FROM events')).rows[0].n);
+// Progress bar with rate and ETA on stderr (ETA only where the adapter can count the log).
+const totalEvents = store instanceof PostgresEventStore ? await store.countEvents() : null;
 const started = performance.now();
 let lastDraw = 0;
 function progress({ events }: { events: number }) {
   const now = performance.now();
-  if (now - lastDraw < 1000 && events < totalEvents) return;
+  if (now - lastDraw < 1000 && (totalEvents === null || events < totalEvents)) return;
   lastDraw = now;
   const seconds = (now - started) / 1000;
   const rate = events / Math.max(seconds, 0.001);
+  if (totalEvents === null) {
+    const line = `${events.toLocaleString('en-US')} events, ${Math.round(rate).toLocaleString('en-US')}/s`;
+    process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`);
+    return;
+  }
   const share = totalEvents ? Math.min(1, events / totalEvents) : 1;
   const width = 30;
   const bar = '#'.repeat(Math.round(share * width)).padEnd(width, '.');
@@ -140,5 +156,4 @@ try {
 }
 await client.end();
 await store.close();
-await database.stop();
 process.exit(exitCode);

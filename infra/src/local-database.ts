@@ -44,6 +44,17 @@ export async function ensureDatabase(serverUrl: string, database: string): Promi
   return url.toString();
 }
 
+/**
+ * The database a command-line tool should use without starting anything: DATABASE_URL when given, else
+ * the default run's embedded database when it is running (bin/start.sh started it), else null.
+ */
+export async function findLocalDatabase(): Promise<string | null> {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  const { port, database } = embeddedDefaults();
+  const url = `postgres://postgres:postgres@127.0.0.1:${port}/${database}`;
+  return (await reachable(url)) ? url : null;
+}
+
 export async function localDatabase(options: { callerHandlesSignals?: boolean } = {}): Promise<LocalDatabase> {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {}, startedHere: false };
   const { dataDir, port, database } = embeddedDefaults();

@@ -88,6 +88,8 @@ export interface Subscription {
 export interface EventStore {
   append(streamId: string, events: NewEvent[], expectedVersion?: ExpectedVersion): Promise<AppendResult>;
   readStream(streamId: string, options?: { fromVersion?: number; maxCount?: number }): Promise<RecordedEvent[]>;
+  /** Several whole streams at once (one round trip where the adapter can); every id is a key, a missing stream maps to []. */
+  readStreams(streamIds: string[]): Promise<Map<string, RecordedEvent[]>>;
   /** Events in global log order; never returns an event before one that precedes it in that order. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   subscribe(options: SubscribeOptions): Subscription;

@@ -1,9 +1,20 @@
-export type { EventStoreConfig } from './create-event-store.ts';
-export { createEventStore, eventStoreConfigSchema } from './create-event-store.ts';
+export type { EventStoreConfig, EventStoreTuning } from './create-event-store.ts';
+export {
+  checkEventStoreEnv,
+  createEventStore,
+  databaseUrlSchema,
+  EventStoreUnavailableError,
+  eventStoreConfigSchema,
+  eventStoreEnvSchema,
+  missingDatabaseUrl,
+  openEventStore,
+} from './create-event-store.ts';
 export * from './event-store.ts';
 export type { EventStoreDbEventStoreOptions } from './eventstoredb/eventstoredb-event-store.ts';
 export { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store.ts';
 export { formatEsdbPosition, parseEsdbPosition } from './eventstoredb/log-position.ts';
+export type { InMemoryEventStoreOptions } from './memory/in-memory-event-store.ts';
+export { InMemoryEventStore } from './memory/in-memory-event-store.ts';
 export type { Queryable } from './postgres/checkpoints.ts';
 export { loadCheckpoint, resetCheckpoint, StaleCheckpointError, storeCheckpoint } from './postgres/checkpoints.ts';
 export { formatPosition, parsePosition } from './postgres/log-position.ts';

@@ -7,9 +7,11 @@ export interface OperationsOptions {
   registry: Registry;
   /** Resolves true when the service can do its job (e.g. the database answers). */
   ready: () => Promise<boolean>;
+  /** Shown on /health and /ready, e.g. `{ eventStore: 'postgres' }`: which adapters this process runs on. */
+  details?: Record<string, unknown>;
 }
 
-export function registerOperations(app: HttpApp, { registry, ready }: OperationsOptions) {
+export function registerOperations(app: HttpApp, { registry, ready, details = {} }: OperationsOptions) {
   const requests = new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests by route and status',
@@ -29,10 +31,10 @@ export function registerOperations(app: HttpApp, { registry, ready }: Operations
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', ...details }));
   app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
     const ok = await ready().catch(() => false);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable' });
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', ...details });
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),

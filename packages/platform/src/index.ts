@@ -3,6 +3,7 @@ export type { Logger } from './logger.ts';
 export { createLogger, redactedPaths } from './logger.ts';
 export { maskAddress, maskPii, maskValue } from './masking.ts';
 export { createMetricsRegistry } from './metrics.ts';
+export { failStartup } from './startup.ts';
 export type { SignatureCheck } from './webhook-signature.ts';
 export {
   signatureHeader,

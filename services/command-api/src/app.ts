@@ -9,6 +9,8 @@ import { registerCommandRoutes } from './command-routes.ts';
 export interface CommandApiOptions {
   /** Mounts more routes on the same server (main.ts adds the query routes: one base URL for clients). */
   mount?: (app: HttpApp) => Promise<void>;
+  /** Shown on /health and /ready (main.ts: which event-store adapter this process runs on). */
+  details?: Record<string, unknown>;
 }
 
 export async function createCommandApi(deps: Omit<CommandDeps, 'registry'>, options: CommandApiOptions = {}) {
@@ -23,7 +25,7 @@ export async function createCommandApi(deps: Omit<CommandDeps, 'registry'>, opti
     },
   });
   const log = registerCommandRoutes(app, { ...deps, registry });
-  registerOperations(app, { registry, ready: () => log.ready() });
+  registerOperations(app, { registry, ready: () => log.ready(), details: options.details });
   await options.mount?.(app);
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   return app;

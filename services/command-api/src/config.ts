@@ -1,4 +1,5 @@
 // The command API's settings, all from the environment (12-factor). Defaults suit a local run.
+import { checkEventStoreEnv, eventStoreEnvSchema, missingDatabaseUrl } from '@hatch/event-store';
 import { z } from 'zod';
 
 const apiKeyPairs = z
@@ -23,10 +24,11 @@ const apiKeyPairs = z
     return clients;
   });
 
-export const commandApiConfigSchema = z.object({
+/** The settings without the cross-field rules (defaults for tests); processes load `commandApiConfigSchema`. */
+const commandApiSettingsSchema = z.object({
+  ...eventStoreEnvSchema.shape,
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   API_HOST: z.string().default('0.0.0.0'),
-  DATABASE_URL: z.string().optional(),
   /** Provider webhook HMAC secret; when unset, signatures are not checked (local default). */
   WEBHOOK_SECRET: z.string().min(1).optional(),
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
@@ -61,7 +63,15 @@ export const commandApiConfigSchema = z.object({
   PROJECTOR_URL: z.url().default('http://127.0.0.1:8091'),
 });
 
-export type CommandApiEnv = z.infer<typeof commandApiConfigSchema>;
+export const commandApiConfigSchema = commandApiSettingsSchema.superRefine((env, ctx) => {
+  checkEventStoreEnv(env, ctx);
+  // The query routes read the read tables even when the log is EventStoreDB.
+  if (env.SERVE_QUERIES && !env.DATABASE_URL && env.EVENT_STORE !== 'postgres') {
+    ctx.addIssue({ code: 'custom', message: missingDatabaseUrl, path: ['DATABASE_URL'] });
+  }
+});
+
+export type CommandApiEnv = z.infer<typeof commandApiSettingsSchema>;
 
 /** What the routes need (main.ts maps the environment onto it; tests build it directly). */
 export interface CommandApiConfig {
@@ -84,6 +94,6 @@ export const commandApiConfigFrom = (env: CommandApiEnv): CommandApiConfig => ({
 });
 
 export const defaultCommandApiConfig = (over: Partial<CommandApiConfig> = {}): CommandApiConfig => ({
-  ...commandApiConfigFrom(commandApiConfigSchema.parse({})),
+  ...commandApiConfigFrom(commandApiSettingsSchema.parse({})),
   ...over,
 });

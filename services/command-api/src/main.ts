@@ -1,6 +1,6 @@
 // command-api process: read config, build adapters, start; stop gracefully on SIGTERM/SIGINT.
-import { PostgresEventStore } from '@hatch/event-store';
-import { createLogger, loadConfig } from '@hatch/platform';
+import { openEventStore } from '@hatch/event-store';
+import { createLogger, failStartup, loadConfig } from '@hatch/platform';
 import { registerQueryRoutes } from '@hatch/query-api';
 import { registerWebInbox } from '@hatch/web-inbox';
 import pg from 'pg';
@@ -11,25 +11,21 @@ const env = loadConfig(commandApiConfigSchema);
 const logger = createLogger('command-api');
 const config = commandApiConfigFrom(env);
 
-let databaseUrl = env.DATABASE_URL;
-if (!databaseUrl) {
-  // The default local run: the embedded PostgreSQL (reused when already running).
-  const { localDatabase } = await import('@hatch/infra');
-  databaseUrl = (await localDatabase()).url;
-}
-
 if (!config.webhookSecret)
   logger.warn('WEBHOOK_SECRET is not set: provider webhook signatures are NOT checked (set it to enforce them)');
 if (!config.apiKeys) logger.warn('API_KEYS is not set: command routes need no API key; every client is "default"');
 
-const eventStore = new PostgresEventStore({ connectionString: databaseUrl, appendConnections: env.APPEND_CONNECTIONS });
+const eventStore = await openEventStore(env, { tuning: { appendConnections: env.APPEND_CONNECTIONS } }).catch(
+  failStartup,
+);
 // Clients get one base URL: the query routes (conversations, messages, live stream) are served here too,
 // unless SERVE_QUERIES=false (then the query API runs alone on its own port).
-const readPool = env.SERVE_QUERIES ? new pg.Pool({ connectionString: databaseUrl, max: 10 }) : null;
+const readPool = env.SERVE_QUERIES ? new pg.Pool({ connectionString: env.DATABASE_URL, max: 10 }) : null;
 readPool?.on('error', (error) => logger.warn({ err: error }, 'idle read connection lost'));
 const app = await createCommandApi(
   { eventStore, clock: { now: () => new Date() }, config, logger },
   {
+    details: { eventStore: env.EVENT_STORE },
     mount: async (server) => {
       if (readPool) await registerQueryRoutes(server, { pool: readPool, store: eventStore, logger });
       if (env.SERVE_INBOX) {

@@ -1,4 +1,5 @@
 // Dispatcher settings, all from the environment (defaults suit a local run with the mock providers).
+import { checkEventStoreEnv, databaseUrlSchema, eventStoreEnvSchema } from '@hatch/event-store';
 import { z } from 'zod';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
@@ -12,7 +13,9 @@ const optionalUrl = (fallback: string) =>
 
 export const dispatcherConfigSchema = z
   .object({
-    DATABASE_URL: z.string().min(1),
+    ...eventStoreEnvSchema.shape,
+    /** The schedule, claims and checkpoints live in PostgreSQL whichever adapter holds the log. */
+    DATABASE_URL: databaseUrlSchema,
     DISPATCHER_HOST: z.string().default('127.0.0.1'),
     DISPATCHER_PORT: int(8090),
     DISPATCHER_SUBSCRIPTION_ID: z.string().min(1).default('dispatcher'),
@@ -44,6 +47,7 @@ export const dispatcherConfigSchema = z
     EVENT_STORE_READ_CONNECTIONS: int(8, 1),
     EVENT_STORE_APPEND_CONNECTIONS: int(2, 1),
   })
+  .superRefine(checkEventStoreEnv)
   .refine((c) => c.DISPATCH_LEASE_MS > c.PROVIDER_TIMEOUT_MS + 1000, {
     message: 'DISPATCH_LEASE_MS must exceed PROVIDER_TIMEOUT_MS by at least 1000 ms',
     path: ['DISPATCH_LEASE_MS'],

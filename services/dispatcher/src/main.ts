@@ -1,8 +1,8 @@
 // Dispatcher: keeps the schedule from the log, claims due messages, dispatches them to providers.
 import type { BreakerState, Classified, DispatchDeps } from '@hatch/dispatch';
-import { PostgresEventStore } from '@hatch/event-store';
+import { openEventStore } from '@hatch/event-store';
 import { kafkaDispatchConfigSchema } from '@hatch/kafka-dispatch';
-import { createLogger, loadConfig } from '@hatch/platform';
+import { createLogger, failStartup, loadConfig } from '@hatch/platform';
 import pg from 'pg';
 import { startClaimLoop } from './claim-loop.ts';
 import { dispatcherConfigSchema } from './config.ts';
@@ -16,11 +16,12 @@ import { startScheduleProjection } from './schedule-projection.ts';
 const config = loadConfig(dispatcherConfigSchema);
 const log = createLogger('dispatcher');
 
-const store = new PostgresEventStore({
-  connectionString: config.DATABASE_URL,
-  readConnections: config.EVENT_STORE_READ_CONNECTIONS,
-  appendConnections: config.EVENT_STORE_APPEND_CONNECTIONS,
-});
+const store = await openEventStore(config, {
+  tuning: {
+    readConnections: config.EVENT_STORE_READ_CONNECTIONS,
+    appendConnections: config.EVENT_STORE_APPEND_CONNECTIONS,
+  },
+}).catch(failStartup);
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
 pool.on('error', (error) => log.warn({ err: error }, 'idle database connection lost'));
 
@@ -35,7 +36,7 @@ metrics = createDispatcherMetrics(providers, () => inFlight());
 
 const deps: DispatchDeps = {
   store,
-  consent: batchedConsentCheck(pool),
+  consent: batchedConsentCheck(store),
   providers,
   hooks,
   policy: {
@@ -105,7 +106,12 @@ const ops = await startOpsServer({
   host: config.DISPATCHER_HOST,
   port: config.DISPATCHER_PORT,
   registry: metrics.registry,
-  health: () => ({ breakers: providers.breakerStates(), inFlight: inFlight(), transport: config.DISPATCH_TRANSPORT }),
+  health: () => ({
+    eventStore: config.EVENT_STORE,
+    breakers: providers.breakerStates(),
+    inFlight: inFlight(),
+    transport: config.DISPATCH_TRANSPORT,
+  }),
   ready: async () => {
     const database = await pool
       .query('SELECT 1')
@@ -113,7 +119,12 @@ const ops = await startOpsServer({
       .catch(() => false);
     return {
       ready: database && transport.healthy(),
-      detail: { database, subscribed: transport.healthy(), breakers: providers.breakerStates() },
+      detail: {
+        eventStore: config.EVENT_STORE,
+        database,
+        subscribed: transport.healthy(),
+        breakers: providers.breakerStates(),
+      },
     };
   },
 });

@@ -1,8 +1,7 @@
 // The projector process: config, adapters, the projector, and its /health /ready /metrics.
-import { PostgresEventStore } from '@hatch/event-store';
+import { openEventStore } from '@hatch/event-store';
 import { createHttpServer, registerOperations } from '@hatch/http';
-import { localDatabase } from '@hatch/infra';
-import { createLogger, createMetricsRegistry, loadConfig } from '@hatch/platform';
+import { createLogger, createMetricsRegistry, failStartup, loadConfig } from '@hatch/platform';
 import { checkpointId, projectionsByName } from '@hatch/projections';
 import pg from 'pg';
 import { projectorConfigSchema } from './config.ts';
@@ -11,10 +10,11 @@ import { Projector } from './projector.ts';
 
 const config = loadConfig(projectorConfigSchema);
 const logger = createLogger('projector', { level: config.LOG_LEVEL });
-const database = config.DATABASE_URL ? { url: config.DATABASE_URL, stop: async () => {} } : await localDatabase();
-const store = new PostgresEventStore({ connectionString: database.url, readConnections: 2 });
+const store = await openEventStore(config, { tuning: { readConnections: config.EVENT_STORE_READ_CONNECTIONS } }).catch(
+  failStartup,
+);
 // one connection per projection: they apply each batch concurrently
-const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 
 const projections = projectionsByName(config.PROJECTIONS.split(',').map((s) => s.trim()));
@@ -33,7 +33,7 @@ const metrics = projectorMetrics(
 );
 const projector = new Projector({
   pool,
-  databaseUrl: database.url,
+  databaseUrl: config.DATABASE_URL,
   store,
   projections,
   logger,
@@ -49,6 +49,7 @@ registerOperations(app, {
     await pool.query('SELECT 1');
     return true;
   },
+  details: { eventStore: config.EVENT_STORE },
 });
 await app.listen({ host: '0.0.0.0', port: config.PROJECTOR_PORT });
 projector.start();
@@ -63,7 +64,6 @@ async function shutdown(signal: string) {
   await app.close();
   await store.close();
   await pool.end();
-  await database.stop();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -3,7 +3,7 @@ import { createHttpServer, registerOperations } from '@hatch/http';
 import { createMetricsRegistry } from '@hatch/platform';
 import { type QueryRoutesDeps, registerQueryRoutes } from './routes.ts';
 
-export async function createQueryApi(deps: QueryRoutesDeps) {
+export async function createQueryApi(deps: QueryRoutesDeps, options: { details?: Record<string, unknown> } = {}) {
   const app = await createHttpServer({
     logger: deps.logger,
     openApi: { title: 'Hatch messaging query API', version: '1.0.0' },
@@ -14,6 +14,7 @@ export async function createQueryApi(deps: QueryRoutesDeps) {
       await deps.pool.query('SELECT 1');
       return true;
     },
+    details: options.details,
   });
   await registerQueryRoutes(app, deps);
   return app;

@@ -1,10 +1,17 @@
+import { checkEventStoreEnv, databaseUrlSchema, eventStoreEnvSchema } from '@hatch/event-store';
 import { z } from 'zod';
 
-export const queryApiConfigSchema = z.object({
-  DATABASE_URL: z.string().url().optional(),
-  QUERY_API_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
-  READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
-  SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
-  LOG_LEVEL: z.string().default('info'),
-});
+export const queryApiConfigSchema = z
+  .object({
+    ...eventStoreEnvSchema.shape,
+    /** The read tables live in PostgreSQL whichever adapter holds the log. */
+    DATABASE_URL: databaseUrlSchema,
+    QUERY_API_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+    READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+    SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
+    LOG_LEVEL: z.string().default('info'),
+    /** Read connections of the PostgreSQL log adapter (read-your-writes waits, the live stream). */
+    EVENT_STORE_READ_CONNECTIONS: z.coerce.number().int().min(1).default(4),
+  })
+  .superRefine(checkEventStoreEnv);
 export type QueryApiConfig = z.infer<typeof queryApiConfigSchema>;

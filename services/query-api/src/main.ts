@@ -1,25 +1,28 @@
 // The query API process: config, adapters, the server.
-import { PostgresEventStore } from '@hatch/event-store';
-import { localDatabase } from '@hatch/infra';
-import { createLogger, loadConfig } from '@hatch/platform';
+import { openEventStore } from '@hatch/event-store';
+import { createLogger, failStartup, loadConfig } from '@hatch/platform';
 import pg from 'pg';
 import { createQueryApi } from './app.ts';
 import { queryApiConfigSchema } from './config.ts';
 
 const config = loadConfig(queryApiConfigSchema);
 const logger = createLogger('query-api', { level: config.LOG_LEVEL });
-const database = config.DATABASE_URL ? { url: config.DATABASE_URL, stop: async () => {} } : await localDatabase();
-const pool = new pg.Pool({ connectionString: database.url, max: 10 });
+const store = await openEventStore(config, { tuning: { readConnections: config.EVENT_STORE_READ_CONNECTIONS } }).catch(
+  failStartup,
+);
+const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
-const store = new PostgresEventStore({ connectionString: database.url, readConnections: 4 });
 
-const app = await createQueryApi({
-  pool,
-  store,
-  logger,
-  readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
-  heartbeatMs: config.SSE_HEARTBEAT_MS,
-});
+const app = await createQueryApi(
+  {
+    pool,
+    store,
+    logger,
+    readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
+    heartbeatMs: config.SSE_HEARTBEAT_MS,
+  },
+  { details: { eventStore: config.EVENT_STORE } },
+);
 await app.listen({ host: '0.0.0.0', port: config.QUERY_API_PORT });
 
 let stopping = false;
@@ -30,7 +33,6 @@ async function shutdown(signal: string) {
   await app.close();
   await store.close();
   await pool.end();
-  await database.stop();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,4 +1,5 @@
-// The one contract every event-log adapter must pass. Run it from an adapter's *.int.spec.ts with
+// The one contract every event-log adapter must pass. Run it from an adapter's spec (*.int.spec.ts; the
+// in-memory adapter's *.unit.spec.ts needs no database) with
 // a harness that builds a fresh, empty store.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +71,23 @@ export function describeEventStoreContract(adapter: string, makeHarness: () => P
       expect(String(read[0]?.position) < String(read[1]?.position)).toBe(true);
       expect(await store.readStream(stream, { fromVersion: 1 })).toHaveLength(1);
       expect(await store.readStream(`${category()}-missing`)).toEqual([]);
+    });
+
+    it('reads several streams at once, each in stream order, missing ones empty', async () => {
+      const cat = category();
+      await store.append(`${cat}-a`, [testEvent('A1'), testEvent('A2')]);
+      await store.append(`${cat}-b`, [testEvent('B1')]);
+      await store.append(`${cat}-a`, [testEvent('A3')]);
+      const streams = await store.readStreams([`${cat}-b`, `${cat}-missing`, `${cat}-a`, `${cat}-b`]);
+      expect([...streams.keys()].sort()).toEqual([`${cat}-a`, `${cat}-b`, `${cat}-missing`]);
+      expect(streams.get(`${cat}-a`)?.map((e) => [e.type, e.streamVersion])).toEqual([
+        ['A1', 0],
+        ['A2', 1],
+        ['A3', 2],
+      ]);
+      expect(streams.get(`${cat}-b`)).toEqual(await store.readStream(`${cat}-b`));
+      expect(streams.get(`${cat}-missing`)).toEqual([]);
+      expect((await store.readStreams([])).size).toBe(0);
     });
 
     it('rejects an append whose expected version does not match, with a typed error', async () => {

@@ -195,6 +195,13 @@ export class EventStoreDbEventStore implements EventStore {
     });
   }
 
+  /** EventStoreDB reads one stream per call: the reads run in parallel. */
+  async readStreams(streamIds: string[]) {
+    const unique = [...new Set(streamIds)];
+    const streams = await Promise.all(unique.map((id) => this.readStream(id)));
+    return new Map(unique.map((id, i) => [id, streams[i] ?? []]));
+  }
+
   async readAll(options: ReadAllOptions = {}) {
     const limit = options.limit ?? 1000;
     const chunk = Math.min(Math.max(limit, 500), 5000);

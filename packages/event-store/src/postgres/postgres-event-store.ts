@@ -226,6 +226,17 @@ export class PostgresEventStore implements EventStore {
     return rows.map(toRecorded);
   }
 
+  async readStreams(streamIds: string[]) {
+    const byStream = new Map<string, RecordedEvent[]>(streamIds.map((id) => [id, []]));
+    if (byStream.size === 0) return byStream;
+    const { rows } = await this.readPool.query<EventRow>(
+      `SELECT ${eventColumns} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`,
+      [[...byStream.keys()]],
+    );
+    for (const row of rows) byStream.get(row.stream_id)?.push(toRecorded(row));
+    return byStream;
+  }
+
   async readAll(options: ReadAllOptions = {}) {
     const after = options.after ? parsePosition(options.after) : { transactionId: '0', position: '0' };
     const values: unknown[] = [after.transactionId, after.position, options.limit ?? 1000];
@@ -244,6 +255,12 @@ export class PostgresEventStore implements EventStore {
       values,
     );
     return rows.map(toRecorded);
+  }
+
+  /** Events in the log (committed); for progress reports of long reads such as audit rebuilds. */
+  async countEvents(): Promise<number> {
+    const { rows } = await this.readPool.query<{ n: string }>('SELECT count(*)::bigint AS n FROM events');
+    return Number(rows[0]?.n ?? 0);
   }
 
   /** Committed events past `after` that the snapshot gate still holds back (an older writer is running). */
