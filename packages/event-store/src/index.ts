@@ -4,6 +4,8 @@ export * from './event-store.ts';
 export type { EventStoreDbEventStoreOptions } from './eventstoredb/eventstoredb-event-store.ts';
 export { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store.ts';
 export { formatEsdbPosition, parseEsdbPosition } from './eventstoredb/log-position.ts';
+export type { InMemoryEventStoreOptions } from './memory/in-memory-event-store.ts';
+export { InMemoryEventStore } from './memory/in-memory-event-store.ts';
 export type { Queryable } from './postgres/checkpoints.ts';
 export { loadCheckpoint, resetCheckpoint, StaleCheckpointError, storeCheckpoint } from './postgres/checkpoints.ts';
 export { formatPosition, parsePosition } from './postgres/log-position.ts';
