@@ -1,8 +1,8 @@
 // A contact's state folded from its stream, and who holds an address folded from the address's stream:
 // what the command side decides contact commands on.
 import { normaliseEmail, normalisePhone } from '../addresses/addresses.ts';
-import type { FieldError } from '../messages/channel-rules.ts';
 import type { Fold } from '../decider.ts';
+import type { FieldError } from '../messages/channel-rules.ts';
 import { type ContactEvent, isContactEventType, parseContactEvent } from './events.ts';
 
 export interface ContactState {

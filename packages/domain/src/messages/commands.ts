@@ -1,8 +1,8 @@
 // Commands on a message and the pure decisions that turn them into events. No I/O here: the command
 // API gives the clock's time, the message id and the stream's past; the log's idempotent append does the rest.
 import { normaliseEmail, normalisePhone } from '../addresses/addresses.ts';
-import type { Accepted } from '../decider.ts';
 import { conversationIdFor } from '../conversations/conversation-key.ts';
+import type { Accepted } from '../decider.ts';
 import { inboundMessageId, messageEventId, messageStreamId } from '../ids.ts';
 import { checkChannelRules, type FieldError } from './channel-rules.ts';
 import type { Channel, MessageEventOf, MessageEventType } from './events.ts';
