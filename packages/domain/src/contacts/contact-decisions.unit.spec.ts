@@ -47,7 +47,7 @@ describe('contact decisions', () => {
     rename
       .given([created(ada)])
       .when(renaming)
-      .then([
+      .thenAppends([
         {
           id: contactEventId(commandId, 'ContactRenamed'),
           type: 'ContactRenamed',
@@ -77,7 +77,7 @@ describe('contact decisions', () => {
     adding(nobody)
       .given([created(ada)])
       .when(add)
-      .then([
+      .thenAppends([
         {
           id: contactEventId(commandId, 'ContactAddressAdded', phone),
           type: 'ContactAddressAdded',
@@ -98,7 +98,7 @@ describe('contact decisions', () => {
     adding({ contactId: bob, mergedAway: true })
       .given([created(ada)])
       .when(add)
-      .then([expect.objectContaining({ type: 'ContactAddressAdded' })]);
+      .thenAppends([expect.objectContaining({ type: 'ContactAddressAdded' })]);
   });
 
   it('removes only an address the contact has', () => {
@@ -114,7 +114,7 @@ describe('contact decisions', () => {
     remove
       .given([created(ada, [phone, mail])])
       .when(removing)
-      .then([{ type: 'ContactAddressRemoved', data: { contactId: ada, address: mail, removedAt: at } }]);
+      .thenAppends([{ type: 'ContactAddressRemoved', data: { contactId: ada, address: mail, removedAt: at } }]);
   });
 
   it("merges on the merged contact's stream, carrying its addresses; never into itself", () => {
@@ -129,7 +129,7 @@ describe('contact decisions', () => {
     merge
       .given([created(bob, [mail])])
       .when(merging(bob))
-      .then([
+      .thenAppends([
         {
           id: contactEventId(commandId, 'ContactMerged'),
           type: 'ContactMerged',
@@ -163,7 +163,7 @@ describe('address claims (decided on the address stream)', () => {
     claim()
       .given([])
       .when(claiming(ada))
-      .then([
+      .thenAppends([
         {
           id: contactEventId(commandId, 'ContactAddressClaimed', `${phone}\u0000${ada}`),
           type: 'ContactAddressClaimed',
@@ -180,7 +180,7 @@ describe('address claims (decided on the address stream)', () => {
     claim()
       .given([claimed(ada)])
       .when(claiming(null, ada))
-      .then([{ type: 'ContactAddressClaimed', data: { address: phone, contactId: null, claimedAt: at } }]);
+      .thenAppends([{ type: 'ContactAddressClaimed', data: { address: phone, contactId: null, claimedAt: at } }]);
     claim()
       .given([claimed(ada)])
       .when(claiming(bob))
@@ -188,6 +188,6 @@ describe('address claims (decided on the address stream)', () => {
     claim(true)
       .given([claimed(ada)])
       .when(claiming(bob))
-      .then([expect.objectContaining({ data: expect.objectContaining({ contactId: bob }) })]);
+      .thenAppends([expect.objectContaining({ data: expect.objectContaining({ contactId: bob }) })]);
   });
 });

@@ -67,7 +67,7 @@ describe('sending (a new stream: decided on the initial state)', () => {
     send
       .given([])
       .when(command())
-      .then([
+      .thenAppends([
         {
           id: messageEventId(messageId, 'MessageRequested'),
           type: 'MessageRequested',
@@ -99,7 +99,7 @@ describe('cancelling a scheduled send', () => {
     cancel
       .given([requested(at(3600))])
       .when(command())
-      .then([
+      .thenAppends([
         {
           id: messageEventId(messageId, 'MessageCancelled'),
           type: 'MessageCancelled',
@@ -154,7 +154,7 @@ describe('inbound messages and receipts', () => {
     receive
       .given([])
       .when(command)
-      .then([
+      .thenAppends([
         {
           id: messageEventId(id, 'MessageReceived'),
           type: 'MessageReceived',
@@ -182,7 +182,7 @@ describe('inbound messages and receipts', () => {
     receipt
       .given([requested(), sent])
       .when(delivered)
-      .then([
+      .thenAppends([
         {
           id: messageEventId(messageId, 'MessageDelivered', 'backup-sms\u0000p-1\u0000delivered'),
           type: 'MessageDelivered',

@@ -1,4 +1,4 @@
-// Decision tests as given(events) / when(command) / then(events | rejection), after Emmett's
+// Decision tests as given(events) / when(command) / thenAppends(events) | thenRejects(rejection), after Emmett's
 // DeciderSpecification: the state is folded from the given events exactly as the handler folds a stream,
 // so a test says what happened before and what the command decides, with no store at all.
 import { expect } from 'vitest';
@@ -17,7 +17,7 @@ export function deciderSpecification<State, Event, Command, D extends Outcome>(
         return {
           decision,
           /** The decision appends exactly these events (ids included). */
-          then: (expected: readonly Partial<PendingEvent>[]) =>
+          thenAppends: (expected: readonly Partial<PendingEvent>[]) =>
             expect(decision).toMatchObject({ ok: true, events: expected }),
           /** Accepted, with nothing to append. */
           thenNothing: () => expect(decision).toMatchObject({ ok: true, events: [] }),
