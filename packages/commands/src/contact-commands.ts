@@ -3,6 +3,7 @@
 // a conflict with nothing written; then the address's claim stream decides who holds the address (also at
 // the version read). Neither is retried: the client is told to read again and retry.
 import {
+  type Accepted,
   type AddressHolder,
   addressHolderFold,
   type ContactEvent,
@@ -19,15 +20,10 @@ import {
   decideRemoveContactAddress,
   decideRenameContact,
   foldEvents,
+  type PendingEvent,
 } from '@hatch/domain';
 import { WrongExpectedVersionError } from '@hatch/event-store';
-import {
-  type CommandLog,
-  type CommandMetadata,
-  type CommandSpec,
-  type HandledDecision,
-  handleCommand,
-} from './handle-command.ts';
+import { type CommandLog, type CommandMetadata, type CommandSpec, handleCommand } from './handle-command.ts';
 
 /** Another request changed the stream between the read and the append. */
 export type ContactConflict =
@@ -89,14 +85,19 @@ export function contactCommands(log: CommandLog) {
   }
 
   /** Appends a contact-stream decision at the version read; a concurrent change is a conflict. */
-  const onContact = <D extends HandledDecision, C = undefined>(
+  const onContact = async <D extends Accepted<PendingEvent> | ContactRejection, C = undefined>(
     spec: Omit<CommandSpec<ContactState | null, ContactEvent, D, C>, 'fold'>,
-  ) =>
-    conflictsAs(handleCommand(log, { ...spec, fold: contactFold, maxAttempts: 1 }), {
+  ): Promise<{ ok: true; state: ContactState; position: string | null } | ContactRejection | ContactConflict> => {
+    const handled = await conflictsAs(handleCommand(log, { ...spec, fold: contactFold, maxAttempts: 1 }), {
       ok: false,
       reason: 'concurrent_modification',
       streamId: spec.streamId,
     });
+    if (!('decision' in handled)) return handled;
+    if (!handled.decision.ok) return handled.decision as ContactRejection;
+    // An accepted contact decision was made on a live contact.
+    return { ok: true, state: handled.state as ContactState, position: handled.result?.position ?? null };
+  };
 
   const answer = (contact: ContactState, position: string | null | undefined): ContactOutcome => ({
     ok: true,
@@ -138,15 +139,14 @@ export function contactCommands(log: CommandLog) {
       data: { commandId: string; contactId: string; displayName: string | null; renamedAt: string },
       metadata: CommandMetadata,
     ): Promise<ContactOutcome> {
-      const handled = await onContact({
+      const done = await onContact({
         streamId: contactStreamId(data.contactId),
         decide: (state) => decideRenameContact({ type: 'RenameContact', data }, state),
         metadata,
       });
-      if (!('decision' in handled)) return handled;
-      if (!handled.decision.ok) return handled.decision;
-      const state = handled.state as ContactState;
-      return answer({ ...state, displayName: data.displayName }, handled.result?.position);
+      if (!done.ok) return done;
+      const { state } = done;
+      return answer({ ...state, displayName: data.displayName }, done.position);
     },
 
     /** The contact's stream first (at the version read), then the address's claim stream. */
@@ -154,20 +154,19 @@ export function contactCommands(log: CommandLog) {
       data: { commandId: string; contactId: string; address: string; addedAt: string },
       metadata: CommandMetadata,
     ): Promise<ContactOutcome> {
-      const handled = await onContact({
+      const done = await onContact({
         streamId: contactStreamId(data.contactId),
         context: async () =>
           holderInfo(await readFold(addressHolderFold, contactAddressStreamId(data.address)), data.contactId),
         decide: (state, holder) => decideAddContactAddress({ type: 'AddContactAddress', data }, state, holder),
         metadata,
       });
-      if (!('decision' in handled)) return handled;
-      if (!handled.decision.ok) return handled.decision;
-      const state = handled.state as ContactState;
-      if (!handled.result) return answer(state, '');
+      if (!done.ok) return done;
+      const { state } = done;
+      if (done.position === null) return answer(state, '');
       const refused = await claim(data.address, data.contactId, null, data.commandId, data.addedAt, metadata);
       if (refused) return refused;
-      return answer({ ...state, addresses: [...state.addresses, data.address] }, handled.result.position);
+      return answer({ ...state, addresses: [...state.addresses, data.address] }, done.position);
     },
 
     /** The contact's stream first, then the address is released (its next message makes it implicit again). */
@@ -175,18 +174,17 @@ export function contactCommands(log: CommandLog) {
       data: { commandId: string; contactId: string; address: string; removedAt: string },
       metadata: CommandMetadata,
     ): Promise<ContactOutcome> {
-      const handled = await onContact({
+      const done = await onContact({
         streamId: contactStreamId(data.contactId),
         decide: (state) => decideRemoveContactAddress({ type: 'RemoveContactAddress', data }, state),
         metadata,
       });
-      if (!('decision' in handled)) return handled;
-      if (!handled.decision.ok) return handled.decision;
-      const state = handled.state as ContactState;
+      if (!done.ok) return done;
+      const { state } = done;
       const refused = await claim(data.address, null, data.contactId, data.commandId, data.removedAt, metadata);
       if (refused) return refused;
       const addresses = state.addresses.filter((a) => a !== data.address);
-      return answer({ ...state, addresses }, handled.result?.position);
+      return answer({ ...state, addresses }, done.position);
     },
 
     /**
@@ -199,15 +197,14 @@ export function contactCommands(log: CommandLog) {
     ): Promise<ContactOutcome> {
       const command = { type: 'MergeContacts' as const, data };
       if (data.otherId === data.contactId) return { ok: false, reason: 'merge_into_itself' };
-      const handled = await onContact({
+      const done = await onContact({
         streamId: contactStreamId(data.otherId),
         context: () => readFold(contactFold, contactStreamId(data.contactId)),
         decide: (other, survivor) => decideMergeContacts(command, other, survivor),
         metadata,
       });
-      if (!('decision' in handled)) return handled;
-      if (!handled.decision.ok) return handled.decision;
-      const moved = (handled.state as ContactState).addresses;
+      if (!done.ok) return done;
+      const moved = done.state.addresses;
       for (const address of moved) {
         const refused = await claim(address, data.contactId, data.otherId, data.commandId, data.mergedAt, metadata);
         if (refused) return refused;
@@ -220,7 +217,7 @@ export function contactCommands(log: CommandLog) {
         concurrency: 'any',
       });
       const survivor = recorded.state as ContactState;
-      return answer({ ...survivor, addresses: [...survivor.addresses, ...moved] }, handled.result?.position);
+      return answer({ ...survivor, addresses: [...survivor.addresses, ...moved] }, done.position);
     },
   };
 }

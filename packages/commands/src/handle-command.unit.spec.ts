@@ -1,6 +1,13 @@
 // The handler on the in-memory event log: metadata stamping, appends at the version read, a conflict
 // decided again on what the other writer wrote, and the limits of that retry.
-import { currentSchemaVersion, decideCancel, messageEventId, messageFold, messageStreamId } from '@hatch/domain';
+import {
+  currentSchemaVersion,
+  decideCancel,
+  decideSend,
+  messageEventId,
+  messageFold,
+  messageStreamId,
+} from '@hatch/domain';
 import { InMemoryEventStore, WrongExpectedVersionError } from '@hatch/event-store';
 import { describe, expect, it } from 'vitest';
 import { type CommandMetadata, handleCommand } from './handle-command.ts';
@@ -12,33 +19,25 @@ const metadata: CommandMetadata = { correlationId: 'req-1', causationId: null, a
 const logged = { correlationId: 'seed', causationId: null, actor: 'test', schemaVersion: currentSchemaVersion };
 
 async function scheduledSend(store: InMemoryEventStore) {
+  const send = decideSend({
+    type: 'SendMessage',
+    data: {
+      messageId,
+      clientId: 'acme',
+      requestedAt: at(0),
+      channel: 'sms',
+      from: '+12016661234',
+      to: '+18045551234',
+      body: 'later',
+      attachments: [],
+      timestamp: at(0),
+      sendAt: '2024-11-01T15:00:00.000Z',
+    },
+  });
+  if (!send.ok) throw new Error('the fixture send is valid');
   await store.append(
     streamId,
-    [
-      {
-        id: messageEventId(messageId, 'MessageRequested'),
-        type: 'MessageRequested',
-        data: {
-          messageId,
-          conversationId: '0b6c1f32-5d8a-5e0f-8a6b-7c9d0e1f2a3b',
-          channel: 'sms',
-          from: '+12016661234',
-          to: '+18045551234',
-          body: 'later',
-          attachments: [],
-          subject: null,
-          cc: [],
-          bcc: [],
-          replyTo: null,
-          timestamp: at(0),
-          clientId: 'acme',
-          segments: 1,
-          requestedAt: at(0),
-          sendAt: '2024-11-01T15:00:00.000Z',
-        },
-        metadata: logged,
-      },
-    ],
+    send.events.map((e) => ({ ...e, metadata: logged })),
     'no_stream',
   );
 }
