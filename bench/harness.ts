@@ -1,7 +1,8 @@
 // Shared benchmark plumbing: a migrated PostgreSQL (DATABASE_URL or a throw-away embedded one),
 // closed-loop workers, percentiles, progress on stderr and the result as the LAST stdout line (JSON).
 import { parseArgs } from 'node:util';
-import { migrate, startEmbeddedPostgres } from '@hatch/infra';
+import { startEmbeddedPostgres } from '@hatch/infra';
+import { migrate } from '@hatch/migrate';
 
 export type Flags = Record<string, string | boolean | undefined>;
 

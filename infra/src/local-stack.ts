@@ -6,8 +6,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { migrate } from '@hatch/migrate';
 import { type LocalDatabase, localDatabase } from './local-database.ts';
-import { migrate } from './migrate.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
