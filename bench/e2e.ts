@@ -52,7 +52,8 @@ if (flags.transport === 'kafka') {
     KAFKA_TOPIC: `bench-${randomUUID().slice(0, 8)}`,
     KAFKA_PARTITIONS: '12',
   };
-  const relay = spawnService('dispatcher', { DATABASE_URL: db.url, ...kafkaEnv }, 'relay-main.ts');
+  const relayEnv = { DATABASE_URL: db.url, RELAY_PORT: String(await freePort()), ...kafkaEnv };
+  const relay = spawnService('dispatcher', relayEnv, 'relay-main.ts');
   cleanups.push(() => relay.kill());
   process.stderr.write(`[e2e] Kafka at ${kafka.brokers.join(',')} (${kafka.source}), relay started\n`);
 }

@@ -10,6 +10,7 @@ import {
 import { createLogger, loadConfig } from '@hatch/platform';
 import pg from 'pg';
 import { kafkaClient } from './kafka-transport.ts';
+import { relayOpsConfigSchema, startRelayOps } from './relay-ops.ts';
 
 const log = createLogger('relay');
 const kafkaConfig = loadConfig(kafkaDispatchConfigSchema);
@@ -17,6 +18,8 @@ const storeConfig = loadConfig(eventStoreConfigSchema);
 const pool = new pg.Pool({ connectionString: storeConfig.DATABASE_URL, max: 2 });
 pool.on('error', (error) => log.warn({ err: error }, 'idle database connection lost'));
 const store = createEventStore(storeConfig);
+let publishing = false;
+const ops = await startRelayOps({ config: loadConfig(relayOpsConfigSchema), pool, publishing: () => publishing });
 const kafka = kafkaClient(kafkaConfig);
 await ensureDispatchTopic(kafka, {
   topic: kafkaConfig.KAFKA_TOPIC,
@@ -30,9 +33,11 @@ const relay = await startDispatchRelay({
   checkpoint: postgresRelayCheckpoint(pool),
   logger: log,
 });
+publishing = true;
 log.info({ topic: kafkaConfig.KAFKA_TOPIC }, 'relay publishing');
 
 const shutdown = async () => {
+  ops.close();
   await relay.stop();
   await store.close();
   await pool.end();
