@@ -46,11 +46,13 @@ const oneShotJobs = (services: Record<string, ComposeService>) =>
 
 /** Ports a service listens on: its *_PORT settings (Hatch services), `expose` and published container ports. */
 const listenPorts = (service: ComposeService) => [
-  ...Object.entries(service.environment)
-    .filter(([key]) => key.endsWith('_PORT'))
-    .map(([, value]) => interpolate(value)),
-  ...service.expose,
-  ...service.ports.map((mapping) => mapping.split(':').at(-1) ?? ''),
+  ...new Set([
+    ...Object.entries(service.environment)
+      .filter(([key]) => key.endsWith('_PORT'))
+      .map(([, value]) => interpolate(value)),
+    ...service.expose,
+    ...service.ports.map((mapping) => mapping.split(':').at(-1) ?? ''),
+  ]),
 ];
 
 /** Every address an environment value points at: URLs, and host:port lists such as KAFKA_BROKERS. */
