@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrate } from '@hatch/migrate';
+import { freePort } from './embedded-postgres.ts';
 import { type LocalDatabase, localDatabase } from './local-database.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -44,6 +45,18 @@ export const stackConfigFromEnv = (env = process.env): StackConfig => ({
   emailBackupProviderPort: Number(env.EMAIL_BACKUP_PROVIDER_PORT ?? 8004),
   dispatcherPort: Number(env.DISPATCHER_PORT ?? 8090),
   projectorPort: Number(env.PROJECTOR_PORT ?? 8091),
+});
+
+/** Every port on a free one (scratch stacks beside a running default one). */
+export const freeStackConfig = async (): Promise<StackConfig> => ({
+  apiPort: await freePort(),
+  queryApiPort: await freePort(),
+  smsProviderPort: await freePort(),
+  emailProviderPort: await freePort(),
+  smsBackupProviderPort: await freePort(),
+  emailBackupProviderPort: await freePort(),
+  dispatcherPort: await freePort(),
+  projectorPort: await freePort(),
 });
 
 /** The services of the default run, in start order (stopped in reverse). */

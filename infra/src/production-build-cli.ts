@@ -1,6 +1,6 @@
 // `pnpm build`: the production build into dist/ (see production-build.ts). Exits 1 when a bundle reaches
 // development infrastructure or a package the production dependencies lack.
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt } from '@hatch/web-inbox';
 import {
@@ -10,12 +10,9 @@ import {
   productionDependencies,
   productionEntries,
   relativeToRoot,
+  sizeOf,
 } from './production-build.ts';
 
-const sizeOf = (path: string): number =>
-  statSync(path).isDirectory()
-    ? readdirSync(path).reduce((total, entry) => total + sizeOf(join(path, entry)), 0)
-    : statSync(path).size;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
 rmSync(distDir, { recursive: true, force: true });

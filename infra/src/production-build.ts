@@ -2,7 +2,7 @@
 // inlined, third-party packages left as imports for a production-only node_modules, source maps on), and
 // the web inbox built by Vite into dist/web-inbox. The check refuses a bundle that reaches development
 // infrastructure, and one that imports a package the production dependency set does not declare.
-import { readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
@@ -113,5 +113,12 @@ const manifestSchema = z.object({ dependencies: z.record(z.string(), z.string())
 export function productionDependencies(manifest = join(root, 'package.json')): Set<string> {
   return new Set(Object.keys(manifestSchema.parse(JSON.parse(readFileSync(manifest, 'utf8'))).dependencies));
 }
+
+/** Bytes under a path. lstat: pnpm links each package once from .pnpm; following links would count it twice. */
+export const sizeOf = (path: string): number => {
+  const info = lstatSync(path, { throwIfNoEntry: false });
+  if (!info) return 0;
+  return info.isDirectory() ? readdirSync(path).reduce((sum, entry) => sum + sizeOf(join(path, entry)), 0) : info.size;
+};
 
 export const relativeToRoot = (path: string) => relative(root, path) || '.';

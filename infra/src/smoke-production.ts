@@ -6,23 +6,17 @@
 //   4. bin/test.sh against the command API; its exit code is this command's
 // Service logs go to .tmp/smoke-production/logs; their tails are printed when something fails.
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, startEmbeddedPostgres } from './embedded-postgres.ts';
-import { type StackConfig, startLocalStack } from './local-stack.ts';
-import { distDir, root } from './production-build.ts';
+import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import { freeStackConfig, startLocalStack } from './local-stack.ts';
+import { distDir, root, sizeOf } from './production-build.ts';
 
 const work = join(root, '.tmp', 'smoke-production');
 const app = join(work, 'app');
 const logs = join(work, 'logs');
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-// lstat: pnpm's node_modules links each package once from .pnpm; following links would count it twice.
-const sizeOf = (path: string): number => {
-  const info = lstatSync(path, { throwIfNoEntry: false });
-  if (!info) return 0;
-  return info.isDirectory() ? readdirSync(path).reduce((sum, entry) => sum + sizeOf(join(path, entry)), 0) : info.size;
-};
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 /** The workspace manifests pnpm needs to honour the lockfile (the folders pnpm-workspace.yaml lists). */
@@ -100,16 +94,7 @@ assembleProductionFolder();
 const postgres = await startEmbeddedPostgres({ callerHandlesSignals: true });
 say(`postgres       ready  started separately on port ${postgres.port}; the services get DATABASE_URL`);
 process.env.DATABASE_URL = postgres.url;
-const config: StackConfig = {
-  apiPort: await freePort(),
-  queryApiPort: await freePort(),
-  smsProviderPort: await freePort(),
-  emailProviderPort: await freePort(),
-  smsBackupProviderPort: await freePort(),
-  emailBackupProviderPort: await freePort(),
-  dispatcherPort: await freePort(),
-  projectorPort: await freePort(),
-};
+const config = await freeStackConfig();
 const webhookSecret = 'smoke-production-secret';
 try {
   const stack = await startLocalStack({
