@@ -1,23 +1,29 @@
 # syntax=docker/dockerfile:1
-# One image for every Hatch service; the compose file picks the entry per service.
-# Stage 1 installs the locked dependencies; stage 2 is the runtime with only what it needs.
-FROM node:20-bookworm-slim AS deps
+# One image for every Hatch process; docker-compose.yml picks the entry (dist/<process>.js) per service.
+#   build         all dependencies, then `pnpm build`: dist/<process>.js bundles and the prebuilt inbox
+#   dependencies  the production dependency set only (the root package.json's `dependencies`)
+#   runtime       node, those dependencies, dist/, migrations/; no tsx, Vite, test tools or dev databases
+FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN npm i -g pnpm
-COPY pnpm-workspace.yaml pnpm-lock.yaml package.json ./
-COPY packages/ packages/
-COPY services/ services/
-COPY projections/ projections/
-COPY infra/ infra/
-RUN pnpm install --frozen-lockfile
+COPY . .
+RUN pnpm install --frozen-lockfile && pnpm build
+
+FROM node:20-bookworm-slim AS dependencies
+WORKDIR /app
+RUN npm i -g pnpm
+COPY . .
+# Only the root project: the bundles import third-party packages from /app/node_modules.
+RUN pnpm install --prod --frozen-lockfile --filter hatch-messaging
 
 FROM node:20-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
-COPY --from=deps /app /app
+# Owned by root and read-only to the process: nothing is written at run time.
+COPY package.json ./
 COPY migrations/ migrations/
-COPY bin/ bin/
-COPY tsconfig.base.json tsconfig.json ./
+COPY --from=dependencies /app/node_modules/ node_modules/
+COPY --from=build /app/dist/ dist/
 USER node
 # Overridden per service in docker-compose.yml.
-CMD ["node", "--import", "tsx", "services/command-api/src/main.ts"]
+CMD ["node", "--enable-source-maps", "dist/command-api.js"]

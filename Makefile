@@ -1,5 +1,5 @@
 # The commands people expect; each is a thin wrapper over bin/ or pnpm.
-.PHONY: setup run test lint typecheck migrate-up migrate-down migrate-current migrate-history migrate-new migrate-check replay bench smoke docker-up docker-down
+.PHONY: setup run build smoke-production test lint typecheck migrate-up migrate-down migrate-current migrate-history migrate-new migrate-check replay bench smoke docker-up docker-down
 
 setup:
 	command -v pnpm >/dev/null 2>&1 || npm i -g pnpm
@@ -7,6 +7,12 @@ setup:
 
 run:
 	bin/start.sh
+
+build:
+	pnpm build
+
+smoke-production:
+	bin/smoke-production
 
 test:
 	pnpm test

@@ -2,7 +2,8 @@
 // closed-loop workers, percentiles, progress on stderr and the result as the LAST stdout line (JSON).
 import { parseArgs } from 'node:util';
 import { createEventStore, type EventStoreTuning, eventStoreConfigSchema } from '@hatch/event-store';
-import { migrate, startEmbeddedPostgres } from '@hatch/infra';
+import { startEmbeddedPostgres } from '@hatch/infra';
+import { migrate } from '@hatch/migrate';
 
 export type Flags = Record<string, string | boolean | undefined>;
 

@@ -85,6 +85,7 @@ async function logServices(databaseUrl: string): Promise<StackService[]> {
     {
       name: 'relay',
       entry: 'services/dispatcher/src/relay-main.ts',
+      bundle: 'relay',
       env: { DATABASE_URL: databaseUrl, RELAY_PORT: String(relayPort), KAFKA_BROKERS: `127.0.0.1:${closedBroker}` },
       readyUrl: `http://127.0.0.1:${relayPort}/health`,
       banner: '',

@@ -2,4 +2,3 @@ export type { EmbeddedPostgresOptions, RunningPostgres } from './embedded-postgr
 export { freePort, startEmbeddedPostgres } from './embedded-postgres.ts';
 export type { LocalDatabase } from './local-database.ts';
 export { embeddedDefaults, ensureDatabase, findLocalDatabase, localDatabase } from './local-database.ts';
-export { migrate, migrationHistory, pendingMigrations } from './migrate.ts';

@@ -6,8 +6,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { migrate } from '@hatch/migrate';
+import { freePort } from './embedded-postgres.ts';
 import { type LocalDatabase, localDatabase } from './local-database.ts';
-import { migrate } from './migrate.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -15,6 +16,8 @@ export interface StackService {
   name: string;
   /** Entry file relative to the repository root. */
   entry: string;
+  /** Its production bundle: dist/<bundle>.js (see production-build.ts). */
+  bundle: string;
   env: Record<string, string>;
   /** URL answering 200 when the service is ready. */
   readyUrl: string;
@@ -44,6 +47,18 @@ export const stackConfigFromEnv = (env = process.env): StackConfig => ({
   projectorPort: Number(env.PROJECTOR_PORT ?? 8091),
 });
 
+/** Every port on a free one (scratch stacks beside a running default one). */
+export const freeStackConfig = async (): Promise<StackConfig> => ({
+  apiPort: await freePort(),
+  queryApiPort: await freePort(),
+  smsProviderPort: await freePort(),
+  emailProviderPort: await freePort(),
+  smsBackupProviderPort: await freePort(),
+  emailBackupProviderPort: await freePort(),
+  dispatcherPort: await freePort(),
+  projectorPort: await freePort(),
+});
+
 /** The services of the default run, in start order (stopped in reverse). */
 export function stackServices(config: StackConfig, databaseUrl: string): StackService[] {
   const local = (port: number) => `http://127.0.0.1:${port}`;
@@ -51,6 +66,7 @@ export function stackServices(config: StackConfig, databaseUrl: string): StackSe
   const all: StackService[] = [
     {
       name: 'mock-providers',
+      bundle: 'mock-providers',
       entry: 'services/mock-providers/src/main.ts',
       env: {
         SMS_PROVIDER_PORT: String(config.smsProviderPort),
@@ -64,6 +80,7 @@ export function stackServices(config: StackConfig, databaseUrl: string): StackSe
     },
     {
       name: 'projector',
+      bundle: 'projector',
       entry: 'services/projector/src/main.ts',
       env: { ...shared, PROJECTOR_PORT: String(config.projectorPort) },
       readyUrl: `${local(config.projectorPort)}/ready`,
@@ -71,6 +88,7 @@ export function stackServices(config: StackConfig, databaseUrl: string): StackSe
     },
     {
       name: 'dispatcher',
+      bundle: 'dispatcher',
       entry: 'services/dispatcher/src/main.ts',
       env: {
         ...shared,
@@ -86,6 +104,7 @@ export function stackServices(config: StackConfig, databaseUrl: string): StackSe
     },
     {
       name: 'query-api',
+      bundle: 'query-api',
       entry: 'services/query-api/src/main.ts',
       env: { ...shared, QUERY_API_PORT: String(config.queryApiPort) },
       readyUrl: `${local(config.queryApiPort)}/ready`,
@@ -93,6 +112,7 @@ export function stackServices(config: StackConfig, databaseUrl: string): StackSe
     },
     {
       name: 'command-api',
+      bundle: 'command-api',
       entry: 'services/command-api/src/main.ts',
       env: {
         ...shared,
@@ -106,6 +126,30 @@ export function stackServices(config: StackConfig, databaseUrl: string): StackSe
   ];
   // Services land one by one; the stack runs whichever exist.
   return all.filter((s) => existsSync(join(root, s.entry)));
+}
+
+/** `node dist/migrate.js up` in a production build folder; resolves to what it printed. */
+function migrateFromBuild(dir: string, databaseUrl: string): Promise<string> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, ['--enable-source-maps', join(dir, 'dist', 'migrate.js'), 'up'], {
+      cwd: dir,
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += String(chunk);
+    });
+    child.stderr.on('data', (chunk) => {
+      output += String(chunk);
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0
+        ? resolveRun(`dist/migrate.js ${output.trim()}`)
+        : reject(new Error(`dist/migrate.js up exited with ${code}: ${output.trim()}`)),
+    );
+  });
 }
 
 async function waitReady(service: StackService, child: ChildProcess, timeoutMs: number) {
@@ -145,6 +189,11 @@ export async function startLocalStack(options: {
   env?: NodeJS.ProcessEnv;
   /** Receives every service's stdout and stderr instead of this process's (log capture in tests). */
   output?: (service: string, chunk: string) => void;
+  /**
+   * Run the production build assembled in this folder (dist/, migrations/, production node_modules) with
+   * plain node, migrations by dist/migrate.js, instead of the sources with tsx.
+   */
+  build?: { dir: string };
 }): Promise<RunningStack> {
   const config = options.config ?? stackConfigFromEnv();
   const say = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -152,8 +201,12 @@ export async function startLocalStack(options: {
   say(
     `postgres       ready  ${database.startedHere ? 'embedded' : 'external'} ${new URL(database.url).host} (data ${process.env.HATCH_DATA_DIR ?? '.data'})`,
   );
-  const applied = await migrate({ databaseUrl: database.url });
-  say(`migrations     ready  ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
+  if (options.build) {
+    say(`migrations     ready  ${await migrateFromBuild(options.build.dir, database.url)}`);
+  } else {
+    const applied = await migrate({ databaseUrl: database.url });
+    say(`migrations     ready  ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
+  }
 
   const children: { service: StackService; child: ChildProcess }[] = [];
   let stopping = false;
@@ -187,8 +240,12 @@ export async function startLocalStack(options: {
   });
   const killed = new Set<ChildProcess>();
   const launch = async (service: StackService) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, service.entry)], {
-      cwd: root,
+    const build = options.build;
+    const args = build
+      ? ['--enable-source-maps', join(build.dir, 'dist', `${service.bundle}.js`)]
+      : ['--import', 'tsx', join(root, service.entry)];
+    const child = spawn(process.execPath, args, {
+      cwd: build?.dir ?? root,
       env: { ...process.env, ...options.env, ...service.env },
       stdio: ['ignore', options.output ? 'pipe' : 'inherit', options.output ? 'pipe' : 'inherit'],
       // Its own process group: a terminal Ctrl-C reaches only this supervisor, which then stops the

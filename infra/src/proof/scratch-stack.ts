@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../embedded-postgres.ts';
-import { type RunningStack, type StackConfig, startLocalStack } from '../local-stack.ts';
+import { freeStackConfig, type RunningStack, type StackConfig, startLocalStack } from '../local-stack.ts';
 
 export interface ScratchStack extends RunningStack {
   config: StackConfig;
@@ -19,16 +19,7 @@ export async function startScratchStack(options: {
 }): Promise<ScratchStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hatch-proof-'));
   chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as `postgres` and must reach its folder
-  const config: StackConfig = {
-    apiPort: await freePort(),
-    queryApiPort: await freePort(),
-    smsProviderPort: await freePort(),
-    emailProviderPort: await freePort(),
-    smsBackupProviderPort: await freePort(),
-    emailBackupProviderPort: await freePort(),
-    dispatcherPort: await freePort(),
-    projectorPort: await freePort(),
-  };
+  const config = await freeStackConfig();
   // localDatabase() reads these from the environment.
   process.env.HATCH_DATA_DIR = dataDir;
   process.env.HATCH_PG_PORT = String(await freePort());

@@ -1,6 +1,14 @@
 export type { OperationsOptions } from './operations.ts';
 export { registerOperations } from './operations.ts';
 export type { ProblemDetails } from './problem.ts';
-export { Problem, problemBody, problemContentType, problemResponses, problemType, sendProblem } from './problem.ts';
+export {
+  invalidRequest,
+  Problem,
+  problemBody,
+  problemContentType,
+  problemResponses,
+  problemType,
+  sendProblem,
+} from './problem.ts';
 export type { HttpApp, HttpServerOptions } from './server.ts';
 export { createHttpServer } from './server.ts';

@@ -83,3 +83,21 @@ export const problemResponses = (...statuses: number[]) =>
       },
     ]),
   );
+
+/**
+ * 400 naming each invalid field as the client sent it: `body.<field>`, with the decision's field names
+ * renamed to the payload's (`wireNames`, e.g. `replyTo` → `reply_to`).
+ */
+export function invalidRequest(
+  errors: readonly { field: string; message: string }[],
+  wireNames: Record<string, string> = {},
+): Problem {
+  const named = errors.map((e) => {
+    const [head, ...rest] = e.field.split('.');
+    return { field: ['body', wireNames[head as string] ?? head, ...rest].join('.'), message: e.message };
+  });
+  return new Problem(400, 'validation', 'Invalid request', {
+    detail: named.map((e) => `${e.field}: ${e.message}`).join('; '),
+    errors: named,
+  });
+}

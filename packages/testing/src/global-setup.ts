@@ -1,6 +1,7 @@
 // vitest global setup: one real PostgreSQL for the whole run (DATABASE_URL if given, else embedded),
 // and a migrated template database that each test file clones into its own database.
-import { migrate, startEmbeddedPostgres } from '@hatch/infra';
+import { startEmbeddedPostgres } from '@hatch/infra';
+import { migrate } from '@hatch/migrate';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { databaseUrlFor } from './database-url.ts';

@@ -11,6 +11,8 @@ export interface CommandDeps {
   logger: Logger;
   /** Id of a send without an Idempotency-Key (random by default). */
   newMessageId?: () => string;
+  /** Ids of new contacts and of contact commands (random by default). */
+  newId?: () => string;
   /** Where command metrics go (the app's registry). */
   registry?: Registry;
 }

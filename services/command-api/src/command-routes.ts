@@ -1,20 +1,25 @@
-// The command side's routes as one fastify plugin: sends (authenticated, rate-limited, idempotent) and
-// provider webhooks (signed). Mountable on any @hatch/http app, next to the query routes.
+// The command side's route groups and their scopes, visible in one place: client commands (sends, cancel,
+// contacts: authenticated, rate-limited) and provider webhooks (signed). Mountable on any @hatch/http app,
+// next to the query routes.
 import type { HttpApp } from '@hatch/http';
+import type { FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { Counter } from 'prom-client';
-import { registerCancelRoute } from './cancel-routes.ts';
+import { cancelRoutes } from './cancel-routes.ts';
+import { clientAuthenticator } from './client-auth.ts';
 import type { CommandDeps } from './command-deps.ts';
-import { registerContactRoutes } from './contact-routes.ts';
+import { contactRoutes } from './contact-routes.ts';
 import { durableLog } from './durable-append.ts';
-import { registerSendRoutes } from './send-routes.ts';
-import { registerWebhookRoutes } from './webhook-routes.ts';
+import { clientRateLimiter } from './rate-limit.ts';
+import { sendRoutes } from './send-routes.ts';
+import { webhookRoutes } from './webhook-routes.ts';
+import { installWebhookSignatureCheck } from './webhook-signature-check.ts';
 
 /**
  * zod reports all unknown fields as one issue on the object; split it into one entry per field
  * (`body.priority: unknown field`) and hand the error on to the app's problem+json handler.
  */
-function nameUnknownFields(scope: HttpApp) {
+function nameUnknownFields(scope: FastifyInstance) {
   scope.setErrorHandler((error) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
       error.validation = error.validation.flatMap((v) => {
@@ -26,6 +31,18 @@ function nameUnknownFields(scope: HttpApp) {
     }
     throw error;
   });
+}
+
+/**
+ * A command client's scope: who is calling (API key) and how often (token bucket per client). Any route
+ * group registered inside a scope that has this installed answers 401/429 like the command routes.
+ */
+export function installClientScope(
+  scope: FastifyInstance,
+  config: Pick<CommandDeps['config'], 'apiKeys' | 'rateLimit'>,
+) {
+  scope.addHook('onRequest', clientAuthenticator(config.apiKeys));
+  scope.addHook('onRequest', clientRateLimiter(config.rateLimit));
 }
 
 export function registerCommandRoutes(app: HttpApp, deps: CommandDeps) {
@@ -50,16 +67,19 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandDeps) {
       }
     };
   }
-  // Each concern in its own encapsulated scope: hooks and the raw-body parser stay where they belong.
-  app.register(async (scope) => {
-    nameUnknownFields(scope as unknown as HttpApp);
-    registerSendRoutes(scope as unknown as HttpApp, deps, log);
-    registerCancelRoute(scope as unknown as HttpApp, deps, log);
-    registerContactRoutes(scope as unknown as HttpApp, deps, log);
+  const options = { deps, log };
+  // Each group in its own encapsulated scope: hooks and the raw-body parser stay where they belong.
+  app.register(async (clients) => {
+    installClientScope(clients, deps.config);
+    nameUnknownFields(clients);
+    await clients.register(sendRoutes, options);
+    await clients.register(cancelRoutes, options);
+    await clients.register(contactRoutes, options);
   });
-  app.register(async (scope) => {
-    nameUnknownFields(scope as unknown as HttpApp);
-    registerWebhookRoutes(scope as unknown as HttpApp, deps, log);
+  app.register(async (providers) => {
+    installWebhookSignatureCheck(providers, deps);
+    nameUnknownFields(providers);
+    await providers.register(webhookRoutes, options);
   });
   return log;
 }

@@ -1,6 +1,8 @@
 // The published payloads, exactly: unknown fields are rejected, `type` and `attachments` may be null,
 // timestamps are UTC ISO-8601. Shapes only; the messaging rules (valid numbers, channel limits) are
 // the domain's decisions.
+import type { FieldError } from '@hatch/domain';
+import { invalidRequest } from '@hatch/http';
 import { z } from 'zod';
 
 // Unknown fields are rejected (each is named in the 400, see command-routes.ts).
@@ -119,3 +121,7 @@ export const receiptResponse = z.object({
   event: z.enum(['MessageDelivered', 'MessageUndelivered']),
   position: z.string(),
 });
+
+/** Domain field names → the payloads'. */
+const wireNames: Record<string, string> = { replyTo: 'reply_to', channel: 'type', sendAt: 'send_at' };
+export const invalidPayload = (errors: readonly FieldError[]) => invalidRequest(errors, wireNames);

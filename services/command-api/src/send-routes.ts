@@ -1,10 +1,11 @@
 // POST /api/messages/sms and /api/messages/email: validate, decide MessageRequested, append it, answer
 // 202 once it is durable. With an Idempotency-Key the message id derives from (client, key) and the log
 // itself is the idempotency record: a repeated key finds its first event and replays that answer.
+import { handleCommand } from '@hatch/commands';
 import {
   type Channel,
   decideSend,
-  type FieldError,
+  messageFold,
   newId,
   outboundMessageId,
   parseMessageEvent,
@@ -12,46 +13,28 @@ import {
   requestFingerprint,
   type SendMessage,
 } from '@hatch/domain';
-import { WrongExpectedVersionError } from '@hatch/event-store';
-import { type HttpApp, Problem, problemResponses } from '@hatch/http';
+import { type AppendResult, WrongExpectedVersionError } from '@hatch/event-store';
+import { Problem, problemResponses } from '@hatch/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { clientAuthenticator } from './client-auth.ts';
-import type { CommandDeps } from './command-deps.ts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { refuseOptedOut } from './consent-check.ts';
-import type { DurableLog } from './durable-append.ts';
 import {
   acceptedResponse,
   idempotencyHeaders,
+  invalidPayload,
   type SendEmailPayload,
   type SendSmsPayload,
   sendEmailPayload,
   sendSmsPayload,
 } from './payloads.ts';
-import { clientRateLimiter } from './rate-limit.ts';
-
-/** Domain field names → the payload's. */
-const wireField: Record<string, string> = { replyTo: 'reply_to', channel: 'type', sendAt: 'send_at' };
-
-export function invalidRequest(errors: FieldError[]): Problem {
-  const named = errors.map((e) => {
-    const [head, ...rest] = e.field.split('.');
-    return { field: ['body', wireField[head as string] ?? head, ...rest].join('.'), message: e.message };
-  });
-  return new Problem(400, 'validation', 'Invalid request', {
-    detail: named.map((e) => `${e.field}: ${e.message}`).join('; '),
-    errors: named,
-  });
-}
+import type { CommandRouteOptions } from './route-options.ts';
 
 type Accepted = { id: string; conversationId: string; status: 'queued' | 'scheduled'; position: string };
 
-export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: DurableLog) {
+export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app, { deps, log }) => {
   const newMessageId = deps.newMessageId ?? newId;
   // Keys whose first request is still being written, per client: a concurrent retry gets 409.
   const inFlight = new Set<string>();
-
-  app.addHook('onRequest', clientAuthenticator(deps.config.apiKeys));
-  app.addHook('onRequest', clientRateLimiter(deps.config.rateLimit));
 
   async function replay(streamId: string, requestHash: string, key: string): Promise<Accepted> {
     const [first] = await log.readStream(streamId);
@@ -85,7 +68,7 @@ export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: Durable
     });
     if (!decision.ok)
       throw decision.reason === 'invalid'
-        ? invalidRequest(decision.errors)
+        ? invalidPayload(decision.errors)
         : new Problem(404, 'not-found', 'Not Found');
 
     const requested = decision.events[0] as (typeof decision.events)[number];
@@ -111,29 +94,26 @@ export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: Durable
       inFlight.add(flightKey);
     }
     try {
-      const events = decision.events.map((e) => ({
-        ...e,
-        metadata: {
-          correlationId: request.id,
-          causationId: null,
-          ...(key ? { idempotencyKey: key } : {}),
-          actor: clientId,
-          schemaVersion: 1,
-        },
-      }));
       let accepted: Accepted;
       try {
-        const result = await log.append(decision.streamId, events, 'no_stream');
-        const event = decision.events[0] as (typeof decision.events)[number];
-        accepted = result.duplicate
+        // A send's stream is new by construction (a fresh id, or one derived from the key): nothing to read.
+        const { result } = await handleCommand(log, {
+          streamId: decision.streamId,
+          fold: messageFold,
+          decide: () => decision,
+          metadata: { correlationId: request.id, causationId: null, idempotencyKey: key, actor: clientId },
+          concurrency: 'no_stream',
+        });
+        const { position, duplicate } = result as AppendResult;
+        accepted = duplicate
           ? await replay(decision.streamId, requestHash as string, key as string)
           : {
               id: messageId,
-              conversationId: event.data.conversationId,
-              status: event.data.sendAt ? 'scheduled' : 'queued',
-              position: result.position,
+              conversationId: requested.data.conversationId,
+              status: requested.data.sendAt ? 'scheduled' : 'queued',
+              position,
             };
-        if (result.duplicate) reply.header('idempotent-replayed', 'true');
+        if (duplicate) reply.header('idempotent-replayed', 'true');
       } catch (error) {
         // Another instance wrote this key first: same answer rules as a duplicate.
         if (!(error instanceof WrongExpectedVersionError) || !key) throw error;
@@ -216,4 +196,4 @@ export function registerSendRoutes(app: HttpApp, deps: CommandDeps, log: Durable
       );
     },
   );
-}
+};

@@ -1,89 +1,45 @@
-// Provider webhooks: inbound messages (→ MessageReceived) and delivery receipts (→ MessageDelivered /
-// MessageUndelivered). Signed with HMAC-SHA256 over timestamp + raw body whenever a secret is
-// configured, so this scope keeps the raw bytes. Deterministic ids make every re-delivery a no-op.
+// Provider webhooks: inbound messages (→ MessageReceived), delivery receipts (→ MessageDelivered /
+// MessageUndelivered), opt-out keywords and unsubscribe callbacks (→ consent changes). The provider scope
+// checks signatures (webhook-signature-check.ts). Deterministic ids make every re-delivery a no-op.
+import { type CommandMetadata, handleCommand } from '@hatch/commands';
 import {
   type ConsentChange,
+  consentFold,
   decideDeliveryReceipt,
   decideEmailUnsubscribe,
   decideInboundKeyword,
   decideReceive,
   decideSend,
-  isMessageEventType,
-  type MessageEvent,
-  messageStateFrom,
+  messageFold,
   messageStreamId,
   normaliseEmail,
-  parseMessageEvent,
   type RecordDeliveryReceipt,
 } from '@hatch/domain';
 import { WrongExpectedVersionError } from '@hatch/event-store';
-import { type HttpApp, Problem, problemResponses } from '@hatch/http';
-import { verifyWebhookSignature } from '@hatch/platform';
+import { Problem, problemResponses } from '@hatch/http';
 import type { FastifyRequest } from 'fastify';
-import type { CommandDeps } from './command-deps.ts';
-import type { DurableLog } from './durable-append.ts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import {
   consentChangeResponse,
   emailStatusPayload,
   emailUnsubscribePayload,
   inboundEmailPayload,
   inboundSmsPayload,
+  invalidPayload,
   receiptResponse,
   receivedResponse,
   smsStatusPayload,
 } from './payloads.ts';
-import { invalidRequest } from './send-routes.ts';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    rawBody?: Buffer;
-  }
-}
+import type { CommandRouteOptions } from './route-options.ts';
 
 export const smsProvider = 'messaging-provider';
 export const emailProvider = 'xillio';
 
-const jsonError = (message: string, code: string) => Object.assign(new Error(message), { statusCode: 400, code });
-
-export function registerWebhookRoutes(app: HttpApp, deps: CommandDeps, log: DurableLog) {
-  const { webhookSecret, webhookToleranceSeconds } = deps.config;
-
-  // Keep the exact bytes: the signature covers them, not a re-serialisation.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
-    const bytes = raw as Buffer;
-    request.rawBody = bytes;
-    if (bytes.length === 0) return done(jsonError('Body cannot be empty', 'FST_ERR_CTP_EMPTY_JSON_BODY'), undefined);
-    try {
-      done(null, JSON.parse(bytes.toString('utf8')));
-    } catch {
-      done(jsonError('Body is not valid JSON', 'FST_ERR_CTP_INVALID_JSON_BODY'), undefined);
-    }
-  });
-
-  app.addHook('preValidation', async (request: FastifyRequest) => {
-    if (!webhookSecret) return;
-    const check = verifyWebhookSignature({
-      secret: webhookSecret,
-      rawBody: request.rawBody ?? Buffer.alloc(0),
-      timestamp: request.headers['x-hatch-timestamp'] as string | undefined,
-      signature: request.headers['x-hatch-signature'] as string | undefined,
-      toleranceSeconds: webhookToleranceSeconds,
-      nowMs: deps.clock.now().getTime(),
-    });
-    if (!check.ok) {
-      request.log.warn({ reason: check.reason, route: request.routeOptions.url }, 'webhook signature rejected');
-      throw new Problem(401, 'invalid-signature', 'Invalid webhook signature', {
-        detail: `signature ${check.reason}: sign HMAC-SHA256 over "<X-Hatch-Timestamp>.<raw body>"`,
-      });
-    }
-  });
-
-  const metadata = (request: FastifyRequest, actor: string) => ({
+export const webhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app, { deps, log }) => {
+  const metadata = (request: FastifyRequest, actor: string, causationId: string | null = null): CommandMetadata => ({
     correlationId: request.id,
-    causationId: null,
+    causationId,
     actor,
-    schemaVersion: 1,
   });
 
   async function receive(
@@ -95,15 +51,21 @@ export function registerWebhookRoutes(app: HttpApp, deps: CommandDeps, log: Dura
     const decision = decideReceive({ type: 'ReceiveMessage', data: content });
     if (!decision.ok)
       throw decision.reason === 'invalid'
-        ? invalidRequest(decision.errors)
+        ? invalidPayload(decision.errors)
         : new Problem(404, 'not-found', 'Not Found');
-    const events = decision.events.map((e) => ({ ...e, metadata: metadata(request, provider) }));
     const event = decision.events[0] as (typeof decision.events)[number];
     let position: string;
     try {
-      const result = await log.append(decision.streamId, events, 'no_stream');
-      position = result.position;
-      if (result.duplicate) request.log.info({ messageId: decision.messageId, provider }, 'webhook re-delivered');
+      // The id derives from the provider's: a re-delivery is the same event (a duplicate, nothing written).
+      const { result } = await handleCommand(log, {
+        streamId: decision.streamId,
+        fold: messageFold,
+        decide: () => decision,
+        metadata: metadata(request, provider),
+        concurrency: 'no_stream',
+      });
+      position = result?.position ?? '';
+      if (result?.duplicate) request.log.info({ messageId: decision.messageId, provider }, 'webhook re-delivered');
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError)) throw error;
       const [first] = await log.readStream(decision.streamId);
@@ -118,12 +80,16 @@ export function registerWebhookRoutes(app: HttpApp, deps: CommandDeps, log: Dura
 
   async function recordConsentChange(request: FastifyRequest, change: ConsentChange, actor: string) {
     // Consent changes are facts in arrival order (STOP then START): no version to expect.
-    const result = await log.append(change.streamId, [{ ...change.event, metadata: metadata(request, actor) }], 'any');
-    request.log.info(
-      { event: change.event.type, channel: change.event.data.channel, duplicate: result.duplicate },
-      'consent changed',
-    );
-    return result;
+    const { result } = await handleCommand(log, {
+      streamId: change.streamId,
+      fold: consentFold,
+      decide: () => ({ ok: true as const, streamId: change.streamId, events: [change.event] }),
+      metadata: metadata(request, actor),
+      concurrency: 'any',
+    });
+    const { position, duplicate } = result ?? { position: '', duplicate: false };
+    request.log.info({ event: change.event.type, channel: change.event.data.channel, duplicate }, 'consent changed');
+    return { position };
   }
 
   /** STOP/START record the change first (so the opt-out holds even if the reply fails), then reply. */
@@ -136,36 +102,38 @@ export function registerWebhookRoutes(app: HttpApp, deps: CommandDeps, log: Dura
       request.log.warn({ messageId: received.messageId }, 'consent reply could not be decided');
       return;
     }
-    const events = reply.events.map((e) => ({
-      ...e,
-      metadata: { ...metadata(request, 'consent'), causationId: received.messageId },
-    }));
     try {
-      await log.append(reply.streamId, events, 'no_stream');
+      await handleCommand(log, {
+        streamId: reply.streamId,
+        fold: messageFold,
+        decide: () => reply,
+        metadata: metadata(request, 'consent', received.messageId),
+        concurrency: 'no_stream',
+      });
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError)) throw error; // already replied
     }
   }
 
   async function recordReceipt(request: FastifyRequest, receipt: RecordDeliveryReceipt['data']) {
-    const past = await log.readStream(messageStreamId(receipt.messageId));
-    const known: MessageEvent[] = past
-      .filter((e) => isMessageEventType(e.type))
-      .map((e) => parseMessageEvent(e.type, e.data));
-    const decision = decideDeliveryReceipt({ type: 'RecordDeliveryReceipt', data: receipt }, messageStateFrom(known));
+    // Receipts may race the dispatcher's own events: order is the projector's concern, not a conflict.
+    const { decision, result } = await handleCommand(log, {
+      streamId: messageStreamId(receipt.messageId),
+      fold: messageFold,
+      decide: (state) => decideDeliveryReceipt({ type: 'RecordDeliveryReceipt', data: receipt }, state),
+      metadata: metadata(request, receipt.provider),
+      concurrency: 'any',
+    });
     if (!decision.ok)
       throw decision.reason === 'not_found'
         ? new Problem(404, 'message-not-found', 'Unknown message', { detail: decision.detail })
-        : invalidRequest(decision.errors);
-    const events = decision.events.map((e) => ({ ...e, metadata: metadata(request, receipt.provider) }));
-    // Receipts may race the dispatcher's own events: order is the projector's concern, not a conflict.
-    const result = await log.append(decision.streamId, events, 'any');
+        : invalidPayload(decision.errors);
     const event = decision.events[0] as (typeof decision.events)[number];
     request.log.info(
-      { messageId: receipt.messageId, event: event.type, duplicate: result.duplicate },
+      { messageId: receipt.messageId, event: event.type, duplicate: result?.duplicate },
       'receipt recorded',
     );
-    return { id: receipt.messageId, event: event.type, position: result.position };
+    return { id: receipt.messageId, event: event.type, position: result?.position ?? '' };
   }
 
   const webhook = { tags: ['webhooks'] };
@@ -242,7 +210,7 @@ export function registerWebhookRoutes(app: HttpApp, deps: CommandDeps, log: Dura
       const address = normaliseEmail(p.email);
       const sender = normaliseEmail(p.sender);
       if (!address.ok || !sender.ok)
-        throw invalidRequest([
+        throw invalidPayload([
           ...(address.ok ? [] : [{ field: 'email', message: address.message }]),
           ...(sender.ok ? [] : [{ field: 'sender', message: sender.message }]),
         ]);
@@ -307,4 +275,4 @@ export function registerWebhookRoutes(app: HttpApp, deps: CommandDeps, log: Dura
       });
     },
   );
-}
+};

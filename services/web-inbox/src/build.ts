@@ -5,9 +5,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultDistDir } from './dist-dir.ts';
 
 export const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const defaultDistDir = join(packageDir, 'dist');
 
 /** Newest modification time among the files the bundle is made of. */
 function newestSourceMtime(): number {

@@ -1,4 +1,5 @@
-export { defaultDistDir, ensureBuilt, isBuildStale } from './build.ts';
+export { ensureBuilt, isBuildStale } from './build.ts';
+export { defaultDistDir } from './dist-dir.ts';
 export type { OperationsSources, OperationsSummary } from './operations-route.ts';
 export { gatherOperations } from './operations-route.ts';
 export type { WebInboxOptions } from './plugin.ts';

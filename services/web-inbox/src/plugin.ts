@@ -3,13 +3,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { defaultDistDir, ensureBuilt } from './build.ts';
+import { defaultDistDir } from './dist-dir.ts';
 import { type OperationsSources, registerOperationsRoute } from './operations-route.ts';
 
 export interface WebInboxOptions {
   /** Folder of the built inbox (default `services/web-inbox/dist`). */
   distDir?: string;
-  /** Build with Vite first when dist is missing or stale (default true). */
+  /** Build with Vite first when dist is missing or stale (default true; never in the production bundle). */
   build?: boolean;
   /** Where the operations view reads provider health and lag from (server side). */
   operations?: OperationsSources;
@@ -17,8 +17,11 @@ export interface WebInboxOptions {
 
 export async function registerWebInbox(app: FastifyInstance, options: WebInboxOptions = {}) {
   const distDir = options.distDir ?? defaultDistDir;
-  if (options.build ?? true) {
+  // The production build replaces HATCH_BUILD with a constant (see dist-dir.ts), so this branch, and Vite
+  // with it, is not part of the bundle.
+  if (process.env.HATCH_BUILD !== 'production' && (options.build ?? true)) {
     try {
+      const { ensureBuilt } = await import('./build.ts');
       await ensureBuilt({ distDir });
     } catch (error) {
       // Without Vite (a production-only install) a prebuilt dist is still worth serving.
@@ -28,7 +31,7 @@ export async function registerWebInbox(app: FastifyInstance, options: WebInboxOp
   }
   if (!existsSync(join(distDir, 'index.html'))) {
     throw new Error(
-      `web inbox is not built: ${distDir}/index.html is missing (run pnpm --filter @hatch/web-inbox build)`,
+      `web inbox is not built: ${distDir}/index.html is missing (run pnpm build, or pnpm --filter @hatch/web-inbox build for development)`,
     );
   }
   // wildcard: false registers one route per built file, so unknown paths (and every /api route) keep

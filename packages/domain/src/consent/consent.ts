@@ -3,6 +3,7 @@
 // the send path and the dispatcher read it right before deciding (no projection lag), and the stream
 // itself is the audit trail of every opt-out and opt-in.
 import { z } from 'zod';
+import { type Fold, foldEvents } from '../decider.ts';
 import { deterministicUuid } from '../ids.ts';
 import type { Channel } from '../messages/events.ts';
 
@@ -62,20 +63,19 @@ export interface ConsentState {
 export const noConsentHistory: ConsentState = { optedOut: false, changedAt: null, source: null, keyword: null };
 
 /** The last change wins (log order). No stream: the contact never opted out. */
-export function consentStateFrom(events: readonly { type: string; data: unknown }[]): ConsentState {
-  let state = noConsentHistory;
-  for (const e of events) {
-    if (!isConsentEventType(e.type)) continue;
-    const event = parseConsentEvent(e.type, e.data);
-    state = {
-      optedOut: event.type === 'ContactOptedOut',
-      changedAt: event.data.changedAt,
-      source: event.data.source,
-      keyword: event.data.keyword,
-    };
-  }
-  return state;
-}
+export const consentFold: Fold<ConsentState, ConsentEvent> = {
+  initialState: () => noConsentHistory,
+  evolve: (_, event) => ({
+    optedOut: event.type === 'ContactOptedOut',
+    changedAt: event.data.changedAt,
+    source: event.data.source,
+    keyword: event.data.keyword,
+  }),
+  parse: (type, data) => (isConsentEventType(type) ? parseConsentEvent(type, data) : null),
+};
+
+export const consentStateFrom = (events: readonly { type: string; data: unknown }[]): ConsentState =>
+  foldEvents(consentFold, events);
 
 /** A consent change's id: a re-delivered STOP (same inbound message) or callback appends nothing. */
 export const consentEventId = (type: ConsentEventType, origin: string) =>

@@ -1,6 +1,8 @@
 // A contact's state folded from its stream, and who holds an address folded from the address's stream:
 // what the command side decides contact commands on.
 import { normaliseEmail, normalisePhone } from '../addresses/addresses.ts';
+import type { Fold } from '../decider.ts';
+import type { FieldError } from '../messages/channel-rules.ts';
 import { type ContactEvent, isContactEventType, parseContactEvent } from './events.ts';
 
 export interface ContactState {
@@ -10,54 +12,60 @@ export interface ContactState {
   mergedInto: string | null;
 }
 
-export function contactStateFrom(
-  contactId: string,
-  events: readonly { type: string; data: unknown }[],
-): ContactState | null {
-  let state = null as ContactState | null;
-  for (const e of events) {
-    if (!isContactEventType(e.type)) continue;
-    const event: ContactEvent = parseContactEvent(e.type, e.data);
-    switch (event.type) {
-      case 'ContactCreated':
-        state = {
-          contactId,
-          displayName: event.data.displayName,
-          addresses: [...event.data.addresses],
-          mergedInto: null,
-        };
-        break;
-      case 'ContactRenamed':
-        if (state) state = { ...state, displayName: event.data.displayName };
-        break;
-      case 'ContactAddressAdded':
-        if (state && !state.addresses.includes(event.data.address))
-          state = { ...state, addresses: [...state.addresses, event.data.address] };
-        break;
-      case 'ContactAddressRemoved':
-        if (state) state = { ...state, addresses: state.addresses.filter((a) => a !== event.data.address) };
-        break;
-      case 'ContactMerged':
-        if (state) state = { ...state, addresses: [], mergedInto: event.data.into };
-        break;
-      default:
-        break;
-    }
+export function evolveContact(state: ContactState | null, event: ContactEvent): ContactState | null {
+  switch (event.type) {
+    case 'ContactCreated':
+      return {
+        contactId: event.data.contactId,
+        displayName: event.data.displayName,
+        addresses: [...event.data.addresses],
+        mergedInto: null,
+      };
+    case 'ContactRenamed':
+      return state && { ...state, displayName: event.data.displayName };
+    case 'ContactAddressAdded':
+      return state && !state.addresses.includes(event.data.address)
+        ? { ...state, addresses: [...state.addresses, event.data.address] }
+        : state;
+    case 'ContactAddressRemoved':
+      return state && { ...state, addresses: state.addresses.filter((a) => a !== event.data.address) };
+    case 'ContactMerged':
+      return state && { ...state, addresses: [], mergedInto: event.data.into };
+    default:
+      return state;
   }
-  return state;
 }
 
-/** Who holds an address per its claim stream (null: nobody, i.e. its implicit contact). */
-export function addressHolderFrom(events: readonly { type: string; data: unknown }[]): string | null {
-  let holder: string | null = null;
-  for (const e of events) {
-    if (e.type !== 'ContactAddressClaimed') continue;
-    holder = parseContactEvent(e.type, e.data).data.contactId as string | null;
-  }
-  return holder;
-}
+const parseContact = (type: string, data: unknown) => (isContactEventType(type) ? parseContactEvent(type, data) : null);
+
+/** A contact's stream `contact-<id>`; null until it was created. */
+export const contactFold: Fold<ContactState | null, ContactEvent> = {
+  initialState: () => null,
+  evolve: evolveContact,
+  parse: parseContact,
+};
+
+/** An address's claim stream: who holds it (null: nobody, i.e. its implicit contact). */
+export const addressHolderFold: Fold<string | null, ContactEvent> = {
+  initialState: () => null,
+  evolve: (holder, event) => (event.type === 'ContactAddressClaimed' ? event.data.contactId : holder),
+  parse: parseContact,
+};
 
 /** A phone number (E.164) or an email address (lower-cased), whichever it looks like. */
 export function normaliseContactAddress(raw: string) {
   return raw.includes('@') ? normaliseEmail(raw) : normalisePhone(raw);
+}
+
+/** Normalised and de-duplicated; each invalid one named (`address` when there is one, else `addresses.<i>`). */
+export function normaliseContactAddresses(
+  raw: readonly string[],
+): { ok: true; addresses: string[] } | { ok: false; reason: 'invalid'; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const values = raw.map((a, i) => {
+    const result = normaliseContactAddress(a);
+    if (!result.ok) errors.push({ field: raw.length === 1 ? 'address' : `addresses.${i}`, message: result.message });
+    return result.ok ? result.value : a;
+  });
+  return errors.length > 0 ? { ok: false, reason: 'invalid', errors } : { ok: true, addresses: [...new Set(values)] };
 }

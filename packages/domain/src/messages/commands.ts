@@ -2,6 +2,7 @@
 // API gives the clock's time, the message id and the stream's past; the log's idempotent append does the rest.
 import { normaliseEmail, normalisePhone } from '../addresses/addresses.ts';
 import { conversationIdFor } from '../conversations/conversation-key.ts';
+import type { Accepted } from '../decider.ts';
 import { inboundMessageId, messageEventId, messageStreamId } from '../ids.ts';
 import { checkChannelRules, type FieldError } from './channel-rules.ts';
 import type { Channel, MessageEventOf, MessageEventType } from './events.ts';
@@ -80,8 +81,8 @@ export interface RecordDeliveryReceipt {
 /** An event the decision wants appended, with its deterministic id (metadata is added by the caller). */
 export type DecidedEvent<K extends MessageEventType> = MessageEventOf<K> & { id: string };
 
-export type Decision<E> =
-  | { ok: true; streamId: string; messageId: string; events: E[] }
+export type Decision<E extends DecidedEvent<MessageEventType>> =
+  | (Accepted<E> & { messageId: string })
   | { ok: false; reason: 'invalid'; errors: FieldError[] }
   | { ok: false; reason: 'not_found'; detail: string };
 
@@ -214,33 +215,29 @@ export function decideDeliveryReceipt(
 }
 
 /**
- * Cancelling a scheduled send: only while it is still scheduled (no dispatch began). `version` is the
- * stream version the decision was made on: the caller appends expecting it, so a dispatcher that takes
- * the message at the same moment wins or loses cleanly on the stream version.
+ * Cancelling a scheduled send: only while it is still scheduled (no dispatch began), and only by the client
+ * that requested it. The handler appends expecting the version the state was folded from, so a dispatcher
+ * taking the message at the same moment wins or loses cleanly on the stream version.
  */
 export function decideCancel(
   command: CancelMessage,
   state: MessageState | null,
-  requestedBy: string | null,
 ):
-  | { ok: true; streamId: string; event: DecidedEvent<'MessageCancelled'> }
+  | Accepted<DecidedEvent<'MessageCancelled'>>
   | {
       ok: false;
       reason: 'not_found' | 'already_cancelled' | 'not_cancellable';
       status: MessageState['status'] | null;
     } {
   const { data } = command;
-  if (state?.direction !== 'outbound' || requestedBy !== data.clientId)
+  if (state?.direction !== 'outbound' || state.clientId !== data.clientId)
     return { ok: false, reason: 'not_found', status: null };
   if (state.status === 'cancelled') return { ok: false, reason: 'already_cancelled', status: state.status };
   if (state.status !== 'scheduled') return { ok: false, reason: 'not_cancellable', status: state.status };
-  return {
-    ok: true,
-    streamId: messageStreamId(data.messageId),
-    event: {
-      id: messageEventId(data.messageId, 'MessageCancelled'),
-      type: 'MessageCancelled',
-      data: { messageId: data.messageId, clientId: data.clientId, cancelledAt: data.cancelledAt },
-    },
+  const event: DecidedEvent<'MessageCancelled'> = {
+    id: messageEventId(data.messageId, 'MessageCancelled'),
+    type: 'MessageCancelled',
+    data: { messageId: data.messageId, clientId: data.clientId, cancelledAt: data.cancelledAt },
   };
+  return { ok: true, streamId: messageStreamId(data.messageId), events: [event] };
 }

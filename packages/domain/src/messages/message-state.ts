@@ -1,11 +1,14 @@
-// A message's state folded from its stream: what the command side needs to judge a delivery receipt.
-import type { Channel, MessageEvent } from './events.ts';
+// A message's state folded from its stream: what the command side judges receipts and cancels on.
+import type { Fold } from '../decider.ts';
+import { type Channel, isMessageEventType, type MessageEvent, parseMessageEvent } from './events.ts';
 import { type MessageStatus, nextStatus } from './status.ts';
 
 export interface MessageState {
   messageId: string;
   direction: 'outbound' | 'inbound';
   channel: Channel;
+  /** The client that requested an outbound send (null for inbound messages). */
+  clientId: string | null;
   status: MessageStatus;
   /** Which provider took each provider message id (a send may fail over to the backup). */
   providerOf: Record<string, string>;
@@ -19,6 +22,7 @@ export function evolveMessage(state: MessageState | null, event: MessageEvent): 
         messageId: event.data.messageId,
         direction: event.type === 'MessageRequested' ? 'outbound' : 'inbound',
         channel: event.data.channel,
+        clientId: event.type === 'MessageRequested' ? event.data.clientId : null,
         status: nextStatus(state?.status ?? null, event),
         providerOf: event.type === 'MessageReceived' ? { [event.data.providerMessageId]: event.data.provider } : {},
       };
@@ -36,3 +40,9 @@ export function evolveMessage(state: MessageState | null, event: MessageEvent): 
 
 export const messageStateFrom = (events: readonly MessageEvent[]) =>
   events.reduce<MessageState | null>(evolveMessage, null);
+
+export const messageFold: Fold<MessageState | null, MessageEvent> = {
+  initialState: () => null,
+  evolve: evolveMessage,
+  parse: (type, data) => (isMessageEventType(type) ? parseMessageEvent(type, data) : null),
+};

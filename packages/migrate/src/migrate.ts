@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 
-export const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+// The production build (bin/build) sets HATCH_BUILD at bundle time: dist/migrate.js sits one level below the
+// repository root, this source file three.
+const here = dirname(fileURLToPath(import.meta.url));
+export const migrationsDir =
+  process.env.HATCH_BUILD === 'production'
+    ? join(here, '..', 'migrations')
+    : join(here, '..', '..', '..', 'migrations');
 const migrationsTable = 'schema_migrations';
 
 export interface MigrateOptions {

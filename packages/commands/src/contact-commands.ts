@@ -1,0 +1,223 @@
+// Contact commands across their streams, each write through the one handler. Today's semantics, kept:
+// the contact's stream is written first at the version read, so a concurrent change to the contact answers
+// a conflict with nothing written; then the address's claim stream decides who holds the address (also at
+// the version read). Neither is retried: the client is told to read again and retry.
+import {
+  type Accepted,
+  type AddressHolder,
+  addressHolderFold,
+  type ContactEvent,
+  type ContactRejection,
+  type ContactState,
+  contactAddressStreamId,
+  contactFold,
+  contactStreamId,
+  decideAddContactAddress,
+  decideClaimAddress,
+  decideCreateContact,
+  decideMergeContacts,
+  decideRecordMergedAddresses,
+  decideRemoveContactAddress,
+  decideRenameContact,
+  foldEvents,
+  type PendingEvent,
+} from '@hatch/domain';
+import { WrongExpectedVersionError } from '@hatch/event-store';
+import { type CommandLog, type CommandMetadata, type CommandSpec, handleCommand } from './handle-command.ts';
+
+/** Another request changed the stream between the read and the append. */
+export type ContactConflict =
+  | { ok: false; reason: 'concurrent_modification'; streamId: string }
+  | { ok: false; reason: 'claim_conflict'; address: string };
+
+export type ContactOutcome =
+  | { ok: true; contact: ContactState; position: string | null }
+  | ContactRejection
+  | ContactConflict;
+
+const conflictsAs = async <T>(work: Promise<T>, conflict: ContactConflict): Promise<T | ContactConflict> => {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof WrongExpectedVersionError) return conflict;
+    throw error;
+  }
+};
+
+export function contactCommands(log: CommandLog) {
+  const readFold = async <S, E>(fold: Parameters<typeof foldEvents<S, E>>[0], streamId: string) =>
+    foldEvents(fold, await log.readStream(streamId));
+
+  /** What `holder` means for a claim: a holder that was merged away no longer holds anything. */
+  async function holderInfo(holder: string | null, ...ignoring: (string | null)[]): Promise<AddressHolder> {
+    if (holder === null || ignoring.includes(holder)) return { contactId: holder, mergedAway: false };
+    const state = await readFold(contactFold, contactStreamId(holder));
+    return { contactId: holder, mergedAway: Boolean(state?.mergedInto) };
+  }
+
+  /** Moves `address` to `contactId` (null: releases it) unless a live contact other than `from` holds it. */
+  async function claim(
+    address: string,
+    contactId: string | null,
+    from: string | null,
+    commandId: string,
+    at: string,
+    metadata: CommandMetadata,
+  ): Promise<ContactRejection | ContactConflict | null> {
+    const streamId = contactAddressStreamId(address);
+    const handled = await conflictsAs(
+      handleCommand(log, {
+        streamId,
+        fold: addressHolderFold,
+        context: (holder) => holderInfo(holder, contactId, from),
+        decide: (_, holder) =>
+          decideClaimAddress(
+            { type: 'ClaimContactAddress', data: { commandId, address, contactId, from, claimedAt: at } },
+            holder,
+          ),
+        metadata,
+        maxAttempts: 1,
+      }),
+      { ok: false, reason: 'claim_conflict', address },
+    );
+    if ('decision' in handled) return handled.decision.ok ? null : handled.decision;
+    return handled;
+  }
+
+  /** Appends a contact-stream decision at the version read; a concurrent change is a conflict. */
+  const onContact = async <D extends Accepted<PendingEvent> | ContactRejection, C = undefined>(
+    spec: Omit<CommandSpec<ContactState | null, ContactEvent, D, C>, 'fold'>,
+  ): Promise<{ ok: true; state: ContactState; position: string | null } | ContactRejection | ContactConflict> => {
+    const handled = await conflictsAs(handleCommand(log, { ...spec, fold: contactFold, maxAttempts: 1 }), {
+      ok: false,
+      reason: 'concurrent_modification',
+      streamId: spec.streamId,
+    });
+    if (!('decision' in handled)) return handled;
+    if (!handled.decision.ok) return handled.decision as ContactRejection;
+    // An accepted contact decision was made on a live contact.
+    return { ok: true, state: handled.state as ContactState, position: handled.result?.position ?? null };
+  };
+
+  const answer = (contact: ContactState, position: string | null | undefined): ContactOutcome => ({
+    ok: true,
+    contact,
+    position: position ?? null,
+  });
+
+  return {
+    /** Claims every address first (giving back what it took when one fails), then records the contact. */
+    async create(
+      data: { contactId: string; displayName: string | null; addresses: string[]; createdAt: string },
+      metadata: CommandMetadata,
+    ): Promise<ContactOutcome> {
+      const claimed: string[] = [];
+      try {
+        for (const address of data.addresses) {
+          const refused = await claim(address, data.contactId, null, data.contactId, data.createdAt, metadata);
+          if (refused) throw refused;
+          claimed.push(address);
+        }
+      } catch (refusal) {
+        for (const address of claimed)
+          await claim(address, null, data.contactId, data.contactId, data.createdAt, metadata).catch(() => null);
+        if (refusal instanceof Error) throw refusal;
+        return refusal as ContactRejection | ContactConflict;
+      }
+      const { result } = await handleCommand(log, {
+        streamId: contactStreamId(data.contactId),
+        fold: contactFold,
+        decide: () => decideCreateContact({ type: 'CreateContact', data }),
+        metadata,
+        concurrency: 'no_stream',
+      });
+      const { createdAt: _, ...contact } = data;
+      return { ok: true, contact: { ...contact, mergedInto: null }, position: result?.position ?? null };
+    },
+
+    async rename(
+      data: { commandId: string; contactId: string; displayName: string | null; renamedAt: string },
+      metadata: CommandMetadata,
+    ): Promise<ContactOutcome> {
+      const done = await onContact({
+        streamId: contactStreamId(data.contactId),
+        decide: (state) => decideRenameContact({ type: 'RenameContact', data }, state),
+        metadata,
+      });
+      if (!done.ok) return done;
+      const { state } = done;
+      return answer({ ...state, displayName: data.displayName }, done.position);
+    },
+
+    /** The contact's stream first (at the version read), then the address's claim stream. */
+    async addAddress(
+      data: { commandId: string; contactId: string; address: string; addedAt: string },
+      metadata: CommandMetadata,
+    ): Promise<ContactOutcome> {
+      const done = await onContact({
+        streamId: contactStreamId(data.contactId),
+        context: async () =>
+          holderInfo(await readFold(addressHolderFold, contactAddressStreamId(data.address)), data.contactId),
+        decide: (state, holder) => decideAddContactAddress({ type: 'AddContactAddress', data }, state, holder),
+        metadata,
+      });
+      if (!done.ok) return done;
+      const { state } = done;
+      if (done.position === null) return answer(state, '');
+      const refused = await claim(data.address, data.contactId, null, data.commandId, data.addedAt, metadata);
+      if (refused) return refused;
+      return answer({ ...state, addresses: [...state.addresses, data.address] }, done.position);
+    },
+
+    /** The contact's stream first, then the address is released (its next message makes it implicit again). */
+    async removeAddress(
+      data: { commandId: string; contactId: string; address: string; removedAt: string },
+      metadata: CommandMetadata,
+    ): Promise<ContactOutcome> {
+      const done = await onContact({
+        streamId: contactStreamId(data.contactId),
+        decide: (state) => decideRemoveContactAddress({ type: 'RemoveContactAddress', data }, state),
+        metadata,
+      });
+      if (!done.ok) return done;
+      const { state } = done;
+      const refused = await claim(data.address, null, data.contactId, data.commandId, data.removedAt, metadata);
+      if (refused) return refused;
+      const addresses = state.addresses.filter((a) => a !== data.address);
+      return answer({ ...state, addresses }, done.position);
+    },
+
+    /**
+     * Decided on the merged contact's stream; the addresses' streams follow (a merged holder counts as not
+     * holding, should this be cut short), and the survivor's stream records what it now holds.
+     */
+    async merge(
+      data: { commandId: string; contactId: string; otherId: string; mergedAt: string },
+      metadata: CommandMetadata,
+    ): Promise<ContactOutcome> {
+      const command = { type: 'MergeContacts' as const, data };
+      if (data.otherId === data.contactId) return { ok: false, reason: 'merge_into_itself' };
+      const done = await onContact({
+        streamId: contactStreamId(data.otherId),
+        context: () => readFold(contactFold, contactStreamId(data.contactId)),
+        decide: (other, survivor) => decideMergeContacts(command, other, survivor),
+        metadata,
+      });
+      if (!done.ok) return done;
+      const moved = done.state.addresses;
+      for (const address of moved) {
+        const refused = await claim(address, data.contactId, data.otherId, data.commandId, data.mergedAt, metadata);
+        if (refused) return refused;
+      }
+      const recorded = await handleCommand(log, {
+        streamId: contactStreamId(data.contactId),
+        fold: contactFold,
+        decide: (survivor) => decideRecordMergedAddresses(command, survivor, moved),
+        metadata,
+        concurrency: 'any',
+      });
+      const survivor = recorded.state as ContactState;
+      return answer({ ...survivor, addresses: [...survivor.addresses, ...moved] }, done.position);
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from './contact-commands.ts';
+export * from './handle-command.ts';
