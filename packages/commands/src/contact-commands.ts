@@ -149,24 +149,46 @@ export function contactCommands(log: CommandLog) {
       return answer({ ...state, displayName: data.displayName }, done.position);
     },
 
-    /** The contact's stream first (at the version read), then the address's claim stream. */
+    /**
+     * The address's claim stream decides first (at the version read: another contact taking it meanwhile is a
+     * conflict with nothing written), then the contact's stream records it, decided again on a concurrent
+     * change to the contact (the claim is already this contact's, so a retry cannot be refused for it). Only
+     * when the contact itself went away meanwhile (merged) is the claim given back.
+     */
     async addAddress(
       data: { commandId: string; contactId: string; address: string; addedAt: string },
       metadata: CommandMetadata,
     ): Promise<ContactOutcome> {
-      const done = await onContact({
-        streamId: contactStreamId(data.contactId),
-        context: async () =>
-          holderInfo(await readFold(addressHolderFold, contactAddressStreamId(data.address)), data.contactId),
-        decide: (state, holder) => decideAddContactAddress({ type: 'AddContactAddress', data }, state, holder),
-        metadata,
-      });
-      if (!done.ok) return done;
-      const { state } = done;
-      if (done.position === null) return answer(state, '');
+      const streamId = contactStreamId(data.contactId);
+      const command = { type: 'AddContactAddress' as const, data };
+      const state = await readFold(contactFold, streamId);
+      const holder = await holderInfo(
+        await readFold(addressHolderFold, contactAddressStreamId(data.address)),
+        data.contactId,
+      );
+      const check = decideAddContactAddress(command, state, holder);
+      if (!check.ok) return check;
+      if (check.events.length === 0) return answer(state as ContactState, '');
       const refused = await claim(data.address, data.contactId, null, data.commandId, data.addedAt, metadata);
       if (refused) return refused;
-      return answer({ ...state, addresses: [...state.addresses, data.address] }, done.position);
+      const recorded = await conflictsAs(
+        handleCommand(log, {
+          streamId,
+          fold: contactFold,
+          decide: (current) =>
+            decideAddContactAddress(command, current, { contactId: data.contactId, mergedAway: false }),
+          metadata,
+        }),
+        { ok: false, reason: 'concurrent_modification', streamId } as const,
+      );
+      const outcome = 'decision' in recorded ? recorded.decision : recorded;
+      if (!outcome.ok) {
+        await claim(data.address, null, data.contactId, data.commandId, data.addedAt, metadata).catch(() => null);
+        return outcome;
+      }
+      const current = (recorded as { state: ContactState | null }).state as ContactState;
+      const position = 'result' in recorded ? (recorded.result?.position ?? '') : '';
+      return answer({ ...current, addresses: [...current.addresses, data.address] }, position);
     },
 
     /** The contact's stream first, then the address is released (its next message makes it implicit again). */

@@ -33,12 +33,12 @@ describe('contact commands', () => {
     expect(released[0]?.metadata).toEqual({ ...metadata, schemaVersion: currentSchemaVersion });
   });
 
-  it('answers a concurrent change to the contact as a conflict, with the address left unclaimed', async () => {
+  it('decides an added address again after a concurrent change to the contact, and records it once', async () => {
     const store = new InMemoryEventStore();
     const contacts = contactCommands(store);
     await contacts.create({ contactId: ada, displayName: null, addresses: [], createdAt: at }, metadata);
     let raced = false;
-    // Someone renames Ada between this command's read and its append.
+    // Someone renames Ada between this command's read and its append to her stream.
     const racing: CommandLog = {
       readStream: (streamId, options) => store.readStream(streamId, options),
       append: async (streamId, events, expected) => {
@@ -53,11 +53,41 @@ describe('contact commands', () => {
       { commandId: ada, contactId: ada, address: phone, addedAt: at },
       metadata,
     );
-    expect(outcome).toEqual({ ok: false, reason: 'concurrent_modification', streamId: contactStreamId(ada) });
-    expect(await store.readStream(contactAddressStreamId(phone))).toEqual([]);
+    expect(outcome).toMatchObject({ ok: true, contact: { contactId: ada, displayName: 'Ada', addresses: [phone] } });
+    expect(raced).toBe(true);
+    const claims = await store.readStream(contactAddressStreamId(phone));
+    expect(claims.map((e) => (e.data as { contactId: string | null }).contactId)).toEqual([ada]);
     expect((await store.readStream(contactStreamId(ada))).map((e) => e.type)).toEqual([
       'ContactCreated',
       'ContactRenamed',
+      'ContactAddressAdded',
     ]);
+  });
+
+  it('answers an address claimed meanwhile by another contact as a conflict, with nothing written', async () => {
+    const store = new InMemoryEventStore();
+    const contacts = contactCommands(store);
+    await contacts.create({ contactId: ada, displayName: null, addresses: [], createdAt: at }, metadata);
+    await contacts.create({ contactId: bob, displayName: null, addresses: [], createdAt: at }, metadata);
+    let raced = false;
+    // Bob takes the address between Ada's read of its claim stream and her claim.
+    const racing: CommandLog = {
+      readStream: (streamId, options) => store.readStream(streamId, options),
+      append: async (streamId, events, expected) => {
+        if (!raced && streamId === contactAddressStreamId(phone)) {
+          raced = true;
+          await contacts.addAddress({ commandId: bob, contactId: bob, address: phone, addedAt: at }, metadata);
+        }
+        return store.append(streamId, events, expected);
+      },
+    };
+    const outcome = await contactCommands(racing).addAddress(
+      { commandId: ada, contactId: ada, address: phone, addedAt: at },
+      metadata,
+    );
+    expect(outcome).toEqual({ ok: false, reason: 'claim_conflict', address: phone });
+    expect((await store.readStream(contactStreamId(ada))).map((e) => e.type)).toEqual(['ContactCreated']);
+    const claims = await store.readStream(contactAddressStreamId(phone));
+    expect(claims.map((e) => (e.data as { contactId: string | null }).contactId)).toEqual([bob]);
   });
 });
