@@ -2,7 +2,9 @@
 // for `cooldownMs`; then it lets `halfOpenProbes` calls through; a success closes it, a failure reopens it.
 // Consecutive failures (not a rate) so a provider with random 30% errors is not declared down.
 
-export type BreakerState = 'closed' | 'open' | 'half_open';
+import type { BreakerState } from '@hatch/vocabulary';
+
+export type { BreakerState } from '@hatch/vocabulary';
 
 export interface BreakerOptions {
   failureThreshold: number;

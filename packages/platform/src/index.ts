@@ -1,7 +1,7 @@
 export { loadConfig } from './config.ts';
 export type { Logger } from './logger.ts';
 export { createLogger, redactedPaths } from './logger.ts';
-export { maskAddress, maskPii, maskValue } from './masking.ts';
+export { maskAddress, maskJsonLine, maskKnownFields, maskPii } from './masking.ts';
 export { createMetricsRegistry } from './metrics.ts';
 export { failStartup } from './startup.ts';
 export type { SignatureCheck } from './webhook-signature.ts';

@@ -1,7 +1,7 @@
 // pino JSON logs for every process. Secrets are redacted by path; phone numbers and emails are
 // masked in every logged string; message bodies are never logged by our code (log ids instead).
 import pino, { type Logger } from 'pino';
-import { maskPii, maskValue } from './masking.ts';
+import { maskJsonLine, maskKnownFields } from './masking.ts';
 
 export type { Logger } from 'pino';
 
@@ -29,14 +29,13 @@ export function createLogger(
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
       redact: { paths: redactedPaths, censor: '[redacted]' },
       formatters: {
-        log: (object) => maskValue(object) as Record<string, unknown>,
+        log: maskKnownFields,
+        bindings: maskKnownFields,
       },
       hooks: {
-        // Mask the message string too (pino formats it separately from the object).
-        logMethod(args, method) {
-          const masked = args.map((a) => (typeof a === 'string' ? maskPii(a) : a)) as Parameters<typeof method>;
-          method.apply(this, masked);
-        },
+        // The finished line: pino adds the message, serialises errors (message and stack apart) and
+        // requests after the formatters run, so only here is every string in its final form.
+        streamWrite: maskJsonLine,
       },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

@@ -1,9 +1,8 @@
 // Prometheus metrics of the dispatcher.
 import type { AttemptResult, Classified, ProviderDirectory } from '@hatch/dispatch';
 import { createMetricsRegistry } from '@hatch/platform';
+import { breakerStates } from '@hatch/vocabulary';
 import { Counter, Gauge, Histogram } from 'prom-client';
-
-const breakerValue = { closed: 0, half_open: 1, open: 2 } as const;
 
 export function createDispatcherMetrics(providers: ProviderDirectory, inFlight: () => number) {
   const registry = createMetricsRegistry('dispatcher');
@@ -38,7 +37,7 @@ export function createDispatcherMetrics(providers: ProviderDirectory, inFlight: 
     registers: [registry],
     collect() {
       for (const [provider, state] of Object.entries(providers.breakerStates())) {
-        this.set({ provider }, breakerValue[state]);
+        this.set({ provider }, breakerStates.indexOf(state)); // the inbox reads it back by index
       }
     },
   });

@@ -1,14 +1,10 @@
 // The providers per channel, primary first, from configuration.
 import { EmailProviderClient, type ProviderClient, ProviderDirectory, SmsProviderClient } from '@hatch/dispatch';
 import type { Channel } from '@hatch/domain';
+import { providerIds } from '@hatch/vocabulary';
 import type { DispatcherConfig } from './config.ts';
 
-export const providerIds = {
-  sms: 'messaging-provider',
-  smsBackup: 'messaging-provider-backup',
-  email: 'xillio',
-  emailBackup: 'xillio-backup',
-} as const;
+export { providerIds } from '@hatch/vocabulary';
 
 export function providerDirectory(
   config: DispatcherConfig,

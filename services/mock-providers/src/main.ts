@@ -1,5 +1,6 @@
 // Mock SMS/MMS and email providers (primary and backup each) for local runs and tests.
 import { createLogger, loadConfig } from '@hatch/platform';
+import { providerIds } from '@hatch/vocabulary';
 import { mockProvidersConfigSchema } from './config.ts';
 import { buildProviderServer, type ProviderKind } from './provider-server.ts';
 
@@ -7,10 +8,10 @@ const config = loadConfig(mockProvidersConfigSchema);
 const log = createLogger('mock-providers');
 
 const providers: Array<{ kind: ProviderKind; id: string; port: number }> = [
-  { kind: 'sms', id: 'messaging-provider', port: config.SMS_PROVIDER_PORT },
-  { kind: 'email', id: 'xillio', port: config.EMAIL_PROVIDER_PORT },
-  { kind: 'sms', id: 'messaging-provider-backup', port: config.SMS_BACKUP_PROVIDER_PORT },
-  { kind: 'email', id: 'xillio-backup', port: config.EMAIL_BACKUP_PROVIDER_PORT },
+  { kind: 'sms', id: providerIds.sms, port: config.SMS_PROVIDER_PORT },
+  { kind: 'email', id: providerIds.email, port: config.EMAIL_PROVIDER_PORT },
+  { kind: 'sms', id: providerIds.smsBackup, port: config.SMS_BACKUP_PROVIDER_PORT },
+  { kind: 'email', id: providerIds.emailBackup, port: config.EMAIL_BACKUP_PROVIDER_PORT },
 ];
 
 const servers = providers.map((p) =>

@@ -1,21 +1,22 @@
 // The inbox's only view of the HTTP API: every request and response shape lives here, parsed with
 // zod at the boundary and mapped to the small view types the UI renders. Runs in the browser and in Node.
+// The answers' shapes are the query API's own (@hatch/vocabulary), so the two cannot drift apart.
+import {
+  type Channel,
+  conversationSchema,
+  type Direction,
+  isMessageStatus,
+  type MessageStatus,
+  messageSchema,
+  messageWithHistorySchema,
+  type statusChangeSchema,
+} from '@hatch/vocabulary';
 import * as z from 'zod/mini';
 import { clockTime, htmlToText } from './format.ts';
 
-export type Channel = 'sms' | 'mms' | 'email';
-export type Direction = 'inbound' | 'outbound';
+export type { Channel, Direction } from '@hatch/vocabulary';
 /** What the timeline shows; `retrying` is a queued message with a scheduled retry. */
-export type DisplayStatus =
-  | 'scheduled'
-  | 'cancelled'
-  | 'queued'
-  | 'sent'
-  | 'delivered'
-  | 'undelivered'
-  | 'failed'
-  | 'retrying'
-  | 'received';
+export type DisplayStatus = MessageStatus | 'retrying';
 
 export interface ConversationSummary {
   id: string;
@@ -108,54 +109,7 @@ export class Problem extends Error {
 
 // ---- wire shapes -------------------------------------------------------------------------------
 
-const channel = z.enum(['sms', 'mms', 'email']);
-const direction = z.enum(['inbound', 'outbound']);
 const optionalString = z.optional(z.nullable(z.string()));
-
-// Shapes of services/query-api/src/schemas.ts (only the fields the inbox uses; the rest is ignored).
-const wireConversation = z.object({
-  id: z.string(),
-  participants: z.array(z.string()),
-  channels: z.array(channel),
-  messageCount: z.number(),
-  lastActivityAt: z.string(),
-  lastMessage: z.nullish(z.object({ direction, channel: z.optional(channel), preview: z.string() })),
-  contacts: z.optional(
-    z.array(z.object({ address: z.string(), contactId: z.string(), displayName: z.nullable(z.string()) })),
-  ),
-});
-
-const wireMessage = z.object({
-  id: z.string(),
-  conversationId: z.string(),
-  direction,
-  channel,
-  from: z.string(),
-  to: z.string(),
-  subject: optionalString,
-  body: z.string(),
-  attachments: z.nullish(z.array(z.string())),
-  status: z.string(),
-  lastError: optionalString,
-  errorCode: optionalString,
-  nextAttemptAt: optionalString,
-  sendAt: optionalString,
-  attempts: z.optional(z.number()),
-  createdAt: z.string(),
-  statusChangedAt: optionalString,
-});
-
-const wireStatusChange = z.object({
-  type: z.string(),
-  status: z.string(),
-  occurredAt: z.string(),
-  provider: optionalString,
-  attempt: z.nullish(z.number()),
-  reason: optionalString,
-  providerStatus: z.nullish(z.number()),
-  errorCode: optionalString,
-  dueAt: optionalString,
-});
 
 const wirePage = <T extends z.ZodMiniType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.optional(z.nullable(z.string())) });
@@ -188,45 +142,41 @@ const wireOperations = z.object({
 
 // ---- mapping -----------------------------------------------------------------------------------
 
-const toConversation = (w: z.infer<typeof wireConversation>): ConversationSummary => ({
+const toConversation = (w: z.infer<typeof conversationSchema>): ConversationSummary => ({
   id: w.id,
   participants: w.participants,
   names: w.participants.map((p) => w.contacts?.find((c) => c.address === p)?.displayName || p),
   channels: w.channels,
   lastActivityAt: w.lastActivityAt,
   messageCount: w.messageCount,
-  lastMessage: w.lastMessage
-    ? {
-        // Email previews are cut from the HTML body: show its text.
-        preview: w.lastMessage.channel === 'email' ? htmlToText(w.lastMessage.preview) : w.lastMessage.preview,
-        direction: w.lastMessage.direction,
-      }
-    : null,
+  lastMessage: {
+    // Email previews are cut from the HTML body: show its text.
+    preview: w.lastMessage.channel === 'email' ? htmlToText(w.lastMessage.preview) : w.lastMessage.preview,
+    direction: w.lastMessage.direction,
+  },
 });
 
 export function displayStatus(direction: Direction, status: string, nextAttemptAt: string | null): DisplayStatus {
   if (direction === 'inbound') return 'received';
   if (status === 'queued' && nextAttemptAt) return 'retrying';
-  if (['scheduled', 'cancelled', 'queued', 'sent', 'delivered', 'undelivered', 'failed', 'retrying'].includes(status))
-    return status as DisplayStatus;
-  return 'queued';
+  return isMessageStatus(status) && status !== 'received' ? status : 'queued';
 }
 
-const toMessage = (w: z.infer<typeof wireMessage>): Message => ({
+const toMessage = (w: z.infer<typeof messageSchema>): Message => ({
   id: w.id,
   conversationId: w.conversationId,
   direction: w.direction,
   channel: w.channel,
   from: w.from,
   to: w.to,
-  subject: w.subject ?? null,
+  subject: w.subject,
   body: w.body,
-  attachments: w.attachments ?? [],
-  status: displayStatus(w.direction, w.status, w.nextAttemptAt ?? null),
+  attachments: w.attachments,
+  status: displayStatus(w.direction, w.status, w.nextAttemptAt),
   statusReason: w.lastError ?? (w.errorCode ? `error code ${w.errorCode}` : null),
-  nextAttemptAt: w.nextAttemptAt ?? null,
-  sendAt: w.sendAt ?? null,
-  attempts: w.attempts ?? 0,
+  nextAttemptAt: w.nextAttemptAt,
+  sendAt: w.sendAt,
+  attempts: w.attempts,
   createdAt: w.createdAt,
   updatedAt: w.statusChangedAt ?? w.createdAt,
 });
@@ -238,7 +188,7 @@ const eventLabel = (type: string) =>
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .replace(/ (\w)/g, (_, c: string) => ` ${c.toLowerCase()}`);
 
-const toStatusChange = (w: z.infer<typeof wireStatusChange>): StatusChange => ({
+const toStatusChange = (w: z.infer<typeof statusChangeSchema>): StatusChange => ({
   status: eventLabel(w.type),
   at: w.occurredAt,
   detail:
@@ -351,27 +301,24 @@ export function createApiClient(
     async listConversations(q = {}) {
       const { body: page, position } = await requestWithPosition(
         `/api/conversations${query(q)}`,
-        wirePage(wireConversation),
+        wirePage(conversationSchema),
       );
       return { items: page.items.map(toConversation), nextCursor: page.nextCursor ?? null, position };
     },
     async getConversation(conversationId, after) {
       return toConversation(
-        await request(`/api/conversations/${id(conversationId)}${query({ after })}`, wireConversation),
+        await request(`/api/conversations/${id(conversationId)}${query({ after })}`, conversationSchema),
       );
     },
     async listMessages(conversationId, q = {}) {
       const { body: page, position } = await requestWithPosition(
         `/api/conversations/${id(conversationId)}/messages${query(q)}`,
-        wirePage(wireMessage),
+        wirePage(messageSchema),
       );
       return { items: page.items.map(toMessage), nextCursor: page.nextCursor ?? null, position };
     },
     async getMessage(messageId, after) {
-      const w = await request(
-        `/api/messages/${id(messageId)}${query({ after })}`,
-        z.extend(wireMessage, { history: z.array(wireStatusChange) }),
-      );
+      const w = await request(`/api/messages/${id(messageId)}${query({ after })}`, messageWithHistorySchema);
       return {
         ...toMessage(w),
         history: w.history.map(toStatusChange),

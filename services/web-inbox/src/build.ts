@@ -20,7 +20,8 @@ function newestSourceMtime(): number {
       newest = Math.max(newest, info.mtimeMs);
     }
   };
-  for (const part of ['index.html', 'src', 'vite-config.ts']) {
+  // The shared vocabulary is bundled too: a change there makes the build stale.
+  for (const part of ['index.html', 'src', 'vite-config.ts', '../../packages/vocabulary/src']) {
     const path = join(packageDir, part);
     if (existsSync(path)) visit(path);
   }

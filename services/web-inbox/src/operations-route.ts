@@ -1,5 +1,6 @@
 // GET /api/inbox/operations: what the operations view shows, gathered server side from the workers'
 // own endpoints (the browser cannot reach their ports). Figures a service does not report are null.
+import { breakerStates } from '@hatch/vocabulary';
 import type { FastifyInstance } from 'fastify';
 import { parsePrometheusText, type Sample } from './prometheus.ts';
 
@@ -17,8 +18,6 @@ export interface OperationsSummary {
   dispatcher: { reachable: boolean; inFlight: number | null; backlog: number | null; error: string | null };
   projector: { reachable: boolean; lagEvents: number | null; lagSeconds: number | null; error: string | null };
 }
-
-const breakerNames: Record<number, string> = { 0: 'closed', 1: 'half_open', 2: 'open' };
 
 /** Sum over label sets of the first metric present (counts), or the maximum (lags). */
 const first = (samples: Sample[], names: string[], combine: 'sum' | 'max' = 'sum'): number | null => {
@@ -56,7 +55,7 @@ export async function gatherOperations(sources: OperationsSources): Promise<Oper
         };
         summary.providers = samples
           .filter((s) => s.name === 'dispatcher_breaker_state' && s.labels.provider)
-          .map((s) => ({ provider: s.labels.provider!, breaker: breakerNames[s.value] ?? String(s.value) }));
+          .map((s) => ({ provider: s.labels.provider!, breaker: breakerStates[s.value] ?? String(s.value) }));
       } catch (error) {
         summary.dispatcher.error = error instanceof Error ? error.message : String(error);
       }

@@ -1,9 +1,10 @@
 // The event contract of a message's stream `message-<messageId>`. Everything else (dispatcher,
 // projections, audits) depends on these shapes: change them only by adding a new schema version.
+import { channels } from '@hatch/vocabulary';
 import { z } from 'zod';
 
-export const channelSchema = z.enum(['sms', 'mms', 'email']);
-export type Channel = z.infer<typeof channelSchema>;
+export type { Channel } from '@hatch/vocabulary';
+export const channelSchema = z.enum(channels);
 
 const isoTimestamp = z.iso.datetime({ offset: true });
 

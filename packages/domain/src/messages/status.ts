@@ -1,30 +1,12 @@
 // A message's status only moves forward: scheduled < queued < sent < delivered | undelivered | failed
 // (a scheduled send may also end cancelled).
 // Late or duplicate receipts never move it back; a retry keeps it queued.
+// The statuses and their order are the shared vocabulary (the inbox orders its timeline by them).
+import { type MessageStatus, type ReportedStatus, statusRank as rank } from '@hatch/vocabulary';
 import type { MessageEvent } from './events.ts';
 
-export type MessageStatus =
-  | 'scheduled'
-  | 'queued'
-  | 'sent'
-  | 'delivered'
-  | 'undelivered'
-  | 'failed'
-  | 'received'
-  | 'cancelled';
-
-const rank: Record<MessageStatus, number> = {
-  scheduled: 0,
-  queued: 1,
-  received: 2,
-  sent: 2,
-  delivered: 3,
-  undelivered: 3,
-  failed: 3,
-  cancelled: 3,
-};
-
-export const isTerminal = (status: MessageStatus) => rank[status] === 3;
+export type { MessageStatus, ReportedStatus } from '@hatch/vocabulary';
+export { isTerminal, messageStatuses, statusRank } from '@hatch/vocabulary';
 
 /** The status after `event`, or the same status when the event may not move it. */
 export function nextStatus(current: MessageStatus | null, event: MessageEvent): MessageStatus {
@@ -35,7 +17,7 @@ export function nextStatus(current: MessageStatus | null, event: MessageEvent): 
 }
 
 /** The status an event reports, as the status history shows it (a retry reports `retry_scheduled`). */
-export function reportedStatus(event: MessageEvent): MessageStatus | 'retry_scheduled' {
+export function reportedStatus(event: MessageEvent): ReportedStatus {
   switch (event.type) {
     case 'MessageRequested':
       return event.data.sendAt ? 'scheduled' : 'queued';

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 // Compose SMS, MMS or email, to a new or an existing conversation. Validation errors come from the
 // API's problem+json and are shown beside the field they name.
-import { type ApiClient, type Channel, Problem, type SendAccepted } from '../api.ts';
+import { channels } from '@hatch/vocabulary';
+import { type ApiClient, type Channel, type Message, Problem, type SendAccepted } from '../api.ts';
 import { channelLabel, fieldErrors, parseAttachmentUrls } from '../format.ts';
 import { h } from './dom.ts';
 
@@ -12,14 +13,10 @@ export interface ComposerDefaults {
   subject?: string;
 }
 
-export interface SentDraft extends SendAccepted {
-  channel: Channel;
-  from: string;
-  to: string;
-  subject: string | null;
-  body: string;
-  attachments: string[];
-}
+/** What was just sent, shown at once as the message it will become. */
+export interface SentDraft
+  extends SendAccepted,
+    Pick<Message, 'channel' | 'from' | 'to' | 'subject' | 'body' | 'attachments'> {}
 
 const formFields = ['type', 'from', 'to', 'subject', 'body', 'attachments'] as const;
 let formCounter = 0;
@@ -55,9 +52,7 @@ export function renderComposer(options: {
   const channelSelect = h(
     'select',
     {},
-    ...(['sms', 'mms', 'email'] as const).map((c) =>
-      h('option', { value: c, selected: c === options.defaults.channel }, channelLabel[c]),
-    ),
+    ...channels.map((c) => h('option', { value: c, selected: c === options.defaults.channel }, channelLabel[c])),
   );
   const from = h('input', { type: 'text', autocomplete: 'off', value: options.defaults.from, required: true });
   const to = h('input', { type: 'text', autocomplete: 'off', value: options.defaults.to, required: true });

@@ -2,7 +2,9 @@
 /// <reference lib="dom.iterable" />
 // The inbox application: hash routes (#/, #/c/<id>, #/new, #/ops), the conversation list, the open
 // conversation's timeline and composer, the operations view, and the live stream driving them.
+import { channels } from '@hatch/vocabulary';
 import { type Channel, type ConversationSummary, createApiClient, type Message, Problem } from '../api.ts';
+import { channelLabel } from '../format.ts';
 import { type ComposerDefaults, renderComposer, type SentDraft } from './composer.ts';
 import { markSeen, renderConversationItem } from './conversation-list.ts';
 import { h, replaceChildren } from './dom.ts';
@@ -51,9 +53,7 @@ const channelFilter = h(
   'select',
   { id: 'channel-filter' },
   h('option', { value: '' }, 'All channels'),
-  h('option', { value: 'sms' }, 'SMS'),
-  h('option', { value: 'mms' }, 'MMS'),
-  h('option', { value: 'email' }, 'Email'),
+  ...channels.map((c) => h('option', { value: c }, channelLabel[c])),
 );
 const conversationList = h('ul', { class: 'conversations', 'aria-label': 'Conversations' });
 const listStatus = h('p', { class: 'list-status', role: 'status' });

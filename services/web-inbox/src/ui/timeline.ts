@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 // One conversation's messages, oldest first, each with its live status and its history on demand.
-import { type ApiClient, displayStatus, type Message } from '../api.ts';
+import { statusRank } from '@hatch/vocabulary';
+import { type ApiClient, type DisplayStatus, displayStatus, type Message } from '../api.ts';
 import { channelLabel, clockTime, htmlToText, statusLine } from '../format.ts';
 import { h, replaceChildren } from './dom.ts';
 
@@ -84,17 +85,8 @@ export function renderMessage(api: ApiClient, message: Message): HTMLLIElement {
   );
 }
 
-const statusRank: Record<Message['status'], number> = {
-  scheduled: -1,
-  cancelled: 2,
-  queued: 0,
-  retrying: 0,
-  received: 1,
-  sent: 1,
-  delivered: 2,
-  undelivered: 2,
-  failed: 2,
-};
+/** The status machine's order; a retrying message is still queued. */
+const rank = (status: DisplayStatus) => statusRank[status === 'retrying' ? 'queued' : status];
 
 /** Keeps the rendered list in step with the messages, replacing only the rows that changed. */
 export class Timeline {
@@ -117,14 +109,14 @@ export class Timeline {
     const message = this.messages.get(messageId);
     if (!message) return;
     const next = displayStatus(message.direction, status, null);
-    if (statusRank[next] > statusRank[message.status]) this.upsert({ ...message, status: next, nextAttemptAt: null });
+    if (rank(next) > rank(message.status)) this.upsert({ ...message, status: next, nextAttemptAt: null });
   }
 
   upsert(message: Message) {
     const previous = this.messages.get(message.id);
     if (previous && JSON.stringify(previous) === JSON.stringify(message)) return;
     // Answers to overlapping fetches can arrive out of order: never show a status moving back.
-    if (previous && statusRank[message.status] < statusRank[previous.status]) return;
+    if (previous && rank(message.status) < rank(previous.status)) return;
     this.messages.set(message.id, message);
     const row = renderMessage(this.api, message);
     const old = this.rows.get(message.id);

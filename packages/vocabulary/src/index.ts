@@ -1,0 +1,3 @@
+export * from './messages.ts';
+export * from './providers.ts';
+export * from './read-shapes.ts';
