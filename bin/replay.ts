@@ -10,6 +10,7 @@ import {
   allProjections,
   assertIdentifier,
   createAuditTables,
+  createReadPool,
   projectionsByName,
   rebuildInto,
   summarizeTable,
@@ -68,6 +69,8 @@ const database = await localDatabase();
 const store = new PostgresEventStore({ connectionString: database.url, readConnections: 2 });
 const client = new pg.Client({ connectionString: database.url });
 await client.connect();
+// Checksums of whole tables outlast the read pool's default statement timeout.
+const readPool = await createReadPool(database.url, { maximumPoolSize: 2, statementTimeout: 'DISABLE_TIMEOUT' });
 
 // Progress bar with rate and ETA on stderr.
 const totalEvents = Number((await client.query('SELECT count(*)::bigint AS n FROM events')).rows[0].n);
@@ -93,6 +96,7 @@ try {
     const results = await verifyProjections({
       store,
       db: client,
+      readPool,
       projections,
       scratchSchema: schema,
       batchSize: Number(values.batch),
@@ -128,7 +132,7 @@ try {
       `rebuilt ${projections.map((p) => p.name).join(', ')} into schema ${schema} from ${result.events} events (last read ${result.position ?? 'none'})\n`,
     );
     for (const table of projections.flatMap((p) => p.tables)) {
-      const summary = await summarizeTable(client, schema, table);
+      const summary = await summarizeTable(readPool, schema, table);
       process.stdout.write(
         `  ${schema}.${table.padEnd(26)} ${String(summary.rows).padStart(9)} rows ${summary.checksum}\n`,
       );
@@ -139,6 +143,7 @@ try {
   exitCode = 3;
 }
 await client.end();
+await readPool.end();
 await store.close();
 await database.stop();
 process.exit(exitCode);

@@ -2,15 +2,14 @@
 import { PostgresEventStore } from '@hatch/event-store';
 import { localDatabase } from '@hatch/infra';
 import { createLogger, loadConfig } from '@hatch/platform';
-import pg from 'pg';
+import { createReadPool } from '@hatch/projections';
 import { createQueryApi } from './app.ts';
 import { queryApiConfigSchema } from './config.ts';
 
 const config = loadConfig(queryApiConfigSchema);
 const logger = createLogger('query-api', { level: config.LOG_LEVEL });
 const database = config.DATABASE_URL ? { url: config.DATABASE_URL, stop: async () => {} } : await localDatabase();
-const pool = new pg.Pool({ connectionString: database.url, max: 10 });
-pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
+const pool = await createReadPool(database.url, { maximumPoolSize: 10 });
 const store = new PostgresEventStore({ connectionString: database.url, readConnections: 4 });
 
 const app = await createQueryApi({

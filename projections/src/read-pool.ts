@@ -1,0 +1,66 @@
+// The one way processes read the read-model tables: a slonik pool whose every row is parsed by the zod
+// row schema its query declares (`sql.type(schema)`). slonik itself only uses the schema for types; the
+// interceptor below is what makes drift between the migrations and the readers fail loudly instead of
+// being cast. Writers (the projector's batches, the append path) stay on plain `pg`.
+import {
+  createPool,
+  type DatabasePool,
+  type Interceptor,
+  type Query,
+  type QueryResultRow,
+  type SchemaValidationError,
+  SlonikError,
+} from 'slonik';
+
+/** A read-model row that does not match its query's row schema (a migration and a reader disagree). */
+// The same fields as slonik's SchemaValidationError, with a message that says which columns disagree.
+export class ReadModelRowError extends SlonikError {
+  readonly sql: string;
+  constructor(
+    query: Query,
+    readonly row: QueryResultRow,
+    readonly issues: SchemaValidationError['issues'],
+  ) {
+    const problems = issues.map((i) => `${i.path.join('.') || '(row)'}: ${i.message}`).join('; ');
+    const statement = query.sql.replace(/\s+/g, ' ').trim().slice(0, 160);
+    super(`read-model row does not match its schema (${problems}) in query: ${statement}`);
+    this.name = 'ReadModelRowError';
+    this.sql = query.sql;
+  }
+}
+
+/** Parses every row with its query's schema; a query that returns rows without declaring one is refused. */
+export function createRowSchemaInterceptor(): Interceptor {
+  return {
+    name: 'read-model-row-schema',
+    transformRow: (context, query, row) => {
+      const schema = context.resultParser;
+      if (!schema)
+        throw new ReadModelRowError(query, row, [
+          { code: 'custom', path: [], message: 'the query declares no row schema (use sql.type(schema))', input: row },
+        ]);
+      const parsed = schema.safeParse(row);
+      if (!parsed.success) throw new ReadModelRowError(query, row, parsed.error.issues);
+      return parsed.data as QueryResultRow;
+    },
+  };
+}
+
+export interface ReadPoolOptions {
+  maximumPoolSize?: number;
+  /** Default 60 s; audits that checksum whole tables pass 'DISABLE_TIMEOUT'. */
+  statementTimeout?: number | 'DISABLE_TIMEOUT';
+}
+
+export type ReadPool = DatabasePool;
+
+export function createReadPool(connectionString: string, options: ReadPoolOptions = {}): Promise<ReadPool> {
+  return createPool(connectionString, {
+    interceptors: [createRowSchemaInterceptor()],
+    maximumPoolSize: options.maximumPoolSize ?? 10,
+    statementTimeout: options.statementTimeout ?? 60_000,
+    // pg's own parsers, not slonik's preset: timestamps arrive as Date (slonik's preset gives epoch
+    // milliseconds via Date.parse) and int8 as a string, so the API's JSON stays exactly what it was.
+    typeParsers: [],
+  });
+}
