@@ -60,7 +60,8 @@ await pool.end();
 
 const port = await freePort();
 const mainFile = fileURLToPath(new URL('../services/query-api/src/main.ts', import.meta.url));
-const server: ChildProcess = spawn(process.execPath, ['--import', 'tsx', mainFile], {
+const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+const server: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', mainFile], {
   env: { ...process.env, DATABASE_URL: db.url, QUERY_API_PORT: String(port), LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
