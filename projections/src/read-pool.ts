@@ -11,6 +11,7 @@ import {
   type SchemaValidationError,
   SlonikError,
 } from 'slonik';
+import { z } from 'zod';
 
 /** A read-model row that does not match its query's row schema (a migration and a reader disagree). */
 // The same fields as slonik's SchemaValidationError, with a message that says which columns disagree.
@@ -29,19 +30,32 @@ export class ReadModelRowError extends SlonikError {
   }
 }
 
-/** Parses every row with its query's schema; a query that returns rows without declaring one is refused. */
+/**
+ * Checks every row against its query's schema; a query that returns rows without declaring one is refused.
+ * It checks in place (afterQueryExecution) rather than replacing rows (transformRow): copying every row
+ * cost ≈25% more CPU per conversations page, checking costs next to nothing. So row schemas must not
+ * transform (no .transform/.default/coerce): the rows are used as they arrived.
+ */
 export function createRowSchemaInterceptor(): Interceptor {
   return {
     name: 'read-model-row-schema',
-    transformRow: (context, query, row) => {
+    afterQueryExecution: (context, query, result) => {
       const schema = context.resultParser;
-      if (!schema)
-        throw new ReadModelRowError(query, row, [
-          { code: 'custom', path: [], message: 'the query declares no row schema (use sql.type(schema))', input: row },
-        ]);
-      const parsed = schema.safeParse(row);
-      if (!parsed.success) throw new ReadModelRowError(query, row, parsed.error.issues);
-      return parsed.data as QueryResultRow;
+      for (const row of result.rows) {
+        // sql.unsafe declares z.any(): only an object schema of the row's columns counts as a row schema.
+        if (!(schema instanceof z.ZodObject))
+          throw new ReadModelRowError(query, row, [
+            {
+              code: 'custom',
+              path: [],
+              message: 'the query declares no row schema (use sql.type(z.object(…)))',
+              input: row,
+            },
+          ]);
+        const parsed = schema.safeParse(row);
+        if (!parsed.success) throw new ReadModelRowError(query, row, parsed.error.issues);
+      }
+      return null;
     },
   };
 }

@@ -35,7 +35,7 @@ const tableName = (schema: string, table: string) =>
   sql.identifier([assertIdentifier(schema), assertIdentifier(table)]);
 
 // count(*) is int8, which the read pool leaves as a string (exact); a table's row count fits a number.
-const summaryRow = z.object({ rows: z.string().transform(Number), checksum: z.string().nullable() });
+const summaryRow = z.object({ rows: z.string(), checksum: z.string().nullable() });
 const rowText = z.object({ row: z.string() });
 
 export async function summarizeTable(db: CommonQueryMethods, schema: string, table: string): Promise<TableSummary> {
@@ -52,7 +52,7 @@ export async function summarizeTable(db: CommonQueryMethods, schema: string, tab
     )`SELECT count(*)::bigint AS rows, md5(string_agg(md5(t::text), '' ORDER BY ${order})) AS checksum
        FROM ${tableName(schema, table)} t`,
   );
-  return { rows: row.rows, checksum: row.checksum ?? md5Empty };
+  return { rows: Number(row.rows), checksum: row.checksum ?? md5Empty };
 }
 
 const md5Empty = 'd41d8cd98f00b204e9800998ecf8427e';
