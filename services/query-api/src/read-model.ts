@@ -12,7 +12,7 @@ const iso = (value: Date | null) => (value === null ? null : value.toISOString()
 const micros = (column: IdentifierSqlToken) => sql.fragment`(extract(epoch FROM ${column}) * 1000000)::bigint::text`;
 const fromMicros = (value: string) =>
   sql.fragment`('epoch'::timestamptz + ${value}::bigint * interval '1 microsecond')`;
-/** The columns a row schema names, qualified with the table alias (the schema is the column list). */
+/** The columns a row schema names, qualified with the table alias (the schema is the column list); built once. */
 const columns = (alias: string, schema: z.ZodObject) =>
   sql.join(
     Object.keys(schema.shape).map((name) => sql.identifier([alias, name])),
@@ -34,6 +34,8 @@ const conversationRow = z.object({
   last_message_preview: z.string(),
 });
 const conversationPageRow = conversationRow.extend({ sort_micros: z.string() });
+const conversationColumns = columns('c', conversationRow);
+const conversationSortKey = micros(sql.identifier(['c', 'last_activity_at']));
 
 const toConversation = (r: z.infer<typeof conversationRow>): Conversation => ({
   id: r.conversation_id,
@@ -83,6 +85,8 @@ const messageRow = z.object({
   status_changed_at: nullableInstant,
 });
 const messagePageRow = messageRow.extend({ sort_micros: z.string() });
+const messageColumns = columns('m', messageRow);
+const messageSortKey = micros(sql.identifier(['m', 'occurred_at']));
 
 const toMessage = (r: z.infer<typeof messageRow>): Message => ({
   id: r.message_id,
@@ -145,6 +149,8 @@ const toStatusChange = (h: z.infer<typeof statusChangeRow>): StatusChange => ({
   dueAt: iso(h.due_at),
 });
 
+const statusChangeColumns = columns('e', statusChangeRow);
+
 const messageConversationRow = z.object({ message_id: z.string(), conversation_id: z.string().nullable() });
 
 export interface Page<T> {
@@ -173,8 +179,8 @@ export class ReadModel {
       where.push(sql.fragment`(c.last_activity_at, c.conversation_id) < (${fromMicros(key.micros)}, ${key.id}::uuid)`);
     }
     const rows = await this.db.any(
-      sql.type(conversationPageRow)`SELECT ${columns('c', conversationRow)},
-          ${micros(sql.identifier(['c', 'last_activity_at']))} AS sort_micros
+      sql.type(conversationPageRow)`SELECT ${conversationColumns},
+          ${conversationSortKey} AS sort_micros
         FROM conversations c WHERE ${sql.join(where, sql.fragment` AND `)}
         ORDER BY c.last_activity_at DESC, c.conversation_id DESC
         LIMIT ${options.limit + 1}`,
@@ -184,9 +190,7 @@ export class ReadModel {
 
   async conversation(id: string): Promise<Conversation | null> {
     const row = await this.db.maybeOne(
-      sql.type(
-        conversationRow,
-      )`SELECT ${columns('c', conversationRow)} FROM conversations c WHERE conversation_id = ${id}`,
+      sql.type(conversationRow)`SELECT ${conversationColumns} FROM conversations c WHERE conversation_id = ${id}`,
     );
     return row ? toConversation(row) : null;
   }
@@ -202,8 +206,8 @@ export class ReadModel {
       after = sql.fragment`AND (m.occurred_at, m.message_id) > (${fromMicros(key.micros)}, ${key.id}::uuid)`;
     }
     const rows = await this.db.any(
-      sql.type(messagePageRow)`SELECT ${columns('m', messageRow)},
-          ${micros(sql.identifier(['m', 'occurred_at']))} AS sort_micros
+      sql.type(messagePageRow)`SELECT ${messageColumns},
+          ${messageSortKey} AS sort_micros
         FROM messages m
         WHERE m.conversation_id = ${conversationId} ${after}
         ORDER BY m.occurred_at, m.message_id
@@ -215,12 +219,12 @@ export class ReadModel {
   /** A message with its status history, or null (also while only receipts for it have arrived). */
   async message(id: string): Promise<(Message & { history: StatusChange[] }) | null> {
     const row = await this.db.maybeOne(
-      sql.type(messageRow)`SELECT ${columns('m', messageRow)} FROM messages m
+      sql.type(messageRow)`SELECT ${messageColumns} FROM messages m
         WHERE message_id = ${id} AND conversation_id IS NOT NULL`,
     );
     if (!row) return null;
     const history = await this.db.any(
-      sql.type(statusChangeRow)`SELECT ${columns('e', statusChangeRow)} FROM message_events e
+      sql.type(statusChangeRow)`SELECT ${statusChangeColumns} FROM message_events e
         WHERE message_id = ${id} ORDER BY position`,
     );
     return { ...toMessage(row), history: history.map(toStatusChange) };
