@@ -2,8 +2,6 @@
 // a seeded read model. The query API runs as a child process (its real main) so autocannon does not share
 // its event loop; reports requests/s, latency and the server's CPU per request (steadier than requests/s
 // on a shared machine).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PostgresEventStore } from '@hatch/event-store';
 import { freePort } from '@hatch/infra';
@@ -13,7 +11,7 @@ import { appendWorkload, mixedWorkload } from '@hatch/projections/workload';
 import { Projector, waitForCheckpoints } from '@hatch/projector';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { benchDatabase, parseFlags, printResult } from './harness.ts';
+import { benchDatabase, parseFlags, printResult, startService } from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), {
   messages: '4000',
@@ -60,42 +58,13 @@ await pool.end();
 
 const port = await freePort();
 const mainFile = fileURLToPath(new URL('../services/query-api/src/main.ts', import.meta.url));
-const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
-const server: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', mainFile], {
-  env: { ...process.env, DATABASE_URL: db.url, QUERY_API_PORT: String(port), LOG_LEVEL: 'warn' },
-  stdio: ['ignore', 'ignore', 'inherit'],
+const server = await startService({
+  name: 'query API',
+  mainFile,
+  env: { DATABASE_URL: db.url, QUERY_API_PORT: String(port), LOG_LEVEL: 'warn' },
 });
-const stopServer = async () => {
-  if (server.exitCode !== null) return;
-  const exited = new Promise((r) => server.once('exit', r));
-  server.kill('SIGTERM');
-  await exited;
-};
-process.on('SIGINT', () => void stopServer().then(() => process.exit(130)));
-
-/** CPU time (user + system) of the query API process, from /proc (Linux). */
-function serverCpuMs(): number {
-  try {
-    const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
-
 const base = `http://127.0.0.1:${port}`;
-for (const deadline = Date.now() + 30_000; ; ) {
-  if (server.exitCode !== null) throw new Error('query API exited during start');
-  if (
-    await fetch(`${base}/ready`).then(
-      (r) => r.ok,
-      () => false,
-    )
-  )
-    break;
-  if (Date.now() > deadline) throw new Error('query API did not start');
-  await new Promise((r) => setTimeout(r, 100));
-}
+await server.waitReady(`${base}/ready`);
 const probe = await fetch(`${base}${flags.path}`);
 if (!probe.ok) throw new Error(`${flags.path} answered ${probe.status}`);
 
@@ -103,11 +72,11 @@ const load = (seconds: number) =>
   autocannon({ url: `${base}${flags.path}`, connections: Number(flags.connections), duration: seconds });
 if (Number(flags.warmup) > 0) await load(Number(flags.warmup));
 log(`measuring ${flags.seconds}s, ${flags.connections} connections on ${flags.path}`);
-const cpuBefore = serverCpuMs();
+const cpuBefore = server.cpuMs();
 const result = await load(Number(flags.seconds));
-const serverCpu = serverCpuMs() - cpuBefore;
+const serverCpu = server.cpuMs() - cpuBefore;
 const ok = result['2xx'];
-await stopServer();
+await server.stop();
 await db.stop();
 printResult({
   scenario: 'query',
