@@ -98,9 +98,13 @@ export function printResult(result: Record<string, unknown>) {
 
 /**
  * A service's real main as a child process (so the load generator does not share its event loop), with
- * BENCH_SERVER_NODE_ARGS (e.g. --cpu-prof), its CPU time from /proc (Linux) and a wait for `readyPath`.
+ * BENCH_SERVER_NODE_ARGS (e.g. --cpu-prof), its CPU time from /proc (Linux) and a wait until a URL answers.
  */
-export async function startService(options: { name: string; mainFile: string; env: Record<string, string | undefined> }) {
+export async function startService(options: {
+  name: string;
+  mainFile: string;
+  env: Record<string, string | undefined>;
+}) {
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const server: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', options.mainFile], {
     env: { ...process.env, ...options.env },
