@@ -1,5 +1,7 @@
 // Shared benchmark plumbing: a migrated PostgreSQL (DATABASE_URL or a throw-away embedded one),
 // closed-loop workers, percentiles, progress on stderr and the result as the LAST stdout line (JSON).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createEventStore, type EventStoreTuning, eventStoreConfigSchema } from '@hatch/event-store';
 import { startEmbeddedPostgres } from '@hatch/infra';
@@ -99,4 +101,51 @@ export async function closedLoop(options: {
 
 export function printResult(result: Record<string, unknown>) {
   process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/**
+ * A service's real main as a child process (so the load generator does not share its event loop), with
+ * BENCH_SERVER_NODE_ARGS (e.g. --cpu-prof), its CPU time from /proc (Linux) and a wait until a URL answers.
+ */
+export async function startService(options: {
+  name: string;
+  mainFile: string;
+  env: Record<string, string | undefined>;
+}) {
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const server: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', options.mainFile], {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const stop = async () => {
+    if (server.exitCode !== null) return;
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGTERM');
+    await exited;
+  };
+  process.on('SIGINT', () => void stop().then(() => process.exit(130)));
+  /** CPU time (user + system) the process has used. */
+  const cpuMs = () => {
+    try {
+      const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime in clock ticks (100 Hz)
+    } catch {
+      return 0;
+    }
+  };
+  const waitReady = async (url: string) => {
+    for (const deadline = Date.now() + 30_000; ; ) {
+      if (server.exitCode !== null) throw new Error(`${options.name} exited during start`);
+      if (
+        await fetch(url).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
+      if (Date.now() > deadline) throw new Error(`${options.name} did not start`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  return { stop, cpuMs, waitReady };
 }

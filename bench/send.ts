@@ -1,13 +1,11 @@
 // bin/bench send: HTTP load of valid SMS sends (POST /api/messages/sms, 202 after MessageRequested is durable)
 // against the real command-api process on a throw-away embedded PostgreSQL (or DATABASE_URL).
 // The API runs as a child process so the load generator (autocannon, here) does not share its event loop.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@hatch/infra';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { benchDatabase, parseFlags, printResult } from './harness.ts';
+import { benchDatabase, parseFlags, printResult, startService } from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), {
   connections: '64',
@@ -20,10 +18,10 @@ const flags = parseFlags(process.argv.slice(2), {
 const db = await benchDatabase();
 const port = await freePort();
 const mainFile = fileURLToPath(new URL('../services/command-api/src/main.ts', import.meta.url));
-const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
-const server: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', mainFile], {
+const server = await startService({
+  name: 'command-api',
+  mainFile,
   env: {
-    ...process.env,
     DATABASE_URL: db.url,
     API_PORT: String(port),
     API_HOST: '127.0.0.1',
@@ -33,39 +31,9 @@ const server: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', '
     RATE_LIMIT_PER_SECOND: '1000000',
     RATE_LIMIT_BURST: '1000000',
   },
-  stdio: ['ignore', 'ignore', 'inherit'],
 });
-const stopServer = async () => {
-  if (server.exitCode !== null) return;
-  const exited = new Promise((r) => server.once('exit', r));
-  server.kill('SIGTERM');
-  await exited;
-};
-process.on('SIGINT', () => void stopServer().then(() => process.exit(130)));
-
-/** CPU time (user + system) the command-api process has used, from /proc (Linux). */
-function serverCpuMs(): number {
-  try {
-    const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime in clock ticks (100 Hz)
-  } catch {
-    return 0;
-  }
-}
-
 const base = `http://127.0.0.1:${port}`;
-for (const deadline = Date.now() + 30_000; ; ) {
-  if (server.exitCode !== null) throw new Error('command-api exited during start');
-  if (
-    await fetch(`${base}/health`).then(
-      (r) => r.ok,
-      () => false,
-    )
-  )
-    break;
-  if (Date.now() > deadline) throw new Error('command-api did not start');
-  await new Promise((r) => setTimeout(r, 100));
-}
+await server.waitReady(`${base}/health`);
 
 const body = JSON.stringify({
   from: '+12016661234',
@@ -89,9 +57,9 @@ const load = (seconds: number) =>
 process.stderr.write(`[send] warmup ${flags.warmup}s, ${flags.connections} connections\n`);
 if (Number(flags.warmup) > 0) await load(Number(flags.warmup));
 process.stderr.write(`[send] measuring ${flags.seconds}s\n`);
-const cpuBefore = serverCpuMs();
+const cpuBefore = server.cpuMs();
 const result = await load(Number(flags.seconds));
-const serverCpu = serverCpuMs() - cpuBefore;
+const serverCpu = server.cpuMs() - cpuBefore;
 
 const sql = new pg.Client({ connectionString: db.url });
 await sql.connect();
@@ -105,7 +73,7 @@ process.stderr.write(
 process.stderr.write(
   `[send] ${accepted} accepted (202) in ${flags.seconds}s, ${rows[0].n} MessageRequested in the log, non-2xx ${result.non2xx}, socket errors ${result.errors}, timeouts ${result.timeouts}, p90 ${result.latency.p90} ms, max ${result.latency.max} ms\n`,
 );
-await stopServer();
+await server.stop();
 await db.stop();
 printResult({
   scenario: 'send',

@@ -12,6 +12,7 @@ import {
   allProjections,
   assertIdentifier,
   createAuditTables,
+  createReadPool,
   projectionsByName,
   rebuildInto,
   summarizeTable,
@@ -79,6 +80,8 @@ const store = await openEventStore(storeConfig.data, { tuning: { readConnections
 });
 const client = new pg.Client({ connectionString: databaseUrl });
 await client.connect();
+// Checksums of whole tables outlast the read pool's default statement timeout.
+const readPool = await createReadPool(databaseUrl, { maximumPoolSize: 2, statementTimeout: 'DISABLE_TIMEOUT' });
 
 // Progress bar with rate and ETA on stderr (ETA only where the adapter can count the log).
 const totalEvents = store instanceof PostgresEventStore ? await store.countEvents() : null;
@@ -109,6 +112,7 @@ try {
     const results = await verifyProjections({
       store,
       db: client,
+      readPool,
       projections,
       scratchSchema: schema,
       batchSize: Number(values.batch),
@@ -144,7 +148,7 @@ try {
       `rebuilt ${projections.map((p) => p.name).join(', ')} into schema ${schema} from ${result.events} events (last read ${result.position ?? 'none'})\n`,
     );
     for (const table of projections.flatMap((p) => p.tables)) {
-      const summary = await summarizeTable(client, schema, table);
+      const summary = await summarizeTable(readPool, schema, table);
       process.stdout.write(
         `  ${schema}.${table.padEnd(26)} ${String(summary.rows).padStart(9)} rows ${summary.checksum}\n`,
       );
@@ -155,5 +159,6 @@ try {
   exitCode = 3;
 }
 await client.end();
+await readPool.end();
 await store.close();
 process.exit(exitCode);

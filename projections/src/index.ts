@@ -34,3 +34,4 @@ export const readModelCheckpointIds = allProjections.map((p) => `projection:${p.
 export * from './audit/compare.ts';
 export * from './audit/rebuild.ts';
 export * from './audit/verify.ts';
+export * from './read-pool.ts';

@@ -1,8 +1,10 @@
 // Per-table row counts and checksums (md5 over the md5 of each row's text, in primary-key order), and a
-// sample of the rows that differ, between the live tables and an audit schema.
-import type pg from 'pg';
+// sample of the rows that differ, between the live tables and an audit schema. Read through the read pool
+// (row schemas parsed on every row), on one connection or transaction when a snapshot matters.
+import { type CommonQueryMethods, sql } from 'slonik';
+import { z } from 'zod';
 import type { Projection } from '../projection.ts';
-import { qualified } from '../sql.ts';
+import { assertIdentifier } from '../sql.ts';
 
 export interface TableSummary {
   rows: number;
@@ -19,29 +21,44 @@ export interface TableComparison {
   onlyRebuilt: string[];
 }
 
-const orderKeys: Record<string, string> = {
-  conversations: 'conversation_id',
-  conversation_participants: 'address, conversation_id',
-  messages: 'message_id',
-  message_events: 'message_id, position',
-  contacts: 'contact_id',
-  contact_addresses: 'address',
-  contact_consents: 'address, sender, channel',
+const orderKeys: Record<string, readonly string[]> = {
+  conversations: ['conversation_id'],
+  conversation_participants: ['address', 'conversation_id'],
+  messages: ['message_id'],
+  message_events: ['message_id', 'position'],
+  contacts: ['contact_id'],
+  contact_addresses: ['address'],
+  contact_consents: ['address', 'sender', 'channel'],
 };
 
-export async function summarizeTable(db: pg.ClientBase, schema: string, table: string): Promise<TableSummary> {
-  const order = orderKeys[table] ?? '1';
-  const { rows } = await db.query<{ rows: string; checksum: string | null }>(
-    `SELECT count(*)::bigint AS rows, md5(string_agg(md5(t::text), '' ORDER BY ${order})) AS checksum
-       FROM ${qualified(schema, table)} t`,
+const tableName = (schema: string, table: string) =>
+  sql.identifier([assertIdentifier(schema), assertIdentifier(table)]);
+
+// count(*) is int8, which the read pool leaves as a string (exact); a table's row count fits a number.
+const summaryRow = z.object({ rows: z.string(), checksum: z.string().nullable() });
+const rowText = z.object({ row: z.string() });
+
+export async function summarizeTable(db: CommonQueryMethods, schema: string, table: string): Promise<TableSummary> {
+  const keys = orderKeys[table];
+  const order = keys
+    ? sql.join(
+        keys.map((k) => sql.identifier(['t', k])),
+        sql.fragment`, `,
+      )
+    : sql.fragment`1`;
+  const row = await db.one(
+    sql.type(
+      summaryRow,
+    )`SELECT count(*)::bigint AS rows, md5(string_agg(md5(t::text), '' ORDER BY ${order})) AS checksum
+       FROM ${tableName(schema, table)} t`,
   );
-  return { rows: Number(rows[0]?.rows ?? 0), checksum: rows[0]?.checksum ?? md5Empty };
+  return { rows: Number(row.rows), checksum: row.checksum ?? md5Empty };
 }
 
 const md5Empty = 'd41d8cd98f00b204e9800998ecf8427e';
 
 export async function compareSchemas(
-  db: pg.ClientBase,
+  db: CommonQueryMethods,
   projections: readonly Projection[],
   liveSchema: string,
   rebuiltSchema: string,
@@ -55,14 +72,16 @@ export async function compareSchemas(
     let onlyLive: string[] = [];
     let onlyRebuilt: string[] = [];
     if (!equal) {
-      const a = qualified(liveSchema, table);
-      const b = qualified(rebuiltSchema, table);
-      const diff = async (x: string, y: string) =>
+      const a = tableName(liveSchema, table);
+      const b = tableName(rebuiltSchema, table);
+      const diff = async (x: typeof a, y: typeof b) =>
         (
-          await db.query<{ row: string }>(
-            `SELECT d::text AS row FROM (SELECT * FROM ${x} EXCEPT SELECT * FROM ${y}) d LIMIT ${sampleSize}`,
+          await db.any(
+            sql.type(
+              rowText,
+            )`SELECT d::text AS row FROM (SELECT * FROM ${x} EXCEPT SELECT * FROM ${y}) d LIMIT ${sampleSize}`,
           )
-        ).rows.map((r) => r.row);
+        ).map((r) => r.row);
       onlyLive = await diff(a, b);
       onlyRebuilt = await diff(b, a);
     }

@@ -28,7 +28,8 @@ const apiKeyPairs = z
 const commandApiSettingsSchema = z.object({
   ...eventStoreEnvSchema.shape,
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  API_HOST: z.string().default('0.0.0.0'),
+  /** Loopback by default (local mode); containers and production set 0.0.0.0 or an interface. */
+  API_HOST: z.string().default('127.0.0.1'),
   /** Provider webhook HMAC secret; when unset, signatures are not checked (local default). */
   WEBHOOK_SECRET: z.string().min(1).optional(),
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),

@@ -1,9 +1,8 @@
 // command-api process: read config, build adapters, start; stop gracefully on SIGTERM/SIGINT.
 import { openEventStore } from '@hatch/event-store';
 import { createLogger, failStartup, loadConfig } from '@hatch/platform';
-import { registerQueryRoutes } from '@hatch/query-api';
+import { createReadPool, registerQueryRoutes } from '@hatch/query-api';
 import { registerWebInbox } from '@hatch/web-inbox';
-import pg from 'pg';
 import { createCommandApi } from './app.ts';
 import { commandApiConfigFrom, commandApiConfigSchema } from './config.ts';
 
@@ -20,8 +19,8 @@ const eventStore = await openEventStore(env, { tuning: { appendConnections: env.
 );
 // Clients get one base URL: the query routes (conversations, messages, live stream) are served here too,
 // unless SERVE_QUERIES=false (then the query API runs alone on its own port).
-const readPool = env.SERVE_QUERIES ? new pg.Pool({ connectionString: env.DATABASE_URL, max: 10 }) : null;
-readPool?.on('error', (error) => logger.warn({ err: error }, 'idle read connection lost'));
+const readPool =
+  env.SERVE_QUERIES && env.DATABASE_URL ? await createReadPool(env.DATABASE_URL, { maximumPoolSize: 10 }) : null;
 const app = await createCommandApi(
   { eventStore, clock: { now: () => new Date() }, config, logger },
   {

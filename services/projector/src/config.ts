@@ -6,6 +6,8 @@ export const projectorConfigSchema = z
     ...eventStoreEnvSchema.shape,
     /** The read tables and checkpoints live in PostgreSQL whichever adapter holds the log. */
     DATABASE_URL: databaseUrlSchema,
+    /** Its operations endpoints (metrics, health): loopback by default; containers set 0.0.0.0. */
+    PROJECTOR_HOST: z.string().default('127.0.0.1'),
     PROJECTOR_PORT: z.coerce.number().int().min(0).max(65535).default(8091),
     /** Comma-separated projection names; all by default. */
     PROJECTIONS: z.string().default('conversations,messages,message_events,contacts'),

@@ -51,7 +51,7 @@ registerOperations(app, {
   },
   details: { eventStore: config.EVENT_STORE },
 });
-await app.listen({ host: '0.0.0.0', port: config.PROJECTOR_PORT });
+await app.listen({ host: config.PROJECTOR_HOST, port: config.PROJECTOR_PORT });
 projector.start();
 logger.info({ port: config.PROJECTOR_PORT }, 'projector started');
 

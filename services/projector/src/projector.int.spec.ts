@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { PostgresEventStore } from '@hatch/event-store';
 import { freePort } from '@hatch/infra';
 import { createLogger } from '@hatch/platform';
-import { allProjections, compareSchemas, createAuditTables, rebuildInto } from '@hatch/projections';
+import {
+  allProjections,
+  compareSchemas,
+  createAuditTables,
+  createReadPool,
+  type ReadPool,
+  rebuildInto,
+} from '@hatch/projections';
 import { appendWorkload, mixedWorkload } from '@hatch/projections/workload';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
 import pg from 'pg';
@@ -16,6 +23,7 @@ describe('projector', () => {
   let db: TestDatabase;
   let store: PostgresEventStore;
   let pool: pg.Pool;
+  let readPool: ReadPool;
   const projectors: Projector[] = [];
   const children: ChildProcess[] = [];
 
@@ -40,7 +48,7 @@ describe('projector', () => {
     try {
       await createAuditTables(client, allProjections, schema);
       await rebuildInto({ store, db: client, projections: allProjections, schema, batchSize: 333 });
-      return await compareSchemas(client, allProjections, 'public', schema);
+      return await compareSchemas(readPool, allProjections, 'public', schema);
     } finally {
       client.release();
     }
@@ -57,11 +65,13 @@ describe('projector', () => {
     db = await createTestDatabase();
     store = new PostgresEventStore({ connectionString: db.url, pollIntervalMs: 200 });
     pool = new pg.Pool({ connectionString: db.url, max: 8 });
+    readPool = await createReadPool(db.url, { maximumPoolSize: 2 });
   });
   afterAll(async () => {
     for (const child of children) child.kill('SIGKILL');
     await Promise.all(projectors.map((p) => p.stop()));
     await store?.close();
+    await readPool?.end();
     await pool?.end();
     await db?.drop();
   });

@@ -1,6 +1,8 @@
 // The query API as its own server: conventions from @hatch/http, operations endpoints, the query routes.
 import { createHttpServer, registerOperations } from '@hatch/http';
 import { createMetricsRegistry } from '@hatch/platform';
+import { sql } from 'slonik';
+import { z } from 'zod';
 import { type QueryRoutesDeps, registerQueryRoutes } from './routes.ts';
 
 export async function createQueryApi(deps: QueryRoutesDeps, options: { details?: Record<string, unknown> } = {}) {
@@ -11,7 +13,7 @@ export async function createQueryApi(deps: QueryRoutesDeps, options: { details?:
   registerOperations(app, {
     registry: createMetricsRegistry('query-api'),
     ready: async () => {
-      await deps.pool.query('SELECT 1');
+      await deps.pool.one(sql.type(z.object({ ok: z.literal(1) }))`SELECT 1 AS ok`);
       return true;
     },
     details: options.details,

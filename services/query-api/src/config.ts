@@ -6,6 +6,8 @@ export const queryApiConfigSchema = z
     ...eventStoreEnvSchema.shape,
     /** The read tables live in PostgreSQL whichever adapter holds the log. */
     DATABASE_URL: databaseUrlSchema,
+    /** Loopback by default (local mode); containers set 0.0.0.0. */
+    QUERY_API_HOST: z.string().default('127.0.0.1'),
     QUERY_API_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
     READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
     SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),

@@ -1,24 +1,27 @@
-// Queries over the contacts tables (written by the `contacts` projection).
-import type pg from 'pg';
-import type { Contact, ContactWithConsent } from './contact-schemas.ts';
+// Queries over the contacts tables (written by the `contacts` projection), each with its row schema
+// (parsed on every row by the read pool).
+import type { ReadPool } from '@hatch/projections';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { type Contact, type ContactWithConsent, contactAddressSchema } from './contact-schemas.ts';
 import { normaliseParticipant } from './participant.ts';
 import type { Conversation } from './schemas.ts';
 
-interface ContactRow {
-  contact_id: string;
-  display_name: string | null;
-  origin: 'explicit' | 'implicit';
-  merged_into: string | null;
-  created_at: Date;
-  addresses: { address: string; kind: 'phone' | 'email' }[] | null;
-}
+const contactRow = z.object({
+  contact_id: z.string(),
+  display_name: z.string().nullable(),
+  origin: z.enum(['explicit', 'implicit']),
+  merged_into: z.string().nullable(),
+  created_at: z.date(),
+  addresses: z.array(contactAddressSchema).nullable(),
+});
 
-const contactSelect = `SELECT c.contact_id, c.display_name, c.origin, c.merged_into, c.created_at,
+const contactSelect = sql.fragment`SELECT c.contact_id, c.display_name, c.origin, c.merged_into, c.created_at,
     (SELECT json_agg(json_build_object('address', a.address, 'kind', a.kind) ORDER BY a.kind, a.address)
        FROM contact_addresses a WHERE a.contact_id = c.contact_id) AS addresses
   FROM contacts c`;
 
-const toContact = (r: ContactRow): Contact => ({
+const toContact = (r: z.infer<typeof contactRow>): Contact => ({
   id: r.contact_id,
   displayName: r.display_name,
   origin: r.origin,
@@ -27,21 +30,36 @@ const toContact = (r: ContactRow): Contact => ({
   addresses: r.addresses ?? [],
 });
 
+const consentRow = z.object({
+  address: z.string(),
+  sender: z.string(),
+  channel: z.enum(['sms', 'email']),
+  opted_out: z.boolean(),
+  source: z.string(),
+  keyword: z.string().nullable(),
+  changed_at: z.date(),
+});
+
+const addressHolderRow = z.object({ address: z.string(), contact_id: z.string(), display_name: z.string().nullable() });
+const conversationIdRow = z.object({ conversation_id: z.string() });
+
 export class ContactsReadModel {
-  constructor(private readonly db: pg.Pool) {}
+  constructor(private readonly db: ReadPool) {}
 
   async contact(id: string): Promise<ContactWithConsent | null> {
-    const { rows } = await this.db.query<ContactRow>(`${contactSelect} WHERE c.contact_id = $1`, [id]);
-    if (!rows[0]) return null;
-    const contact = toContact(rows[0]);
-    const consent = await this.db.query(
-      `SELECT address, sender, channel, opted_out, source, keyword, changed_at FROM contact_consents
-        WHERE address = ANY($1::text[]) ORDER BY address, channel, sender`,
-      [contact.addresses.map((a) => a.address)],
+    const row = await this.db.maybeOne(sql.type(contactRow)`${contactSelect} WHERE c.contact_id = ${id}`);
+    if (!row) return null;
+    const contact = toContact(row);
+    const consent = await this.db.any(
+      sql.type(consentRow)`SELECT address, sender, channel, opted_out, source, keyword, changed_at FROM contact_consents
+        WHERE address = ANY(${sql.array(
+          contact.addresses.map((a) => a.address),
+          'text',
+        )}) ORDER BY address, channel, sender`,
     );
     return {
       ...contact,
-      consent: consent.rows.map((c) => ({
+      consent: consent.map((c) => ({
         address: c.address,
         sender: c.sender,
         channel: c.channel,
@@ -55,16 +73,16 @@ export class ContactsReadModel {
 
   /** Live contacts (not merged away) whose name contains `q`, or who hold the address `q`. */
   async search(q: string | undefined, limit: number): Promise<Contact[]> {
-    const values: unknown[] = [limit];
-    let where = 'c.merged_into IS NULL';
+    let matching = sql.fragment``;
     if (q !== undefined) {
-      values.push(`%${q.replace(/[\\%_]/g, (m) => `\\${m}`).toLowerCase()}%`, normaliseParticipant(q));
-      where += ` AND (lower(c.display_name) LIKE $2
-        OR c.contact_id IN (SELECT contact_id FROM contact_addresses WHERE address = $3 OR address LIKE $2))`;
+      const pattern = `%${q.replace(/[\\%_]/g, (m) => `\\${m}`).toLowerCase()}%`;
+      matching = sql.fragment`AND (lower(c.display_name) LIKE ${pattern}
+        OR c.contact_id IN (SELECT contact_id FROM contact_addresses
+          WHERE address = ${normaliseParticipant(q)} OR address LIKE ${pattern}))`;
     }
-    const { rows } = await this.db.query<ContactRow>(
-      `${contactSelect} WHERE ${where} ORDER BY c.display_name NULLS LAST, c.created_at, c.contact_id LIMIT $1`,
-      values,
+    const rows = await this.db.any(
+      sql.type(contactRow)`${contactSelect} WHERE c.merged_into IS NULL ${matching}
+        ORDER BY c.display_name NULLS LAST, c.created_at, c.contact_id LIMIT ${limit}`,
     );
     return rows.map(toContact);
   }
@@ -72,23 +90,22 @@ export class ContactsReadModel {
   /** Who holds each address now (for conversation listings). */
   async contactsOf(addresses: string[]): Promise<Map<string, { contactId: string; displayName: string | null }>> {
     if (addresses.length === 0) return new Map();
-    const { rows } = await this.db.query<{ address: string; contact_id: string; display_name: string | null }>(
-      `SELECT a.address, a.contact_id, c.display_name FROM contact_addresses a JOIN contacts c USING (contact_id)
-        WHERE a.address = ANY($1::text[])`,
-      [addresses],
+    const rows = await this.db.any(
+      sql.type(addressHolderRow)`SELECT a.address, a.contact_id, c.display_name
+        FROM contact_addresses a JOIN contacts c USING (contact_id)
+        WHERE a.address = ANY(${sql.array(addresses, 'text')})`,
     );
     return new Map(rows.map((r) => [r.address, { contactId: r.contact_id, displayName: r.display_name }]));
   }
 
   /** Conversation ids with any of the contact's addresses, newest activity first. */
   async conversationIds(contactId: string, limit: number): Promise<string[]> {
-    const { rows } = await this.db.query<{ conversation_id: string }>(
-      `SELECT c.conversation_id FROM conversations c
+    const rows = await this.db.any(
+      sql.type(conversationIdRow)`SELECT c.conversation_id FROM conversations c
         WHERE c.conversation_id IN (
           SELECT p.conversation_id FROM conversation_participants p
-            JOIN contact_addresses a ON a.address = p.address WHERE a.contact_id = $1)
-        ORDER BY c.last_activity_at DESC, c.conversation_id DESC LIMIT $2`,
-      [contactId, limit],
+            JOIN contact_addresses a ON a.address = p.address WHERE a.contact_id = ${contactId})
+        ORDER BY c.last_activity_at DESC, c.conversation_id DESC LIMIT ${limit}`,
     );
     return rows.map((r) => r.conversation_id);
   }

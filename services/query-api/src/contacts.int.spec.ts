@@ -13,7 +13,14 @@ import {
 import { PostgresEventStore } from '@hatch/event-store';
 import { freePort } from '@hatch/infra';
 import { createLogger } from '@hatch/platform';
-import { allProjections, compareSchemas, createAuditTables, rebuildInto } from '@hatch/projections';
+import {
+  allProjections,
+  compareSchemas,
+  createAuditTables,
+  createReadPool,
+  type ReadPool,
+  rebuildInto,
+} from '@hatch/projections';
 import { Projector, waitForCheckpoints } from '@hatch/projector';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
 import pg from 'pg';
@@ -33,6 +40,7 @@ describe('contacts read side', () => {
   let db: TestDatabase;
   let store: PostgresEventStore;
   let pool: pg.Pool;
+  let readPool: ReadPool;
   let projector: Projector;
   let app: Awaited<ReturnType<typeof createQueryApi>>;
   let base: string;
@@ -83,7 +91,8 @@ describe('contacts read side', () => {
       lockRetryMs: 50,
     });
     projector.start();
-    app = await createQueryApi({ pool, store, logger, readYourWritesTimeoutMs: 2000 });
+    readPool = await createReadPool(db.url, { maximumPoolSize: 5 });
+    app = await createQueryApi({ pool: readPool, store, logger, readYourWritesTimeoutMs: 2000 });
     const port = await freePort();
     await app.listen({ host: '127.0.0.1', port });
     base = `http://127.0.0.1:${port}`;
@@ -92,6 +101,7 @@ describe('contacts read side', () => {
     await app?.close();
     await projector?.stop();
     await store?.close();
+    await readPool?.end();
     await pool?.end();
     await db?.drop();
   });
@@ -164,7 +174,7 @@ describe('contacts read side', () => {
     try {
       await createAuditTables(client, allProjections, 'audit_contacts');
       await rebuildInto({ store, db: client, projections: allProjections, schema: 'audit_contacts', batchSize: 2 });
-      const tables = await compareSchemas(client, allProjections, 'public', 'audit_contacts');
+      const tables = await compareSchemas(readPool, allProjections, 'public', 'audit_contacts');
       expect(tables.filter((t) => !t.equal)).toEqual([]);
       const consent = tables.find((t) => t.table === 'contact_consents');
       expect(consent?.live.rows).toBe(2);

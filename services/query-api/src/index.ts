@@ -1,3 +1,5 @@
+// The read pool is built where the read tables are defined; re-exported for processes that mount the routes.
+export { createReadPool, type ReadPool } from '@hatch/projections';
 export * from './app.ts';
 export * from './config.ts';
 export * from './participant.ts';

@@ -1,7 +1,7 @@
 // The query API process: config, adapters, the server.
 import { openEventStore } from '@hatch/event-store';
 import { createLogger, failStartup, loadConfig } from '@hatch/platform';
-import pg from 'pg';
+import { createReadPool } from '@hatch/projections';
 import { createQueryApi } from './app.ts';
 import { queryApiConfigSchema } from './config.ts';
 
@@ -10,8 +10,7 @@ const logger = createLogger('query-api', { level: config.LOG_LEVEL });
 const store = await openEventStore(config, { tuning: { readConnections: config.EVENT_STORE_READ_CONNECTIONS } }).catch(
   failStartup,
 );
-const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
-pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
+const pool = await createReadPool(config.DATABASE_URL, { maximumPoolSize: 10 });
 
 const app = await createQueryApi(
   {
@@ -23,7 +22,7 @@ const app = await createQueryApi(
   },
   { details: { eventStore: config.EVENT_STORE } },
 );
-await app.listen({ host: '0.0.0.0', port: config.QUERY_API_PORT });
+await app.listen({ host: config.QUERY_API_HOST, port: config.QUERY_API_PORT });
 
 let stopping = false;
 async function shutdown(signal: string) {

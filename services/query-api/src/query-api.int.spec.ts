@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { PostgresEventStore } from '@hatch/event-store';
 import { freePort } from '@hatch/infra';
 import { createLogger } from '@hatch/platform';
-import { allProjections } from '@hatch/projections';
+import { allProjections, createReadPool, type ReadPool } from '@hatch/projections';
 import { appendWorkload, conversationIdFor, mixedWorkload } from '@hatch/projections/workload';
 import { Projector, waitForCheckpoints } from '@hatch/projector';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
@@ -74,6 +74,7 @@ describe('query API', () => {
   let db: TestDatabase;
   let store: PostgresEventStore;
   let pool: pg.Pool;
+  let readPool: ReadPool;
   let projector: Projector;
   let app: Awaited<ReturnType<typeof createQueryApi>>;
   let base: string;
@@ -95,7 +96,8 @@ describe('query API', () => {
     projector.start();
     head = (await appendWorkload(store, mixedWorkload({ messages: 200, contacts: 20, seed: 'q' }))) as string;
     await waitForCheckpoints(pool, allProjections, head);
-    app = await createQueryApi({ pool, store, logger, readYourWritesTimeoutMs: 400, heartbeatMs: 150 });
+    readPool = await createReadPool(db.url, { maximumPoolSize: 5 });
+    app = await createQueryApi({ pool: readPool, store, logger, readYourWritesTimeoutMs: 400, heartbeatMs: 150 });
     const port = await freePort();
     await app.listen({ host: '127.0.0.1', port });
     base = `http://127.0.0.1:${port}`;
@@ -104,6 +106,7 @@ describe('query API', () => {
     await app?.close();
     await projector?.stop();
     await store?.close();
+    await readPool?.end();
     await pool?.end();
     await db?.drop();
   });

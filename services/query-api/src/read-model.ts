@@ -1,27 +1,44 @@
-// Queries over the read tables (written by the projector). Rows are mapped to the API shapes here.
-import type pg from 'pg';
+// Queries over the read tables (written by the projector). Each query declares its row schema, which the
+// read pool parses every row with (drift between a migration and this reader fails loudly); rows are
+// then mapped to the API shapes here.
+import { channelSchema } from '@hatch/domain';
+import type { ReadPool } from '@hatch/projections';
+import { messageStatuses } from '@hatch/vocabulary';
+import { type IdentifierSqlToken, sql } from 'slonik';
+import { z } from 'zod';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { Conversation, Message, StatusChange } from './schemas.ts';
 
 const iso = (value: Date | null) => (value === null ? null : value.toISOString());
-const micros = (column: string) => `(extract(epoch FROM ${column}) * 1000000)::bigint::text`;
-const fromMicros = (param: string) => `('epoch'::timestamptz + ${param}::bigint * interval '1 microsecond')`;
+const micros = (column: IdentifierSqlToken) => sql.fragment`(extract(epoch FROM ${column}) * 1000000)::bigint::text`;
+const fromMicros = (value: string) =>
+  sql.fragment`('epoch'::timestamptz + ${value}::bigint * interval '1 microsecond')`;
+/** The columns a row schema names, qualified with the table alias (the schema is the column list); built once. */
+const columns = (alias: string, schema: z.ZodObject) =>
+  sql.join(
+    Object.keys(schema.shape).map((name) => sql.identifier([alias, name])),
+    sql.fragment`, `,
+  );
 
-interface ConversationRow {
-  conversation_id: string;
-  participants: string[];
-  channels: Conversation['channels'];
-  message_count: number;
-  first_message_at: Date;
-  last_activity_at: Date;
-  last_message_id: string;
-  last_message_direction: 'outbound' | 'inbound';
-  last_message_channel: Conversation['channels'][number];
-  last_message_preview: string;
-  sort_micros: string;
-}
+const direction = z.enum(['outbound', 'inbound']);
 
-const toConversation = (r: ConversationRow): Conversation => ({
+const conversationRow = z.object({
+  conversation_id: z.string(),
+  participants: z.array(z.string()),
+  channels: z.array(channelSchema),
+  message_count: z.number().int(),
+  first_message_at: z.date(),
+  last_activity_at: z.date(),
+  last_message_id: z.string(),
+  last_message_direction: direction,
+  last_message_channel: channelSchema,
+  last_message_preview: z.string(),
+});
+const conversationPageRow = conversationRow.extend({ sort_micros: z.string() });
+const conversationColumns = columns('c', conversationRow);
+const conversationSortKey = micros(sql.identifier(['c', 'last_activity_at']));
+
+const toConversation = (r: z.infer<typeof conversationRow>): Conversation => ({
   id: r.conversation_id,
   participants: r.participants,
   channels: r.channels,
@@ -36,39 +53,43 @@ const toConversation = (r: ConversationRow): Conversation => ({
   },
 });
 
-interface MessageRow {
-  message_id: string;
-  conversation_id: string;
-  direction: Message['direction'];
-  channel: Message['channel'];
-  from_address: string;
-  to_address: string;
-  body: string;
-  attachments: string[];
-  subject: string | null;
-  cc: string[] | null;
-  bcc: string[] | null;
-  reply_to: string | null;
-  status: Message['status'];
-  send_at: Date | null;
-  cancelled_at: Date | null;
-  provider: string | null;
-  provider_message_id: string | null;
-  attempts: number;
-  last_error: string | null;
-  error_code: string | null;
-  client_timestamp: Date | null;
-  occurred_at: Date;
-  next_attempt_at: Date | null;
-  sent_at: Date | null;
-  delivered_at: Date | null;
-  undelivered_at: Date | null;
-  failed_at: Date | null;
-  status_changed_at: Date | null;
-  sort_micros: string;
-}
+const nullableText = z.string().nullable();
+const nullableInstant = z.date().nullable();
+const messageRow = z.object({
+  message_id: z.string(),
+  conversation_id: z.string(),
+  direction,
+  channel: channelSchema,
+  from_address: z.string(),
+  to_address: z.string(),
+  body: z.string(),
+  attachments: z.array(z.string()).nullable(),
+  subject: nullableText,
+  cc: z.array(z.string()).nullable(),
+  bcc: z.array(z.string()).nullable(),
+  reply_to: nullableText,
+  status: z.enum(messageStatuses),
+  send_at: nullableInstant,
+  cancelled_at: nullableInstant,
+  provider: nullableText,
+  provider_message_id: nullableText,
+  attempts: z.number().int(),
+  last_error: nullableText,
+  error_code: nullableText,
+  client_timestamp: nullableInstant,
+  occurred_at: z.date(),
+  next_attempt_at: nullableInstant,
+  sent_at: nullableInstant,
+  delivered_at: nullableInstant,
+  undelivered_at: nullableInstant,
+  failed_at: nullableInstant,
+  status_changed_at: nullableInstant,
+});
+const messagePageRow = messageRow.extend({ sort_micros: z.string() });
+const messageColumns = columns('m', messageRow);
+const messageSortKey = micros(sql.identifier(['m', 'occurred_at']));
 
-const toMessage = (r: MessageRow): Message => ({
+const toMessage = (r: z.infer<typeof messageRow>): Message => ({
   id: r.message_id,
   conversationId: r.conversation_id,
   direction: r.direction,
@@ -99,13 +120,47 @@ const toMessage = (r: MessageRow): Message => ({
   statusChangedAt: iso(r.status_changed_at),
 });
 
+const statusChangeRow = z.object({
+  position: z.string(),
+  event_type: z.string(),
+  status: z.string(),
+  occurred_at: z.date(),
+  recorded_at: z.date(),
+  provider: nullableText,
+  provider_message_id: nullableText,
+  attempt: z.number().int().nullable(),
+  reason: nullableText,
+  provider_status: z.number().int().nullable(),
+  error_code: nullableText,
+  due_at: nullableInstant,
+});
+
+const toStatusChange = (h: z.infer<typeof statusChangeRow>): StatusChange => ({
+  position: h.position,
+  type: h.event_type,
+  status: h.status,
+  occurredAt: h.occurred_at.toISOString(),
+  recordedAt: h.recorded_at.toISOString(),
+  provider: h.provider,
+  providerMessageId: h.provider_message_id,
+  attempt: h.attempt,
+  reason: h.reason,
+  providerStatus: h.provider_status,
+  errorCode: h.error_code,
+  dueAt: iso(h.due_at),
+});
+
+const statusChangeColumns = columns('e', statusChangeRow);
+
+const messageConversationRow = z.object({ message_id: z.string(), conversation_id: z.string().nullable() });
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 
 export class ReadModel {
-  constructor(private readonly db: pg.Pool) {}
+  constructor(private readonly db: ReadPool) {}
 
   /** Newest activity first; keyset on (last_activity_at, conversation_id) descending. */
   async listConversations(options: {
@@ -114,39 +169,31 @@ export class ReadModel {
     limit: number;
     cursor?: string | undefined;
   }): Promise<Page<Conversation>> {
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const param = (value: unknown) => {
-      values.push(value);
-      return `$${values.length}`;
-    };
+    const where = [sql.fragment`TRUE`];
     if (options.participant !== undefined)
       where.push(
-        `c.conversation_id IN (SELECT conversation_id FROM conversation_participants WHERE address = ${param(options.participant)})`,
+        sql.fragment`c.conversation_id IN (SELECT conversation_id FROM conversation_participants WHERE address = ${options.participant})`,
       );
-    if (options.channel !== undefined) where.push(`${param(options.channel)} = ANY(c.channels)`);
+    if (options.channel !== undefined) where.push(sql.fragment`${options.channel} = ANY(c.channels)`);
     if (options.cursor !== undefined) {
       const key = decodeCursor(options.cursor);
-      where.push(
-        `(c.last_activity_at, c.conversation_id) < (${fromMicros(param(key.micros))}, ${param(key.id)}::uuid)`,
-      );
+      where.push(sql.fragment`(c.last_activity_at, c.conversation_id) < (${fromMicros(key.micros)}, ${key.id}::uuid)`);
     }
-    const { rows } = await this.db.query<ConversationRow>(
-      `SELECT c.*, ${micros('c.last_activity_at')} AS sort_micros FROM conversations c
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const rows = await this.db.any(
+      sql.type(conversationPageRow)`SELECT ${conversationColumns},
+          ${conversationSortKey} AS sort_micros
+        FROM conversations c WHERE ${sql.join(where, sql.fragment` AND `)}
         ORDER BY c.last_activity_at DESC, c.conversation_id DESC
-        LIMIT ${param(options.limit + 1)}`,
-      values,
+        LIMIT ${options.limit + 1}`,
     );
     return page(rows, options.limit, toConversation, (r) => ({ micros: r.sort_micros, id: r.conversation_id }));
   }
 
   async conversation(id: string): Promise<Conversation | null> {
-    const { rows } = await this.db.query<ConversationRow>(
-      `SELECT c.*, '' AS sort_micros FROM conversations c WHERE conversation_id = $1`,
-      [id],
+    const row = await this.db.maybeOne(
+      sql.type(conversationRow)`SELECT ${conversationColumns} FROM conversations c WHERE conversation_id = ${id}`,
     );
-    return rows[0] ? toConversation(rows[0]) : null;
+    return row ? toConversation(row) : null;
   }
 
   /** Oldest first; keyset on (occurred_at, message_id). */
@@ -154,67 +201,53 @@ export class ReadModel {
     conversationId: string,
     options: { limit: number; cursor?: string | undefined },
   ): Promise<Page<Message>> {
-    const values: unknown[] = [conversationId, options.limit + 1];
-    let after = '';
+    let after = sql.fragment``;
     if (options.cursor !== undefined) {
       const key = decodeCursor(options.cursor);
-      values.push(key.micros, key.id);
-      after = `AND (m.occurred_at, m.message_id) > (${fromMicros('$3')}, $4::uuid)`;
+      after = sql.fragment`AND (m.occurred_at, m.message_id) > (${fromMicros(key.micros)}, ${key.id}::uuid)`;
     }
-    const { rows } = await this.db.query<MessageRow>(
-      `SELECT m.*, ${micros('m.occurred_at')} AS sort_micros FROM messages m
-        WHERE m.conversation_id = $1 ${after}
+    const rows = await this.db.any(
+      sql.type(messagePageRow)`SELECT ${messageColumns},
+          ${messageSortKey} AS sort_micros
+        FROM messages m
+        WHERE m.conversation_id = ${conversationId} ${after}
         ORDER BY m.occurred_at, m.message_id
-        LIMIT $2`,
-      values,
+        LIMIT ${options.limit + 1}`,
     );
     return page(rows, options.limit, toMessage, (r) => ({ micros: r.sort_micros, id: r.message_id }));
   }
 
   /** A message with its status history, or null (also while only receipts for it have arrived). */
   async message(id: string): Promise<(Message & { history: StatusChange[] }) | null> {
-    const { rows } = await this.db.query<MessageRow>(
-      `SELECT m.*, '' AS sort_micros FROM messages m WHERE message_id = $1 AND conversation_id IS NOT NULL`,
-      [id],
+    const row = await this.db.maybeOne(
+      sql.type(messageRow)`SELECT ${messageColumns} FROM messages m
+        WHERE message_id = ${id} AND conversation_id IS NOT NULL`,
     );
-    if (!rows[0]) return null;
-    const history = await this.db.query(
-      `SELECT position, event_type, status, occurred_at, recorded_at, provider, provider_message_id, attempt, reason,
-              provider_status, error_code, due_at
-         FROM message_events WHERE message_id = $1 ORDER BY position`,
-      [id],
+    if (!row) return null;
+    const history = await this.db.any(
+      sql.type(statusChangeRow)`SELECT ${statusChangeColumns} FROM message_events e
+        WHERE message_id = ${id} ORDER BY position`,
     );
-    return {
-      ...toMessage(rows[0]),
-      history: history.rows.map((h) => ({
-        position: h.position,
-        type: h.event_type,
-        status: h.status,
-        occurredAt: h.occurred_at.toISOString(),
-        recordedAt: h.recorded_at.toISOString(),
-        provider: h.provider,
-        providerMessageId: h.provider_message_id,
-        attempt: h.attempt,
-        reason: h.reason,
-        providerStatus: h.provider_status,
-        errorCode: h.error_code,
-        dueAt: iso(h.due_at),
-      })),
-    };
+    return { ...toMessage(row), history: history.map(toStatusChange) };
   }
 
   /** Conversation of each message (null while only receipts arrived), for the live stream's filter. */
   async conversationsOf(messageIds: string[]): Promise<Map<string, string | null>> {
     if (messageIds.length === 0) return new Map();
-    const { rows } = await this.db.query<{ message_id: string; conversation_id: string | null }>(
-      'SELECT message_id, conversation_id FROM messages WHERE message_id = ANY($1::uuid[])',
-      [messageIds],
+    const rows = await this.db.any(
+      sql.type(messageConversationRow)`SELECT message_id, conversation_id FROM messages
+        WHERE message_id = ANY(${sql.array(messageIds, 'uuid')})`,
     );
     return new Map(rows.map((r) => [r.message_id, r.conversation_id]));
   }
 }
 
-function page<R, T>(rows: R[], limit: number, map: (r: R) => T, key: (r: R) => { micros: string; id: string }) {
+function page<R, T>(
+  rows: readonly R[],
+  limit: number,
+  map: (r: R) => T,
+  key: (r: R) => { micros: string; id: string },
+) {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return { items: items.map(map), nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null };

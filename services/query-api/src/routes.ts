@@ -3,9 +3,9 @@
 import type { EventStore } from '@hatch/event-store';
 import { type HttpApp, Problem, problemResponses } from '@hatch/http';
 import type { Logger } from '@hatch/platform';
+import type { ReadPool } from '@hatch/projections';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type pg from 'pg';
 import { z } from 'zod';
 import {
   contactConversationsSchema,
@@ -32,8 +32,8 @@ import {
 import { ProjectionWatermark } from './watermark.ts';
 
 export interface QueryRoutesDeps {
-  /** A pool on the database holding the read tables. */
-  pool: pg.Pool;
+  /** A read pool (`createReadPool`) on the database holding the read tables. */
+  pool: ReadPool;
   /** The event log, read by the live stream. */
   store: EventStore;
   logger: Logger;

@@ -1,8 +1,11 @@
 // How far the read model has got: the lowest checkpoint of the read-model projections (every table
 // reflects every log event up to it). Read-your-writes and the live stream wait on it. One shared poll
 // runs only while someone waits.
-import { readModelCheckpointIds } from '@hatch/projections';
-import type pg from 'pg';
+import { type ReadPool, readModelCheckpointIds } from '@hatch/projections';
+import { sql } from 'slonik';
+import { z } from 'zod';
+
+const watermarkRow = z.object({ position: z.string().nullable(), n: z.number().int() });
 
 export class ProjectionWatermark {
   private waiters = new Set<{ after: string | null; resolve: (position: string) => void }>();
@@ -10,19 +13,18 @@ export class ProjectionWatermark {
   private last: string | null = null;
 
   constructor(
-    private readonly db: pg.Pool,
+    private readonly db: ReadPool,
     private readonly pollMs = 50,
     private readonly checkpointIds: readonly string[] = readModelCheckpointIds,
   ) {}
 
   /** The position every read-model table has reached (null: nothing projected yet). */
   async current(): Promise<string | null> {
-    const { rows } = await this.db.query<{ position: string | null; n: number }>(
-      'SELECT min(position) AS position, count(*)::int AS n FROM subscription_checkpoints WHERE subscription_id = ANY($1)',
-      [this.checkpointIds],
+    const row = await this.db.one(
+      sql.type(watermarkRow)`SELECT min(position) AS position, count(*)::int AS n FROM subscription_checkpoints
+        WHERE subscription_id = ANY(${sql.array([...this.checkpointIds], 'text')})`,
     );
-    const row = rows[0];
-    this.last = row && row.n === this.checkpointIds.length ? row.position : null;
+    this.last = row.n === this.checkpointIds.length ? row.position : null;
     return this.last;
   }
 
