@@ -27,6 +27,9 @@ const orderKeys: Record<string, string> = {
   contacts: 'contact_id',
   contact_addresses: 'address',
   contact_consents: 'address, sender, channel',
+  accounts: 'account_id',
+  account_senders: 'sender',
+  api_keys: 'key_id',
 };
 
 export async function summarizeTable(db: pg.ClientBase, schema: string, table: string): Promise<TableSummary> {
