@@ -37,6 +37,12 @@ export interface OperationDeps {
 
 const attempts = 3;
 
+const invalidSender = (raw: string, message: string): Refusal => ({
+  ok: false,
+  reason: 'invalid',
+  errors: [{ field: 'sender', message: `${raw} ${message}` }],
+});
+
 export function accountOperations(deps: OperationDeps) {
   const { store } = deps;
   const at = () => deps.now().toISOString();
@@ -86,8 +92,7 @@ export function accountOperations(deps: OperationDeps) {
   /** Claim on the sender's own stream first (the race is decided there), then record it on the account. */
   async function addSender(accountId: string, raw: string): Promise<Outcome<{ sender: string; added: boolean }>> {
     const sender = normaliseSender(raw);
-    if (!sender.ok)
-      return { ok: false, reason: 'invalid', errors: [{ field: 'sender', message: `${raw} ${sender.message}` }] };
+    if (!sender.ok) return invalidSender(raw, sender.message);
     if (!(await loadAccount(accountId))) return { ok: false, reason: 'not_found', detail: `no account ${accountId}` };
     const claimedAt = at();
     const claim = await onClaim(sender.value, (c) =>
@@ -104,8 +109,7 @@ export function accountOperations(deps: OperationDeps) {
   /** The account lets go first, then the claim, so the sender is never claimable while still owned. */
   async function removeSender(accountId: string, raw: string): Promise<Outcome<{ sender: string }>> {
     const sender = normaliseSender(raw);
-    if (!sender.ok)
-      return { ok: false, reason: 'invalid', errors: [{ field: 'sender', message: `${raw} ${sender.message}` }] };
+    if (!sender.ok) return invalidSender(raw, sender.message);
     const removedAt = at();
     const removed = await onAccount(accountId, (s) =>
       decideRemoveSender({ type: 'RemoveSender', data: { accountId, sender: sender.value, removedAt } }, s),
@@ -153,23 +157,20 @@ export function accountOperations(deps: OperationDeps) {
     name: string,
     rawSenders: readonly string[],
   ): Promise<Outcome<{ accountId: string; keyId: string; apiKey: string; senders: string[] }>> {
+    const accountId = deps.newId();
     const senders: string[] = [];
     for (const raw of rawSenders) {
       const sender = normaliseSender(raw);
-      if (!sender.ok)
-        return { ok: false, reason: 'invalid', errors: [{ field: 'sender', message: `${raw} ${sender.message}` }] };
+      if (!sender.ok) return invalidSender(raw, sender.message);
       const claim = senderClaimFrom(sender.value, await store.readStream(senderStreamId(sender.value)));
-      if (claim.accountId !== null)
-        return {
-          ok: false,
-          reason: 'sender_taken',
-          detail: `${sender.value} belongs to another account`,
-          sender: sender.value,
-          ownedBy: claim.accountId,
-        };
+      // Checked before the account exists, so a taken sender leaves no half-made account behind.
+      const free = decideClaimSender(
+        { type: 'ClaimSender', data: { accountId, sender: sender.value, claimedAt: at() } },
+        claim,
+      );
+      if (!free.ok) return free;
       if (!senders.includes(sender.value)) senders.push(sender.value);
     }
-    const accountId = deps.newId();
     const createdAt = at();
     const created = await onAccount(accountId, (s) =>
       decideCreateAccount({ type: 'CreateAccount', data: { accountId, name, createdAt } }, s),

@@ -4,7 +4,7 @@
 // to check that a send's `from` is owned, and to route inbound messages by their `to`.
 import type { Queryable } from '@hatch/event-store';
 import type { ProjectedDomainEvent, Projection } from './projection.ts';
-import { qualified, selectRowsByIdSql } from './sql.ts';
+import { qualified, selectRowsByIdSql, upsertRowsSql } from './sql.ts';
 
 export interface AccountRow {
   account_id: string;
@@ -114,14 +114,6 @@ const keyColumns = [
   'updated_position',
 ];
 
-function upsertSql(schema: string, table: string, columns: string[], key: string) {
-  const target = qualified(schema, table);
-  const updates = columns.filter((c) => c !== key);
-  return `INSERT INTO ${target} (${columns.join(', ')})
-    SELECT ${columns.join(', ')} FROM json_populate_recordset(NULL::${target}, $1::json)
-    ON CONFLICT (${key}) DO UPDATE SET (${updates.join(', ')}) = ROW(${updates.map((c) => `EXCLUDED.${c}`).join(', ')})`;
-}
-
 const accountEventTypes = new Set(['AccountCreated', 'SenderAdded', 'SenderRemoved', 'ApiKeyIssued', 'ApiKeyRevoked']);
 
 export const accountsProjection: Projection = {
@@ -151,15 +143,15 @@ export const accountsProjection: Projection = {
       [...dirty].map((k) => map.get(k)).filter((r): r is T => r !== null && r !== undefined);
     const accounts = pick(state.accounts, state.dirtyAccounts);
     if (accounts.length > 0)
-      await db.query(upsertSql(schema, 'accounts', accountColumns, 'account_id'), [JSON.stringify(accounts)]);
+      await db.query(upsertRowsSql(schema, 'accounts', accountColumns, ['account_id']), [JSON.stringify(accounts)]);
     const released = [...state.dirtySenders].filter((s) => state.senders.get(s) === null);
     if (released.length > 0)
       await db.query(`DELETE FROM ${qualified(schema, 'account_senders')} WHERE sender = ANY($1::text[])`, [released]);
     const owned = pick(state.senders, state.dirtySenders);
     if (owned.length > 0)
-      await db.query(upsertSql(schema, 'account_senders', senderColumns, 'sender'), [JSON.stringify(owned)]);
+      await db.query(upsertRowsSql(schema, 'account_senders', senderColumns, ['sender']), [JSON.stringify(owned)]);
     const changedKeys = pick(state.keys, state.dirtyKeys);
     if (changedKeys.length > 0)
-      await db.query(upsertSql(schema, 'api_keys', keyColumns, 'key_id'), [JSON.stringify(changedKeys)]);
+      await db.query(upsertRowsSql(schema, 'api_keys', keyColumns, ['key_id']), [JSON.stringify(changedKeys)]);
   },
 };
