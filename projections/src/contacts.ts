@@ -9,7 +9,7 @@ import { addressKind, implicitContactId } from '@hatch/domain';
 import type { Queryable } from '@hatch/event-store';
 import { occurredAt } from './messages.ts';
 import type { ProjectedDomainEvent, Projection } from './projection.ts';
-import { qualified } from './sql.ts';
+import { qualified, upsertRowsSql as upsertSql } from './sql.ts';
 
 export interface ContactRow {
   contact_id: string;
@@ -222,14 +222,6 @@ const consentColumns = [
   'changed_at',
   'updated_position',
 ];
-
-function upsertSql(schema: string, table: string, columns: string[], key: string[]) {
-  const target = qualified(schema, table);
-  const updates = columns.filter((c) => !key.includes(c));
-  return `INSERT INTO ${target} (${columns.join(', ')})
-    SELECT ${columns.join(', ')} FROM json_populate_recordset(NULL::${target}, $1::json)
-    ON CONFLICT (${key.join(', ')}) DO UPDATE SET (${updates.join(', ')}) = ROW(${updates.map((c) => `EXCLUDED.${c}`).join(', ')})`;
-}
 
 export const contactsProjection: Projection = {
   name: 'contacts',

@@ -1,9 +1,11 @@
+import { accountsProjection } from './accounts.ts';
 import { contactsProjection } from './contacts.ts';
 import { conversationsProjection } from './conversations.ts';
 import { messageEventsProjection } from './message-events.ts';
 import { messagesProjection } from './messages.ts';
 import type { Projection } from './projection.ts';
 
+export * from './accounts.ts';
 export * from './applier.ts';
 export * from './contacts.ts';
 export * from './conversations.ts';
@@ -18,6 +20,7 @@ export const allProjections: readonly Projection[] = [
   messagesProjection,
   messageEventsProjection,
   contactsProjection,
+  accountsProjection,
 ];
 
 export function projectionsByName(names: readonly string[]): Projection[] {

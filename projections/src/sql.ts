@@ -46,3 +46,12 @@ export function selectRowsByIdSql(schema: string, table: string, key: string, ke
 
 /** Compares two ISO timestamps (either may carry an offset other than Z). */
 export const compareInstants = (a: string, b: string) => Date.parse(a) - Date.parse(b);
+
+/** Insert-or-replace of whole rows by their key columns (a batch's rows, as JSON). */
+export function upsertRowsSql(schema: string, table: string, columns: string[], key: string[]) {
+  const target = qualified(schema, table);
+  const updates = columns.filter((c) => !key.includes(c));
+  return `INSERT INTO ${target} (${columns.join(', ')})
+    SELECT ${columns.join(', ')} FROM json_populate_recordset(NULL::${target}, $1::json)
+    ON CONFLICT (${key.join(', ')}) DO UPDATE SET (${updates.join(', ')}) = ROW(${updates.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+}

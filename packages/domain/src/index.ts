@@ -1,3 +1,4 @@
+export * from './accounts/index.ts';
 export * from './addresses/addresses.ts';
 export * from './consent/consent.ts';
 export * from './consent/keyword-decisions.ts';

@@ -29,6 +29,9 @@ const orderKeys: Record<string, readonly string[]> = {
   contacts: ['contact_id'],
   contact_addresses: ['address'],
   contact_consents: ['address', 'sender', 'channel'],
+  accounts: ['account_id'],
+  account_senders: ['sender'],
+  api_keys: ['key_id'],
 };
 
 const tableName = (schema: string, table: string) =>

@@ -11,3 +11,10 @@ export function conversationKey(participants: readonly string[]): string {
 export const conversationIdOf = (key: string) => deterministicUuid('hatch.conversation', key);
 
 export const conversationIdFor = (participants: readonly string[]) => conversationIdOf(conversationKey(participants));
+
+/**
+ * A conversation within one account: the same participants writing to two customers make two
+ * conversations, neither derivable from the other without the account id. Not yet used by the callers.
+ */
+export const accountConversationIdFor = (accountId: string, participants: readonly string[]) =>
+  deterministicUuid('hatch.account-conversation', accountId, conversationKey(participants));

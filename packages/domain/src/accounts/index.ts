@@ -1,0 +1,5 @@
+export * from './account-state.ts';
+export * from './api-keys.ts';
+export * from './decisions.ts';
+export * from './events.ts';
+export * from './senders.ts';
