@@ -3,7 +3,6 @@
 // its event loop; reports requests/s, latency and the server's CPU per request (steadier than requests/s
 // on a shared machine).
 import { fileURLToPath } from 'node:url';
-import { PostgresEventStore } from '@hatch/event-store';
 import { freePort } from '@hatch/infra';
 import { createLogger } from '@hatch/platform';
 import { allProjections } from '@hatch/projections';
@@ -11,7 +10,7 @@ import { appendWorkload, mixedWorkload } from '@hatch/projections/workload';
 import { Projector, waitForCheckpoints } from '@hatch/projector';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { benchDatabase, parseFlags, printResult, startService } from './harness.ts';
+import { benchDatabase, benchEventStore, parseFlags, printResult, startService } from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), {
   messages: '4000',
@@ -28,7 +27,7 @@ const db = await benchDatabase();
 const pool = new pg.Pool({ connectionString: db.url, max: 4 });
 const seeded = Number((await pool.query('SELECT count(*)::int AS n FROM conversations')).rows[0].n);
 if (seeded === 0) {
-  const store = new PostgresEventStore({ connectionString: db.url, readConnections: 2 });
+  const store = benchEventStore(db.url, { readConnections: 2 });
   const started = performance.now();
   const head = await appendWorkload(
     store,
