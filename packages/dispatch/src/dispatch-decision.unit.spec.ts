@@ -30,11 +30,7 @@ const requested = () => {
     'MessageRequested',
     messageRequested({
       messageId,
-      conversationId: '6f1c2b1e-1d7a-4f4e-9a57-6a0d3f6d1c02',
-      to: '+12015550101',
-      body: 'hi',
       timestamp: new Date(t0).toISOString(),
-      clientId: 'client-1',
       requestedAt: new Date(t0).toISOString(),
     }),
   );
