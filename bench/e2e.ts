@@ -14,13 +14,13 @@ import { freePort } from '@hatch/infra';
 import {
   getJson,
   phone,
-  type RunningProcess,
+  type ServiceProcess,
   sleep,
   spawnService,
   startDispatcher,
   startMockProviders,
   waitFor,
-} from '../services/dispatcher/src/testing/stack.ts';
+} from '@hatch/testing/processes';
 import { benchDatabase, benchEventStore, parseFlags, percentile, printResult, round2 } from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), {
@@ -56,7 +56,9 @@ if (flags.transport === 'kafka') {
     { DATABASE_URL: db.url, RELAY_PORT: String(await freePort()), ...kafkaEnv },
     'relay-main.ts',
   );
-  cleanups.push(() => relay.kill());
+  cleanups.push(async () => {
+    await relay.stop();
+  });
   process.stderr.write(`[e2e] Kafka at ${kafka.brokers.join(',')} (${kafka.source}), relay started\n`);
 }
 const dispatcher = await startDispatcher(db.url, providers, {
@@ -68,7 +70,7 @@ const dispatcher = await startDispatcher(db.url, providers, {
   ...kafkaEnv,
 });
 
-let commandApi: RunningProcess | null = null;
+let commandApi: ServiceProcess | null = null;
 let apiUrl = '';
 if (flags.via === 'http') {
   const port = await freePort();
@@ -230,12 +232,12 @@ process.stderr.write(
   `[e2e] accepted ${acceptedAt.size} (failed accepts ${failedAccepts}) in ${round2(offeredSeconds)}s; delivered ${latencies.length}; max ${latencies.at(-1)} ms\n`,
 );
 
-if (lost > 0) process.stderr.write(`[e2e] dispatcher output:\n${dispatcher.process.output.join('').slice(-3000)}\n`);
+if (lost > 0) process.stderr.write(`[e2e] dispatcher output:\n${dispatcher.process.tail().slice(-3000)}\n`);
 await store.close();
-await commandApi?.kill();
-await dispatcher.process.kill();
+await commandApi?.stop();
+await dispatcher.process.stop();
 for (const cleanup of cleanups.reverse()) await cleanup();
-await providers.process.kill();
+await providers.process.stop();
 await db.stop();
 printResult({
   scenario: 'e2e',

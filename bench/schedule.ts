@@ -3,14 +3,9 @@
 // ahead (all appended before the first is due), with the dispatcher and mock providers running, then
 // measures per message: lateness = MessageDispatchStarted.startedAt − sendAt (the moment it was taken) and
 // MessageSent.sentAt − sendAt. On time = taken within 1 s of due.
+
+import { phone, requestMessages, sleep, startDispatcher, startMockProviders } from '@hatch/testing/processes';
 import pg from 'pg';
-import {
-  phone,
-  requestMessages,
-  sleep,
-  startDispatcher,
-  startMockProviders,
-} from '../services/dispatcher/src/testing/stack.ts';
 import { benchDatabase, benchEventStore, parseFlags, percentile, printResult, round2 } from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), { rate: '1000', seconds: '10', lead: '15', drain: '30' });
@@ -86,8 +81,8 @@ const early = taken.filter((ms) => ms < 0).length;
 
 await sql.end();
 await store.close();
-await dispatcher.process.kill();
-await providers.process.kill();
+await dispatcher.process.stop();
+await providers.process.stop();
 await db.stop();
 printResult({
   scenario: 'schedule',

@@ -1,50 +1,17 @@
 // Every service's real main honours EVENT_STORE: each reports the adapter it runs on, and each refuses to
 // start, naming the setting, when the configured log does not answer or DATABASE_URL is missing.
 // The services are the default run's (local-stack), started as processes with their own environment.
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './embedded-postgres.ts';
 import { type StackConfig, type StackService, stackServices } from './local-stack.ts';
+import { repositoryRoot, type ServiceProcess, startServiceProcess } from './service-process.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const start = (entry: string, env: Record<string, string>): ServiceProcess =>
+  startServiceProcess({ entry: join(repositoryRoot, entry), env: { LOG_LEVEL: 'warn', ...env } });
 
-interface Started {
-  output: () => string;
-  exited: Promise<number | null>;
-  stop(): Promise<void>;
-}
-
-function start(entry: string, env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, entry)], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += String(chunk);
-  });
-  child.stderr.on('data', (chunk) => {
-    output += String(chunk);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    output: () => output,
-    exited,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-async function readyBody(url: string, started: Started, timeoutMs = 45_000): Promise<Record<string, unknown>> {
+async function readyBody(url: string, started: ServiceProcess, timeoutMs = 45_000): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
@@ -55,7 +22,7 @@ async function readyBody(url: string, started: Started, timeoutMs = 45_000): Pro
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${url} not ready after ${timeoutMs} ms:\n${started.output()}`);
+  throw new Error(`${url} not ready after ${timeoutMs} ms:\n${started.tail()}`);
 }
 
 async function stackConfig(): Promise<StackConfig> {
@@ -137,10 +104,10 @@ describe('every service selects the configured event store', () => {
       started: start(s.entry, { ...s.env, EVENT_STORE: 'eventstoredb', EVENTSTORE_URL: url }),
     }));
     try {
-      const codes = await Promise.all(running.map(({ started }) => started.exited));
+      const codes = await Promise.all(running.map(async ({ started }) => (await started.exited).code));
       for (const [i, { service, started }] of running.entries()) {
         expect({ service: service.name, code: codes[i] }).not.toEqual({ service: service.name, code: 0 });
-        expect(started.output()).toContain(`EVENTSTORE_URL=esdb://127.0.0.1:${closed}`);
+        expect(started.tail()).toContain(`EVENTSTORE_URL=esdb://127.0.0.1:${closed}`);
       }
     } finally {
       await Promise.all(running.map(({ started }) => started.stop()));
@@ -154,10 +121,10 @@ describe('every service selects the configured event store', () => {
       started: start(s.entry, { ...s.env, EVENT_STORE: 'postgres', DATABASE_URL: '' }),
     }));
     try {
-      const codes = await Promise.all(running.map(({ started }) => started.exited));
+      const codes = await Promise.all(running.map(async ({ started }) => (await started.exited).code));
       for (const [i, { service, started }] of running.entries()) {
         expect({ service: service.name, code: codes[i] }).not.toEqual({ service: service.name, code: 0 });
-        expect(started.output()).toContain('DATABASE_URL is not set — bin/start.sh starts an embedded PostgreSQL');
+        expect(started.tail()).toContain('DATABASE_URL is not set — bin/start.sh starts an embedded PostgreSQL');
       }
     } finally {
       await Promise.all(running.map(({ started }) => started.stop()));

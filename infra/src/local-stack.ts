@@ -2,15 +2,12 @@
 // migrations, then every service as a child process with its environment, each awaited until ready.
 // Ctrl-C (SIGINT) or SIGTERM stops the services in order (APIs first, so nothing new is accepted while
 // the workers finish), then PostgreSQL.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { migrate } from '@hatch/migrate';
 import { freePort } from './embedded-postgres.ts';
 import { type LocalDatabase, localDatabase } from './local-database.ts';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { repositoryRoot as root, type ServiceProcess, startServiceProcess } from './service-process.ts';
 
 export interface StackService {
   name: string;
@@ -129,33 +126,23 @@ export function stackServices(config: StackConfig, databaseUrl: string): StackSe
 }
 
 /** `node dist/migrate.js up` in a production build folder; resolves to what it printed. */
-function migrateFromBuild(dir: string, databaseUrl: string): Promise<string> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', join(dir, 'dist', 'migrate.js'), 'up'], {
-      cwd: dir,
-      env: { ...process.env, DATABASE_URL: databaseUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    child.stderr.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0
-        ? resolveRun(`dist/migrate.js ${output.trim()}`)
-        : reject(new Error(`dist/migrate.js up exited with ${code}: ${output.trim()}`)),
-    );
+async function migrateFromBuild(dir: string, databaseUrl: string): Promise<string> {
+  const run = startServiceProcess({
+    entry: join(dir, 'dist', 'migrate.js'),
+    args: ['up'],
+    cwd: dir,
+    env: { DATABASE_URL: databaseUrl },
   });
+  const { code } = await run.exited;
+  if (code !== 0) throw new Error(`dist/migrate.js up exited with ${code}: ${run.tail().trim()}`);
+  return `dist/migrate.js ${run.tail().trim()}`;
 }
 
-async function waitReady(service: StackService, child: ChildProcess, timeoutMs: number) {
+async function waitReady(service: StackService, running: ServiceProcess, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${service.name} exited with code ${child.exitCode} while starting`);
+    if (!running.running())
+      throw new Error(`${service.name} exited with code ${running.child.exitCode} while starting`);
     try {
       const res = await fetch(service.readyUrl, { signal: AbortSignal.timeout(1000) });
       if (res.ok) return;
@@ -208,7 +195,7 @@ export async function startLocalStack(options: {
     say(`migrations     ready  ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
   }
 
-  const children: { service: StackService; child: ChildProcess }[] = [];
+  const children: { service: StackService; child: ServiceProcess }[] = [];
   let stopping = false;
   let resolveExited: () => void = () => {};
   const exited = new Promise<void>((r) => {
@@ -219,14 +206,8 @@ export async function startLocalStack(options: {
     if (stopping) return exited;
     stopping = true;
     for (const { service, child } of [...children].reverse()) {
-      if (child.exitCode === null && child.signalCode === null) {
-        const gone = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await gone;
-        clearTimeout(timer);
-      }
-      say(`${service.name.padEnd(14)} stopped (exit ${child.exitCode ?? child.signalCode})`);
+      const exit = await child.stop('SIGTERM', 10_000);
+      say(`${service.name.padEnd(14)} stopped (exit ${exit.code ?? exit.signal})`);
     }
     await database.stop();
     say('postgres       stopped');
@@ -236,31 +217,25 @@ export async function startLocalStack(options: {
 
   // Never leave services behind if this process dies of an error.
   process.once('exit', () => {
-    for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
+    for (const { child } of children) if (child.running()) child.child.kill('SIGTERM');
   });
-  const killed = new Set<ChildProcess>();
+  const killed = new Set<ServiceProcess>();
   const launch = async (service: StackService) => {
     const build = options.build;
-    const args = build
-      ? ['--enable-source-maps', join(build.dir, 'dist', `${service.bundle}.js`)]
-      : ['--import', 'tsx', join(root, service.entry)];
-    const child = spawn(process.execPath, args, {
+    const output = options.output;
+    const child = startServiceProcess({
+      entry: build ? join(build.dir, 'dist', `${service.bundle}.js`) : join(root, service.entry),
       cwd: build?.dir ?? root,
-      env: { ...process.env, ...options.env, ...service.env },
-      stdio: ['ignore', options.output ? 'pipe' : 'inherit', options.output ? 'pipe' : 'inherit'],
+      env: { ...options.env, ...service.env },
+      output: output ? (chunk) => output(service.name, chunk) : 'inherit',
       // Its own process group: a terminal Ctrl-C reaches only this supervisor, which then stops the
       // services in order (APIs first) instead of all at once.
       detached: true,
     });
-    if (options.output) {
-      const output = options.output;
-      child.stdout?.on('data', (chunk) => output(service.name, String(chunk)));
-      child.stderr?.on('data', (chunk) => output(service.name, String(chunk)));
-    }
     const slot = children.findIndex((c) => c.service.name === service.name);
     if (slot >= 0) children[slot] = { service, child };
     else children.push({ service, child });
-    child.once('exit', (code, signal) => {
+    void child.exited.then(({ code, signal }) => {
       if (!stopping && !killed.has(child)) {
         say(`${service.name} exited unexpectedly (${code ?? signal}); stopping everything`);
         void stop();
@@ -291,11 +266,8 @@ export async function startLocalStack(options: {
     pid: (name) => find(name).child.pid,
     async kill(name) {
       const { child } = find(name);
-      if (child.exitCode !== null || child.signalCode !== null) return;
       killed.add(child);
-      const gone = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGKILL');
-      await gone;
+      await child.stop('SIGKILL');
     },
     async restart(name) {
       await launch(find(name).service);

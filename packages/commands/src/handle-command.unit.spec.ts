@@ -9,6 +9,7 @@ import {
   messageStreamId,
 } from '@hatch/domain';
 import { InMemoryEventStore, WrongExpectedVersionError } from '@hatch/event-store';
+import { eventMetadata } from '@hatch/testing/events';
 import { describe, expect, it } from 'vitest';
 import { type CommandMetadata, handleCommand } from './handle-command.ts';
 
@@ -16,7 +17,7 @@ const messageId = '6f1c2a7e-0d7b-4a59-9a3e-1f2b3c4d5e6f';
 const streamId = messageStreamId(messageId);
 const at = (s: number) => new Date(Date.UTC(2024, 10, 1, 14, 0, s)).toISOString();
 const metadata: CommandMetadata = { correlationId: 'req-1', causationId: null, actor: 'acme' };
-const logged = { correlationId: 'seed', causationId: null, actor: 'test', schemaVersion: currentSchemaVersion };
+const logged = eventMetadata({ correlationId: 'seed', actor: 'test' });
 
 async function scheduledSend(store: InMemoryEventStore) {
   const send = decideSend({

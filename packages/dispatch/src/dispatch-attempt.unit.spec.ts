@@ -1,6 +1,7 @@
 // A delivery receipt that lands between the provider's acceptance and the dispatcher's append must not cost
 // the message its MessageSent (found by bin/soak: the receipt also ends the schedule row, so nothing retried).
 import { type EventStore, type NewEvent, type RecordedEvent, WrongExpectedVersionError } from '@hatch/event-store';
+import { eventMetadata, messageDelivered, messageRequested, newMessageEvent } from '@hatch/testing/events';
 import { describe, expect, it } from 'vitest';
 import { dispatchAttempt, ProviderDirectory } from './dispatch-attempt.ts';
 import type { ProviderClient } from './provider-client.ts';
@@ -37,29 +38,16 @@ function memoryStore(initial: NewEvent[]) {
   return { store: store as unknown as EventStore, events, push };
 }
 
-const metadata = { correlationId: 'c', causationId: null, actor: 'test', schemaVersion: 1 };
-const requested: NewEvent = {
-  id: 'e-requested',
-  type: 'MessageRequested',
-  data: {
+const metadata = eventMetadata({ correlationId: 'c', actor: 'test' });
+const requested = newMessageEvent(
+  'MessageRequested',
+  messageRequested({
     messageId,
-    conversationId: '6f1c2b1e-1d7a-4f4e-9a57-6a0d3f6d1c02',
-    channel: 'sms',
-    from: '+12015550100',
-    to: '+12015550101',
-    body: 'hi',
-    attachments: [],
-    subject: null,
-    cc: [],
-    bcc: [],
-    replyTo: null,
     timestamp: new Date(t0).toISOString(),
-    clientId: 'client-1',
-    segments: 1,
     requestedAt: new Date(t0).toISOString(),
-  },
-  metadata,
-};
+  }),
+  { metadata },
+);
 
 describe('dispatchAttempt racing a delivery receipt', () => {
   it('records MessageSent after a receipt that arrived while the provider call was answered', async () => {
@@ -68,17 +56,17 @@ describe('dispatchAttempt racing a delivery receipt', () => {
       id: 'messaging-provider',
       async send() {
         // The provider accepts and its receipt reaches the command API before our append.
-        log.push({
-          id: 'e-delivered',
-          type: 'MessageDelivered',
-          data: {
-            messageId,
-            provider: 'messaging-provider',
-            providerMessageId: 'SM1',
-            deliveredAt: new Date(t0).toISOString(),
-          },
-          metadata,
-        });
+        log.push(
+          newMessageEvent(
+            'MessageDelivered',
+            messageDelivered(messageId, {
+              provider: 'messaging-provider',
+              providerMessageId: 'SM1',
+              deliveredAt: new Date(t0).toISOString(),
+            }),
+            { metadata },
+          ),
+        );
         return { kind: 'answer', status: 201, retryAfterMs: null, providerMessageId: 'SM1', detail: null };
       },
     };

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@hatch/event-store';
+import { messageRequested } from '@hatch/testing/events';
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { outcomeOfCall, type ProviderGate, planAttempt } from './dispatch-decision.ts';
@@ -25,22 +26,14 @@ const recorded = (type: string, data: Record<string, unknown>): RecordedEvent =>
 });
 const requested = () => {
   version = 0;
-  return recorded('MessageRequested', {
-    conversationId: '6f1c2b1e-1d7a-4f4e-9a57-6a0d3f6d1c02',
-    channel: 'sms',
-    from: '+12015550100',
-    to: '+12015550101',
-    body: 'hi',
-    attachments: [],
-    subject: null,
-    cc: [],
-    bcc: [],
-    replyTo: null,
-    timestamp: new Date(t0).toISOString(),
-    clientId: 'client-1',
-    segments: 1,
-    requestedAt: new Date(t0).toISOString(),
-  });
+  return recorded(
+    'MessageRequested',
+    messageRequested({
+      messageId,
+      timestamp: new Date(t0).toISOString(),
+      requestedAt: new Date(t0).toISOString(),
+    }),
+  );
 };
 const retry = (provider: string, reason: string, dueAtMs: number) =>
   recorded('MessageRetryScheduled', {

@@ -1,46 +1,39 @@
 // The real process: `node --import tsx src/main.ts` against a real PostgreSQL, over HTTP.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '@hatch/infra';
+import { type ServiceProcess, serviceEntry, startServiceProcess } from '@hatch/infra/service-process';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const mainFile = fileURLToPath(new URL('./main.ts', import.meta.url));
 let db: TestDatabase;
-let child: ChildProcess;
+let service: ServiceProcess;
 let base: string;
-let output = '';
 
 beforeAll(async () => {
   db = await createTestDatabase();
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, ['--import', 'tsx', mainFile], {
-    env: { ...process.env, DATABASE_URL: db.url, API_PORT: String(port), API_HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d) => {
-    output += String(d);
-  });
-  child.stderr?.on('data', (d) => {
-    output += String(d);
+  service = startServiceProcess({
+    entry: serviceEntry('command-api'),
+    env: { DATABASE_URL: db.url, API_PORT: String(port), API_HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    // The whole log: the spec reads the startup warning and the shutdown line from it.
+    tailChunks: 100_000,
   });
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`command-api exited early:\n${output}`);
+    if (!service.running()) throw new Error(`command-api exited early:\n${service.tail()}`);
     const ok = await fetch(`${base}/health`).then(
       (r) => r.ok,
       () => false,
     );
     if (ok) break;
-    if (Date.now() > deadline) throw new Error(`command-api did not start:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`command-api did not start:\n${service.tail()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+  await service?.stop('SIGKILL');
   await db?.drop();
 });
 
@@ -69,8 +62,8 @@ describe('command-api process', () => {
     expect(rows).toEqual([{ event_type: 'MessageRequested' }]);
 
     expect((await fetch(`${base}/ready`)).status).toBe(200);
-    expect(output).toContain('webhook signatures are NOT checked');
-    expect(output).not.toContain('+18045551234');
+    expect(service.tail()).toContain('webhook signatures are NOT checked');
+    expect(service.tail()).not.toContain('+18045551234');
   });
 
   it('finishes an in-flight send on SIGTERM, then exits 0', async () => {
@@ -96,17 +89,16 @@ describe('command-api process', () => {
       await new Promise((r) => setTimeout(r, 20));
       waiting = (await locker.query('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted')).rows[0].n;
     }
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
+    const stopping = service.stop('SIGTERM', 20_000);
     await new Promise((r) => setTimeout(r, 300));
-    expect(child.exitCode).toBeNull(); // still finishing the request
+    expect(service.running()).toBe(true); // still finishing the request
     await locker.query('COMMIT');
     await locker.end();
     const res = await pending;
     expect(res.status).toBe(202);
-    const code = await exited;
-    if (code !== 0) console.log(output.split('\n').slice(-8).join('\n'));
+    const { code } = await stopping;
+    if (code !== 0) console.log(service.tail().split('\n').slice(-8).join('\n'));
     expect(code).toBe(0);
-    expect(output).toContain('stopped');
+    expect(service.tail()).toContain('stopped');
   });
 });

@@ -3,8 +3,6 @@
 import { consentReplyMessageId, inboundMessageId } from '@hatch/domain';
 import { freePort } from '@hatch/infra';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CommandApiProcess,
   type DispatcherProcess,
@@ -15,7 +13,9 @@ import {
   startDispatcher,
   startMockProviders,
   waitFor,
-} from './testing/stack.ts';
+} from '@hatch/testing/processes';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ours = '+12015550100';
 const contact = '+12015553000';
@@ -74,9 +74,9 @@ describe('opt-outs against real processes', () => {
   });
 
   afterAll(async () => {
-    await dispatcher?.process.kill();
-    await api?.process.kill();
-    await providers?.process.kill();
+    await dispatcher?.process.stop();
+    await api?.process.stop();
+    await providers?.process.stop();
     await db?.end();
     await database?.drop();
   });

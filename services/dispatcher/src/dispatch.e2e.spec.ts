@@ -2,8 +2,6 @@
 // HTTP, real PostgreSQL. MessageRequested events are appended straight to the log.
 import { PostgresEventStore } from '@hatch/event-store';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type DispatcherProcess,
   getJson,
@@ -14,7 +12,9 @@ import {
   startDispatcher,
   startMockProviders,
   waitFor,
-} from './testing/stack.ts';
+} from '@hatch/testing/processes';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 interface ProviderLedger {
   provider: string;
@@ -86,8 +86,8 @@ describe('dispatcher against real processes', () => {
   });
 
   afterEach(async () => {
-    await dispatcher?.process.kill();
-    await providers?.process.kill();
+    await dispatcher?.process.stop();
+    await providers?.process.stop();
     dispatcher = null;
     providers = null;
     // Each test starts from an empty log and schedule.
@@ -162,7 +162,7 @@ describe('dispatcher against real processes', () => {
       30_000,
       'a quarter of the messages to be sent',
     );
-    await dispatcher.process.kill('SIGKILL');
+    await dispatcher.process.stop('SIGKILL');
     const { rows: before } = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM events WHERE event_type = 'MessageSent'`,
     );
@@ -261,7 +261,7 @@ describe('dispatcher against real processes', () => {
       5000,
       'the first retry to be scheduled',
     );
-    await dispatcher.process.kill('SIGKILL');
+    await dispatcher.process.stop('SIGKILL');
     for (const url of Object.values(providers.urls)) await postJson(`${url}/admin/faults`, { error429Rate: 0 });
     dispatcher = await startDispatcher(database.url, providers);
     const finished = await waitFor(() => allFinished(db, [id!]), 15_000, 'the retried message');

@@ -4,8 +4,6 @@
 // suite wait); cancelling goes through the running command API.
 import { PostgresEventStore } from '@hatch/event-store';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CommandApiProcess,
   type DispatcherProcess,
@@ -18,7 +16,9 @@ import {
   startDispatcher,
   startMockProviders,
   waitFor,
-} from './testing/stack.ts';
+} from '@hatch/testing/processes';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 describe('scheduled sends against real processes', () => {
   let database: TestDatabase;
@@ -65,9 +65,9 @@ describe('scheduled sends against real processes', () => {
   });
 
   afterAll(async () => {
-    await dispatcher?.process.kill();
-    await api?.process.kill();
-    await providers?.process.kill();
+    await dispatcher?.process.stop();
+    await api?.process.stop();
+    await providers?.process.stop();
     await store?.close();
     await db?.end();
     await database?.drop();
@@ -91,7 +91,7 @@ describe('scheduled sends against real processes', () => {
     expect(await cancel(cancelled!)).toMatchObject({ status: 200, body: { status: 'cancelled' } });
     expect((await cancel(cancelled!)).status).toBe(200);
 
-    await dispatcher.process.kill();
+    await dispatcher.process.stop();
     dispatcher = null;
     await sleep(Math.max(0, dueMs - Date.now()) + 300);
     dispatcher = await startDispatcher(database.url, providers);

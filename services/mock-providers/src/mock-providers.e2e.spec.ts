@@ -2,14 +2,8 @@
 import http from 'node:http';
 import { freePort } from '@hatch/infra';
 import { verifyWebhookSignature } from '@hatch/platform';
+import { getJson, type MockProviders, postJson, startMockProviders, waitFor } from '@hatch/testing/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  getJson,
-  type MockProviders,
-  postJson,
-  startMockProviders,
-  waitFor,
-} from '../../dispatcher/src/testing/stack.ts';
 
 interface Webhook {
   path: string;
@@ -58,7 +52,7 @@ describe('mock providers', () => {
   });
 
   afterAll(async () => {
-    await providers?.process.kill();
+    await providers?.process.stop();
     await new Promise((r) => callback.close(r));
   });
 

@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { PostgresEventStore } from '@hatch/event-store';
 import { freePort } from '@hatch/infra';
+import { type ServiceProcess, serviceEntry, startServiceProcess } from '@hatch/infra/service-process';
 import { createLogger } from '@hatch/platform';
 import {
   allProjections,
@@ -25,7 +24,7 @@ describe('projector', () => {
   let pool: pg.Pool;
   let readPool: ReadPool;
   const projectors: Projector[] = [];
-  const children: ChildProcess[] = [];
+  const children: ServiceProcess[] = [];
 
   const newProjector = (extra: Partial<ConstructorParameters<typeof Projector>[0]> = {}) => {
     const projector = new Projector({
@@ -68,7 +67,7 @@ describe('projector', () => {
     readPool = await createReadPool(db.url, { maximumPoolSize: 2 });
   });
   afterAll(async () => {
-    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(children.map((child) => child.stop('SIGKILL')));
     await Promise.all(projectors.map((p) => p.stop()));
     await store?.close();
     await readPool?.end();
@@ -160,16 +159,15 @@ describe('projector', () => {
     const head = await appendWorkload(store, mixedWorkload({ messages: 200, from: 300, seed: 'mixed' }));
     const start = async () => {
       const port = await freePort();
-      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'main.ts')], {
+      const child = startServiceProcess({
+        entry: serviceEntry('projector'),
         env: {
-          ...process.env,
           DATABASE_URL: db.url,
           PROJECTOR_PORT: String(port),
           PROJECTOR_BATCH_SIZE: '7',
           PROJECTOR_LOCK_RETRY_MS: '50',
           LOG_LEVEL: 'warn',
         },
-        stdio: ['ignore', 'ignore', 'inherit'],
       });
       children.push(child);
       return { child, port };
@@ -181,8 +179,7 @@ describe('projector', () => {
       );
       return (rowCount ?? 0) > 0;
     }, 20_000);
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await child.stop('SIGKILL');
     const { rows } = await pool.query<{ position: string }>(
       `SELECT position FROM subscription_checkpoints WHERE subscription_id = 'projection:messages'`,
     );
@@ -193,8 +190,7 @@ describe('projector', () => {
     const metrics = await fetch(`http://127.0.0.1:${restarted.port}/metrics`).then((r) => r.text());
     expect(metrics).toContain('hatch_projection_lag_seconds');
     expect(metrics).toMatch(/hatch_projection_owner\{[^}]*\} 1/);
-    restarted.child.kill('SIGTERM');
-    await new Promise((resolve) => restarted.child.once('exit', resolve));
+    await restarted.child.stop('SIGTERM');
     const comparison = await rebuildAndCompare('audit_killed');
     expect(comparison.filter((t) => !t.equal)).toEqual([]);
   });

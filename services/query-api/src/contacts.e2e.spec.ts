@@ -1,20 +1,20 @@
 // Contacts across channels against real processes (command API, projector, query API): first contact makes
 // implicit contacts, contact commands name and merge them, every conversation stays reachable from the
 // survivor, listings show names, and `bin/replay --verify` finds the rebuilt contacts and opt-outs identical.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { implicitContactId } from '@hatch/domain';
 import { freePort } from '@hatch/infra';
+import { repositoryRoot, startServiceProcess } from '@hatch/infra/service-process';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CommandApiProcess,
   postJson,
-  type RunningProcess,
+  type ServiceProcess,
   spawnService,
   startCommandApi,
   waitFor,
-} from '../../dispatcher/src/testing/stack.ts';
+} from '@hatch/testing/processes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are read as loose JSON; the servers check their schemas
 type Body = Record<string, any>;
@@ -26,8 +26,8 @@ const adaMail = 'ada@example.com';
 describe('contacts against real processes', () => {
   let database: TestDatabase;
   let api: CommandApiProcess;
-  let projector: RunningProcess;
-  let query: RunningProcess;
+  let projector: ServiceProcess;
+  let query: ServiceProcess;
   let queryUrl: string;
   let last = '';
 
@@ -54,13 +54,13 @@ describe('contacts against real processes', () => {
     projector = spawnService('projector', { DATABASE_URL: database.url, PROJECTOR_PORT: String(projectorPort) });
     query = spawnService('query-api', { DATABASE_URL: database.url, QUERY_API_PORT: String(queryPort) });
     queryUrl = `http://127.0.0.1:${queryPort}`;
-    await waitFor(async () => (await fetch(`${queryUrl}/health`)).ok, 20_000, `query API (${query.output.join('')})`);
+    await waitFor(async () => (await fetch(`${queryUrl}/health`)).ok, 20_000, `query API (${query.tail()})`);
   });
 
   afterAll(async () => {
-    await api?.process.kill();
-    await projector?.kill();
-    await query?.kill();
+    await api?.process.stop();
+    await projector?.stop();
+    await query?.stop();
     await database?.drop();
   });
 
@@ -152,16 +152,13 @@ describe('contacts against real processes', () => {
   });
 
   it('bin/replay --verify finds the rebuilt contacts and opt-outs identical to the live tables', async () => {
-    const replay = fileURLToPath(new URL('../../../bin/replay.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', replay, '--verify'], {
-      env: { ...process.env, DATABASE_URL: database.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const replay = startServiceProcess({
+      entry: join(repositoryRoot, 'bin', 'replay.ts'),
+      args: ['--verify'],
+      env: { DATABASE_URL: database.url },
     });
-    let out = '';
-    child.stdout.on('data', (c) => {
-      out += String(c);
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code } = await replay.exited;
+    const out = replay.tail();
     expect(code, out).toBe(0);
     expect(out).toContain('contact_consents');
   });

@@ -5,16 +5,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@hatch/infra';
+import { type RunningStack, type StackConfig, stackConfigFromEnv, startLocalStack } from '@hatch/infra/local-stack';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// The stack runner is not exported by @hatch/infra's index.
-import {
-  type RunningStack,
-  type StackConfig,
-  stackConfigFromEnv,
-  startLocalStack,
-} from '../../../infra/src/local-stack.ts';
 import { startInboxHost } from './testing/inbox-host.ts';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

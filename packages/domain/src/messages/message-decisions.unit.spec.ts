@@ -1,4 +1,6 @@
 // Message decisions in given / when / then form: the stream's past folded with the handler's fold.
+// The test kit's builders (it depends on this package; only specs import it back).
+import { messageRequested, messageSent } from '@hatch/testing/events';
 import { describe, expect, it } from 'vitest';
 import { inboundMessageId, messageEventId } from '../ids.ts';
 import { deciderSpecification } from '../testing/decider-specification.ts';
@@ -21,28 +23,21 @@ const at = (s: number) => new Date(Date.UTC(2024, 10, 1, 14, 0, s)).toISOString(
 
 const requested = (sendAt?: string): MessageEvent => ({
   type: 'MessageRequested',
-  data: {
+  data: messageRequested({
     messageId,
     conversationId,
-    channel: 'sms',
     from: '+12016661234',
     to: '+18045551234',
     body: 'hello',
-    attachments: [],
-    subject: null,
-    cc: [],
-    bcc: [],
-    replyTo: null,
     timestamp: at(0),
     clientId: 'acme',
-    segments: 1,
     requestedAt: at(0),
     ...(sendAt ? { sendAt } : {}),
-  },
+  }),
 });
 const sent: MessageEvent = {
   type: 'MessageSent',
-  data: { messageId, provider: 'backup-sms', providerMessageId: 'p-1', attempt: 1, sentAt: at(2) },
+  data: messageSent(messageId, { provider: 'backup-sms', providerMessageId: 'p-1', sentAt: at(2) }),
 };
 
 describe('sending (a new stream: decided on the initial state)', () => {

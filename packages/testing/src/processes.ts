@@ -1,52 +1,22 @@
-// Test plumbing for end-to-end suites: spawn the mock providers and the dispatcher as real processes
-// against a real PostgreSQL, and append MessageRequested events straight to the log (the command API
-// is not needed to exercise dispatch).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { currentSchemaVersion, messageEventId, messageStreamId } from '@hatch/domain';
+// Test plumbing for end-to-end suites: the services as real processes (through the one launcher,
+// @hatch/infra/service-process) against a real PostgreSQL, small HTTP helpers, and MessageRequested events
+// appended straight to the log (the command API is not needed to exercise dispatch). A subpath of its own,
+// so a unit spec importing @hatch/testing pulls no process code.
+import { messageStreamId } from '@hatch/domain';
 import type { EventStore } from '@hatch/event-store';
 import { freePort } from '@hatch/infra';
+import { type ServiceProcess, serviceEntry, startServiceProcess } from '@hatch/infra/service-process';
+import { messageRequested, newMessageEvent } from './events.ts';
 
-const serviceMain = (service: string, entry = 'main.ts') =>
-  fileURLToPath(new URL(`../../../${service}/src/${entry}`, import.meta.url));
+export type { ServiceProcess } from '@hatch/infra/service-process';
 
-export interface RunningProcess {
-  child: ChildProcess;
-  output: string[];
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
+export type HatchService = 'dispatcher' | 'mock-providers' | 'command-api' | 'projector' | 'query-api';
 
-export function spawnService(
-  service: 'dispatcher' | 'mock-providers' | 'command-api' | 'projector' | 'query-api',
-  env: Record<string, string>,
-  entry = 'main.ts',
-): RunningProcess {
+/** A service's source entry (main.ts unless told) as a process; output captured (see `tail()`). */
+export function spawnService(service: HatchService, env: Record<string, string>, entry = 'main.ts'): ServiceProcess {
   // e.g. HATCH_SPAWN_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the spawned services.
-  const extra = (process.env.HATCH_SPAWN_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', serviceMain(service, entry)], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const keep = (chunk: Buffer) => {
-    output.push(String(chunk));
-    if (output.length > 200) output.shift();
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    output,
-    async kill(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
-      await Promise.race([exited, sleep(5000)]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
+  const nodeArgs = (process.env.HATCH_SPAWN_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return startServiceProcess({ entry: serviceEntry(service, entry), nodeArgs, env: { LOG_LEVEL: 'warn', ...env } });
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -87,7 +57,7 @@ export const postJson = async (url: string, body: unknown) => {
 
 export interface MockProviders {
   urls: { sms: string; smsBackup: string; email: string; emailBackup: string };
-  process: RunningProcess;
+  process: ServiceProcess;
 }
 
 export async function startMockProviders(env: Record<string, string> = {}): Promise<MockProviders> {
@@ -109,14 +79,14 @@ export async function startMockProviders(env: Record<string, string> = {}): Prom
   await waitFor(
     async () => (await Promise.all(Object.values(urls).map((u) => fetch(`${u}/health`)))).every((r) => r.ok),
     20_000,
-    `mock providers to listen (${process.output.join('')})`,
+    `mock providers to listen (${process.tail()})`,
   );
   return { urls, process };
 }
 
 export interface DispatcherProcess {
   url: string;
-  process: RunningProcess;
+  process: ServiceProcess;
 }
 
 export async function startDispatcher(
@@ -140,17 +110,13 @@ export async function startDispatcher(
     ...env,
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => (await fetch(`${url}/ready`)).ok,
-    20_000,
-    `dispatcher to be ready (${process.output.join('')})`,
-  );
+  await waitFor(async () => (await fetch(`${url}/ready`)).ok, 20_000, `dispatcher to be ready (${process.tail()})`);
   return { url, process };
 }
 
 export interface CommandApiProcess {
   url: string;
-  process: RunningProcess;
+  process: ServiceProcess;
 }
 
 /** The command API as a process (the providers' webhooks post to it). */
@@ -167,7 +133,7 @@ export async function startCommandApi(
     ...env,
   });
   const url = `http://127.0.0.1:${apiPort}`;
-  await waitFor(async () => (await fetch(`${url}/ready`)).ok, 20_000, `command API (${process.output.join('')})`);
+  await waitFor(async () => (await fetch(`${url}/ready`)).ok, 20_000, `command API (${process.tail()})`);
   return { url, process };
 }
 
@@ -177,45 +143,17 @@ export async function requestMessages(
   recipients: Array<{ channel: 'sms' | 'mms' | 'email'; to: string }>,
   options: { sendAt?: string; clientId?: string } = {},
 ): Promise<string[]> {
-  const now = new Date().toISOString();
   return Promise.all(
     recipients.map(async ({ channel, to }) => {
-      const messageId = randomUUID();
-      await store.append(
-        messageStreamId(messageId),
-        [
-          {
-            id: messageEventId(messageId, 'MessageRequested'),
-            type: 'MessageRequested',
-            data: {
-              messageId,
-              conversationId: randomUUID(),
-              channel,
-              from: channel === 'email' ? 'sender@hatch.test' : '+12015550100',
-              to,
-              body: 'hello from the dispatcher suite',
-              attachments: channel === 'mms' ? ['https://example.com/cat.png'] : [],
-              subject: channel === 'email' ? 'hello' : null,
-              cc: [],
-              bcc: [],
-              replyTo: null,
-              timestamp: now,
-              clientId: options.clientId ?? 'suite',
-              segments: 1,
-              requestedAt: now,
-              ...(options.sendAt ? { sendAt: options.sendAt } : {}),
-            },
-            metadata: {
-              correlationId: randomUUID(),
-              causationId: null,
-              actor: 'suite',
-              schemaVersion: currentSchemaVersion,
-            },
-          },
-        ],
-        'no_stream',
-      );
-      return messageId;
+      const data = messageRequested({
+        channel,
+        to,
+        body: 'hello from the dispatcher suite',
+        clientId: options.clientId ?? 'suite',
+        ...(options.sendAt ? { sendAt: options.sendAt } : {}),
+      });
+      await store.append(messageStreamId(data.messageId), [newMessageEvent('MessageRequested', data)], 'no_stream');
+      return data.messageId;
     }),
   );
 }
