@@ -59,12 +59,19 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
     payload: SendSmsPayload | SendEmailPayload,
   ) {
     const key = (request.headers as { 'idempotency-key'?: string })['idempotency-key'];
-    const clientId = request.clientId;
-    const messageId = key ? outboundMessageId(clientId, key) : newMessageId();
+    const accountId = request.accountId;
+    const messageId = key ? outboundMessageId(accountId, key) : newMessageId();
     const requestHash = key ? requestFingerprint({ channel: request.routeOptions.url, payload }) : undefined;
     const decision = decideSend({
       type: 'SendMessage',
-      data: { ...content, channel, messageId, clientId, requestedAt: deps.clock.now().toISOString(), requestHash },
+      data: {
+        ...content,
+        channel,
+        messageId,
+        clientId: accountId,
+        requestedAt: deps.clock.now().toISOString(),
+        requestHash,
+      },
     });
     if (!decision.ok)
       throw decision.reason === 'invalid'
@@ -81,7 +88,7 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
       return reply.code(202).send(await replay(decision.streamId, requestHash as string, key));
     }
 
-    const flightKey = key ? `${clientId}\u0000${key}` : null;
+    const flightKey = key ? `${accountId}\u0000${key}` : null;
     if (flightKey) {
       if (inFlight.has(flightKey))
         throw new Problem(
@@ -101,7 +108,7 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
           streamId: decision.streamId,
           fold: messageFold,
           decide: () => decision,
-          metadata: { correlationId: request.id, causationId: null, idempotencyKey: key, actor: clientId },
+          metadata: { correlationId: request.id, causationId: null, idempotencyKey: key, actor: accountId },
           concurrency: 'no_stream',
         });
         const { position, duplicate } = result as AppendResult;
@@ -120,7 +127,7 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
         accepted = await replay(decision.streamId, requestHash as string, key);
         reply.header('idempotent-replayed', 'true');
       }
-      request.log.debug({ messageId, channel, clientId }, 'message requested');
+      request.log.debug({ messageId, channel, accountId }, 'message requested');
       return reply.code(202).send(accepted);
     } finally {
       if (flightKey) inFlight.delete(flightKey);
