@@ -27,6 +27,8 @@ const apiKeyPairs = z
 /** The settings without the cross-field rules (defaults for tests); processes load `commandApiConfigSchema`. */
 const commandApiSettingsSchema = z.object({
   ...eventStoreEnvSchema.shape,
+  /** `production` closes the service: keys on every route, secrets required (see commandApiConfigSchema). */
+  NODE_ENV: z.string().default('development'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Loopback by default (local mode); containers and production set 0.0.0.0 or an interface. */
   API_HOST: z.string().default('127.0.0.1'),
@@ -76,7 +78,9 @@ export type CommandApiEnv = z.infer<typeof commandApiSettingsSchema>;
 
 /** What the routes need (main.ts maps the environment onto it; tests build it directly). */
 export interface CommandApiConfig {
-  /** API key → client id; null: no authentication, the client is `default`. */
+  /** NODE_ENV=production: every request needs an account's key; no local account. */
+  production: boolean;
+  /** Deprecated `API_KEYS` (key → client name, local mode only); null: none. Account keys come from bin/hatch. */
   apiKeys: Map<string, string> | null;
   webhookSecret: string | null;
   webhookToleranceSeconds: number;
@@ -86,6 +90,7 @@ export interface CommandApiConfig {
 }
 
 export const commandApiConfigFrom = (env: CommandApiEnv): CommandApiConfig => ({
+  production: env.NODE_ENV === 'production',
   apiKeys: env.API_KEYS,
   webhookSecret: env.WEBHOOK_SECRET ?? null,
   webhookToleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS,

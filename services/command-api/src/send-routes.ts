@@ -5,6 +5,7 @@ import { handleCommand } from '@hatch/commands';
 import {
   type Channel,
   decideSend,
+  localAccountId,
   messageFold,
   newId,
   outboundMessageId,
@@ -17,6 +18,7 @@ import { type AppendResult, WrongExpectedVersionError } from '@hatch/event-store
 import { Problem, problemResponses } from '@hatch/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AccountDirectory } from './account-directory.ts';
 import { refuseOptedOut } from './consent-check.ts';
 import {
   acceptedResponse,
@@ -51,6 +53,25 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
     };
   }
 
+  const directory = deps.directory as AccountDirectory;
+
+  /**
+   * An account sends only from senders it owns. The local account owns whatever it sends from (claimed on
+   * first use); a deprecated API_KEYS client, which is no account, is not checked.
+   */
+  async function refuseUnownedSender(request: FastifyRequest, channel: Channel, from: string) {
+    const accountId = request.accountId;
+    const isLocal = accountId === localAccountId;
+    if (!isLocal && !(await directory.knows(accountId))) return;
+    const use = await directory.useSender(accountId, channel, from, isLocal);
+    if (use.ok) return;
+    throw new Problem(403, 'sender-not-owned', 'Sender not owned', {
+      detail:
+        use.reason === 'taken' ? `${from} belongs to another account` : `this account does not own the sender ${from}`,
+      errors: [{ field: 'body.from', message: 'is not a sender of this account' }],
+    });
+  }
+
   async function send(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -79,6 +100,7 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
         : new Problem(404, 'not-found', 'Not Found');
 
     const requested = decision.events[0] as (typeof decision.events)[number];
+    await refuseUnownedSender(request, channel, requested.data.from);
     try {
       await refuseOptedOut(log, requested.data);
     } catch (error) {
