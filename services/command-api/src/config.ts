@@ -62,12 +62,30 @@ const commandApiSettingsSchema = z.object({
     .default('true')
     .transform((v) => v === 'true'),
   /** Where the inbox's operations view reads provider health and projection lag. */
+  /** Bearer token for /metrics and the inbox's operations view; required in production. */
+  OPERATOR_TOKEN: z.string().min(16).optional(),
   DISPATCHER_URL: z.url().default('http://127.0.0.1:8090'),
   PROJECTOR_URL: z.url().default('http://127.0.0.1:8091'),
 });
 
 export const commandApiConfigSchema = commandApiSettingsSchema.superRefine((env, ctx) => {
   checkEventStoreEnv(env, ctx);
+  if (env.NODE_ENV === 'production') {
+    // A closed service: no start-up without what keeps it closed.
+    const required = [
+      ['DATABASE_URL', env.DATABASE_URL, 'the database (event log and read tables)'],
+      ['WEBHOOK_SECRET', env.WEBHOOK_SECRET, 'the provider webhook signature secret'],
+      ['OPERATOR_TOKEN', env.OPERATOR_TOKEN, 'the bearer token for /metrics and the operations view (≥ 16 characters)'],
+    ] as const;
+    for (const [name, value, what] of required)
+      if (!value) ctx.addIssue({ code: 'custom', message: `NODE_ENV=production needs ${name}: ${what}`, path: [name] });
+    if (env.API_KEYS)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'API_KEYS is not honoured in production: issue account keys with bin/hatch',
+        path: ['API_KEYS'],
+      });
+  }
   // The query routes read the read tables even when the log is EventStoreDB.
   if (env.SERVE_QUERIES && !env.DATABASE_URL && env.EVENT_STORE !== 'postgres') {
     ctx.addIssue({ code: 'custom', message: missingDatabaseUrl, path: ['DATABASE_URL'] });
@@ -83,6 +101,8 @@ export interface CommandApiConfig {
   /** Deprecated `API_KEYS` (key → client name, local mode only); null: none. Account keys come from bin/hatch. */
   apiKeys: Map<string, string> | null;
   webhookSecret: string | null;
+  /** Guards /metrics and the operations view when set (always set in production). */
+  operatorToken: string | null;
   webhookToleranceSeconds: number;
   rateLimit: { perSecond: number; burst: number };
   appendTimeoutMs: number;
@@ -93,6 +113,7 @@ export const commandApiConfigFrom = (env: CommandApiEnv): CommandApiConfig => ({
   production: env.NODE_ENV === 'production',
   apiKeys: env.API_KEYS,
   webhookSecret: env.WEBHOOK_SECRET ?? null,
+  operatorToken: env.OPERATOR_TOKEN ?? null,
   webhookToleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS,
   rateLimit: { perSecond: env.RATE_LIMIT_PER_SECOND, burst: env.RATE_LIMIT_BURST },
   appendTimeoutMs: env.APPEND_TIMEOUT_MS,
