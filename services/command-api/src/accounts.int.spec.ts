@@ -158,3 +158,53 @@ describe('owned senders', () => {
     expect(none.statusCode).toBe(401);
   });
 });
+
+describe('inbound routing', () => {
+  const inbound = (to: string, id: string) => ({
+    from: '+18045550002',
+    to,
+    type: 'sms',
+    messaging_provider_id: id,
+    body: 'a reply',
+    attachments: null,
+    timestamp: '2024-11-01T14:01:00Z',
+  });
+  const receivedBy = async (messageId: string) =>
+    ((await eventsOf(messageId))[0]?.data as { clientId?: string } | undefined)?.clientId;
+
+  it('goes to the account owning `to`; in production an unowned `to` is 422 and counted, never appended', async () => {
+    const owner = await createAccount('Inbound', ['+12015550106']);
+    const app = await api({ production: true });
+    const routed = await app.inject({
+      method: 'POST',
+      url: '/api/webhooks/sms',
+      payload: inbound('+12015550106', 'in-1'),
+    });
+    expect(routed.statusCode).toBe(200);
+    expect(await receivedBy(routed.json().id)).toBe(owner.accountId);
+
+    const before = (await store.readAll({ category: 'message' })).length;
+    const unowned = await app.inject({
+      method: 'POST',
+      url: '/api/webhooks/sms',
+      payload: inbound('+12015550888', 'in-2'),
+    });
+    expect(unowned.statusCode).toBe(422);
+    expect(unowned.json().errors).toEqual([{ field: 'body.to', message: expect.any(String) }]);
+    expect((await store.readAll({ category: 'message' })).length).toBe(before);
+    expect((await app.inject({ url: '/metrics' })).body).toMatch(
+      /hatch_inbound_unrouted_total\{[^}]*channel="sms"[^}]*\} 1/,
+    );
+  });
+
+  it('in local mode an unowned `to` goes to the local account', async () => {
+    const app = await api();
+    const local = await app.inject({
+      method: 'POST',
+      url: '/api/webhooks/sms',
+      payload: inbound('+12015550777', 'in-3'),
+    });
+    expect(local.statusCode).toBe(200);
+    expect(await receivedBy(local.json().id)).toBe(localAccountId);
+  });
+});
