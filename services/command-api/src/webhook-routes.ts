@@ -131,6 +131,8 @@ export const webhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
     const outcome = decideInboundKeyword(received);
     if (!outcome) return;
     if (outcome.change) await recordConsentChange(request, outcome.change, received.provider);
+    // Automatic replies go only from a sender some account owns (the local account stands in locally).
+    if (deps.config.production && !(await directory.ownerOf(received.channel, received.to))) return;
     const reply = decideSend(outcome.reply);
     if (!reply.ok) {
       request.log.warn({ messageId: received.messageId }, 'consent reply could not be decided');
