@@ -208,3 +208,26 @@ describe('inbound routing', () => {
     expect(await receivedBy(local.json().id)).toBe(localAccountId);
   });
 });
+
+describe('automatic keyword replies', () => {
+  it('50 HELP from one number to an owned number get one answer within the window', async () => {
+    await createAccount('Helpdesk', ['+12015550107']);
+    const app = await api({ production: true });
+    const before = (await store.readAll({ category: 'message' })).filter((e) => e.type === 'MessageRequested').length;
+    for (let i = 0; i < 50; i++) {
+      const help = await app.inject({
+        method: 'POST',
+        url: '/api/webhooks/sms',
+        payload: { ...sms('+18045550003', '+12015550107'), messaging_provider_id: `help-${i}`, body: 'HELP' },
+      });
+      expect(help.statusCode).toBe(200);
+    }
+    const requested = (await store.readAll({ category: 'message' })).filter((e) => e.type === 'MessageRequested');
+    expect(requested.length - before).toBe(1);
+    expect(requested.at(-1)?.data).toMatchObject({
+      from: '+12015550107',
+      to: '+18045550003',
+      purpose: 'consent_reply',
+    });
+  });
+});

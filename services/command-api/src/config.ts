@@ -62,6 +62,8 @@ const commandApiSettingsSchema = z.object({
     .default('true')
     .transform((v) => v === 'true'),
   /** Where the inbox's operations view reads provider health and projection lag. */
+  /** One automatic STOP/START/HELP answer per (contact, our number, keyword) per this many seconds. */
+  CONSENT_REPLY_WINDOW_SECONDS: z.coerce.number().int().positive().default(600),
   /** Bearer token for /metrics and the inbox's operations view; required in production. */
   OPERATOR_TOKEN: z.string().min(16).optional(),
   DISPATCHER_URL: z.url().default('http://127.0.0.1:8090'),
@@ -101,6 +103,7 @@ export interface CommandApiConfig {
   /** Deprecated `API_KEYS` (key → client name, local mode only); null: none. Account keys come from bin/hatch. */
   apiKeys: Map<string, string> | null;
   webhookSecret: string | null;
+  consentReplyWindowMs: number;
   /** Guards /metrics and the operations view when set (always set in production). */
   operatorToken: string | null;
   webhookToleranceSeconds: number;
@@ -114,6 +117,7 @@ export const commandApiConfigFrom = (env: CommandApiEnv): CommandApiConfig => ({
   apiKeys: env.API_KEYS,
   webhookSecret: env.WEBHOOK_SECRET ?? null,
   operatorToken: env.OPERATOR_TOKEN ?? null,
+  consentReplyWindowMs: env.CONSENT_REPLY_WINDOW_SECONDS * 1000,
   webhookToleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS,
   rateLimit: { perSecond: env.RATE_LIMIT_PER_SECOND, burst: env.RATE_LIMIT_BURST },
   appendTimeoutMs: env.APPEND_TIMEOUT_MS,

@@ -128,7 +128,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
 
   /** STOP/START record the change first (so the opt-out holds even if the reply fails), then reply. */
   async function answerKeyword(request: FastifyRequest, received: Parameters<typeof decideInboundKeyword>[0]) {
-    const outcome = decideInboundKeyword(received);
+    const outcome = decideInboundKeyword(received, deps.config.consentReplyWindowMs);
     if (!outcome) return;
     if (outcome.change) await recordConsentChange(request, outcome.change, received.provider);
     // Automatic replies go only from a sender some account owns (the local account stands in locally).
