@@ -6,8 +6,11 @@
 //   4. bin/test.sh against the command API; its exit code is this command's
 // Service logs go to .tmp/smoke-production/logs; their tails are printed when something fails.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { PostgresEventStore } from '@hatch/event-store';
+import { accountOperations } from '../../bin/account-operations.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { freeStackConfig, startLocalStack } from './local-stack.ts';
 import { distDir, root, sizeOf } from './production-build.ts';
@@ -78,11 +81,31 @@ async function inboxServed(apiUrl: string): Promise<boolean> {
   return ok;
 }
 
-function smokeTest(apiUrl: string, webhookSecret: string): Promise<number> {
+/** The account bin/test.sh sends as (production has no keyless local account): its senders and a key. */
+async function smokeAccount(databaseUrl: string): Promise<string> {
+  const store = new PostgresEventStore({ connectionString: databaseUrl });
+  try {
+    const ops = accountOperations({
+      store,
+      now: () => new Date(),
+      newId: randomUUID,
+      random: randomBytes,
+      actor: 'operator:smoke',
+    });
+    const created = await ops.createAccount('Smoke', ['+12016661234', '@usehatchapp.com']);
+    if (!created.ok) throw new Error(`the smoke account was not created: ${JSON.stringify(created)}`);
+    say(`account        ready  Smoke (${created.value.accountId}) owns +12016661234 and @usehatchapp.com`);
+    return created.value.apiKey;
+  } finally {
+    await store.close();
+  }
+}
+
+function smokeTest(apiUrl: string, webhookSecret: string, apiKey: string): Promise<number> {
   return new Promise((resolveRun) => {
     const child = spawn('bash', [join(root, 'bin', 'test.sh')], {
       cwd: root,
-      env: { ...process.env, HATCH_API_URL: apiUrl, WEBHOOK_SECRET: webhookSecret },
+      env: { ...process.env, HATCH_API_URL: apiUrl, WEBHOOK_SECRET: webhookSecret, HATCH_API_KEY: apiKey },
       stdio: 'inherit',
     });
     child.once('exit', (code) => resolveRun(code ?? 1));
@@ -96,17 +119,18 @@ say(`postgres       ready  started separately on port ${postgres.port}; the serv
 process.env.DATABASE_URL = postgres.url;
 const config = await freeStackConfig();
 const webhookSecret = 'smoke-production-secret';
+const operatorToken = randomBytes(24).toString('hex');
 try {
   const stack = await startLocalStack({
     config,
     build: { dir: app },
-    env: { NODE_ENV: 'production', WEBHOOK_SECRET: webhookSecret, LOG_LEVEL: 'info' },
+    env: { NODE_ENV: 'production', WEBHOOK_SECRET: webhookSecret, OPERATOR_TOKEN: operatorToken, LOG_LEVEL: 'info' },
     log: say,
     output: (service, chunk) => appendFileSync(join(logs, `${service}.log`), chunk),
   });
   try {
     const apiUrl = `http://127.0.0.1:${config.apiPort}`;
-    status = await smokeTest(apiUrl, webhookSecret);
+    status = await smokeTest(apiUrl, webhookSecret, await smokeAccount(postgres.url));
     if (status === 0 && !(await inboxServed(apiUrl))) status = 1;
   } finally {
     await stack.stop();

@@ -5,6 +5,7 @@ import { createHttpServer, type HttpApp, registerOperations } from '@hatch/http'
 import { createMetricsRegistry } from '@hatch/platform';
 import type { CommandDeps } from './command-deps.ts';
 import { registerCommandRoutes } from './command-routes.ts';
+import { installOperatorGuard } from './operator-guard.ts';
 
 export interface CommandApiOptions {
   /** Mounts more routes on the same server (main.ts adds the query routes: one base URL for clients). */
@@ -24,6 +25,7 @@ export async function createCommandApi(deps: Omit<CommandDeps, 'registry'>, opti
       description: 'Send SMS, MMS and email; receive provider webhooks (inbound messages and delivery receipts).',
     },
   });
+  installOperatorGuard(app, deps.config.operatorToken);
   const log = registerCommandRoutes(app, { ...deps, registry });
   registerOperations(app, { registry, ready: () => log.ready(), details: options.details });
   await options.mount?.(app);

@@ -28,13 +28,13 @@ export const cancelRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (a
       const messageId = request.params.id;
       const command = {
         type: 'CancelMessage' as const,
-        data: { messageId, clientId: request.clientId, cancelledAt: deps.clock.now().toISOString() },
+        data: { messageId, clientId: request.accountId, cancelledAt: deps.clock.now().toISOString() },
       };
       const { decision, result } = await handleCommand(log, {
         streamId: messageStreamId(messageId),
         fold: messageFold,
         decide: (state) => decideCancel(command, state),
-        metadata: { correlationId: request.id, causationId: null, actor: request.clientId },
+        metadata: { correlationId: request.id, causationId: null, actor: request.accountId },
       });
       if (decision.ok) {
         request.log.info({ messageId }, 'scheduled send cancelled');

@@ -1,6 +1,6 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import { conversationIdFor, inboundMessageId, outboundMessageId } from '@hatch/domain';
+import { conversationIdFor, inboundMessageId, localAccountId, outboundMessageId } from '@hatch/domain';
 import { type EventStore, PostgresEventStore } from '@hatch/event-store';
 import { freePort } from '@hatch/infra';
 import { createLogger, webhookHeaders } from '@hatch/platform';
@@ -104,14 +104,14 @@ describe('sending', () => {
       channel: 'sms',
       to: '+18045551234',
       segments: 1,
-      clientId: 'default',
+      clientId: localAccountId,
       requestedAt: now.toISOString(),
       attachments: [],
     });
     expect(event?.metadata).toEqual({
       correlationId: 'req-sms-1',
       causationId: null,
-      actor: 'default',
+      actor: localAccountId,
       schemaVersion: 1,
     });
   });
@@ -163,7 +163,7 @@ describe('idempotency', () => {
     const headers = { 'idempotency-key': 'order-42' };
     const first = await app.inject({ method: 'POST', url: '/api/messages/sms', headers, payload: sms });
     expect(first.statusCode).toBe(202);
-    expect(first.json().id).toBe(outboundMessageId('default', 'order-42'));
+    expect(first.json().id).toBe(outboundMessageId(localAccountId, 'order-42'));
     expect(first.headers['idempotent-replayed']).toBeUndefined();
     const before = await eventCount();
     // Same JSON value, different key order: still the same request.

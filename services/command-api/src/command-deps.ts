@@ -1,6 +1,7 @@
 import type { EventStore } from '@hatch/event-store';
 import type { Logger } from '@hatch/platform';
 import type { Registry } from 'prom-client';
+import type { AccountDirectory } from './account-directory.ts';
 import type { CommandApiConfig } from './config.ts';
 
 /** Everything the command routes touch outside themselves. */
@@ -15,4 +16,6 @@ export interface CommandDeps {
   newId?: () => string;
   /** Where command metrics go (the app's registry). */
   registry?: Registry;
+  /** Keys and senders by account (built from the event store when absent). */
+  directory?: AccountDirectory;
 }

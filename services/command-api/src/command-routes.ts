@@ -5,6 +5,7 @@ import type { HttpApp } from '@hatch/http';
 import type { FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { Counter } from 'prom-client';
+import { type AccountDirectory, accountDirectory } from './account-directory.ts';
 import { cancelRoutes } from './cancel-routes.ts';
 import { clientAuthenticator } from './client-auth.ts';
 import type { CommandDeps } from './command-deps.ts';
@@ -39,9 +40,13 @@ function nameUnknownFields(scope: FastifyInstance) {
  */
 export function installClientScope(
   scope: FastifyInstance,
-  config: Pick<CommandDeps['config'], 'apiKeys' | 'rateLimit'>,
+  config: Pick<CommandDeps['config'], 'apiKeys' | 'rateLimit' | 'production'>,
+  directory: AccountDirectory,
 ) {
-  scope.addHook('onRequest', clientAuthenticator(config.apiKeys));
+  // The deprecated API_KEYS keep their old meaning: once set, every request needs a key.
+  const allowKeyless = !config.production && !config.apiKeys;
+  const legacyKeys = config.production ? null : config.apiKeys;
+  scope.addHook('onRequest', clientAuthenticator({ directory, allowKeyless, legacyKeys }));
   scope.addHook('onRequest', clientRateLimiter(config.rateLimit));
 }
 
@@ -67,10 +72,11 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandDeps) {
       }
     };
   }
-  const options = { deps, log };
+  const directory = deps.directory ?? accountDirectory({ store: log, now: () => deps.clock.now() });
+  const options = { deps: { ...deps, directory }, log };
   // Each group in its own encapsulated scope: hooks and the raw-body parser stay where they belong.
   app.register(async (clients) => {
-    installClientScope(clients, deps.config);
+    installClientScope(clients, deps.config, directory);
     nameUnknownFields(clients);
     await clients.register(sendRoutes, options);
     await clients.register(cancelRoutes, options);

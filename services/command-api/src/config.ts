@@ -27,6 +27,8 @@ const apiKeyPairs = z
 /** The settings without the cross-field rules (defaults for tests); processes load `commandApiConfigSchema`. */
 const commandApiSettingsSchema = z.object({
   ...eventStoreEnvSchema.shape,
+  /** `production` closes the service: keys on every route, secrets required (see commandApiConfigSchema). */
+  NODE_ENV: z.string().default('development'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Loopback by default (local mode); containers and production set 0.0.0.0 or an interface. */
   API_HOST: z.string().default('127.0.0.1'),
@@ -60,12 +62,32 @@ const commandApiSettingsSchema = z.object({
     .default('true')
     .transform((v) => v === 'true'),
   /** Where the inbox's operations view reads provider health and projection lag. */
+  /** One automatic STOP/START/HELP answer per (contact, our number, keyword) per this many seconds. */
+  CONSENT_REPLY_WINDOW_SECONDS: z.coerce.number().int().positive().default(600),
+  /** Bearer token for /metrics and the inbox's operations view; required in production. */
+  OPERATOR_TOKEN: z.string().min(16).optional(),
   DISPATCHER_URL: z.url().default('http://127.0.0.1:8090'),
   PROJECTOR_URL: z.url().default('http://127.0.0.1:8091'),
 });
 
 export const commandApiConfigSchema = commandApiSettingsSchema.superRefine((env, ctx) => {
   checkEventStoreEnv(env, ctx);
+  if (env.NODE_ENV === 'production') {
+    // A closed service: no start-up without what keeps it closed.
+    const required = [
+      ['DATABASE_URL', env.DATABASE_URL, 'the database (event log and read tables)'],
+      ['WEBHOOK_SECRET', env.WEBHOOK_SECRET, 'the provider webhook signature secret'],
+      ['OPERATOR_TOKEN', env.OPERATOR_TOKEN, 'the bearer token for /metrics and the operations view (≥ 16 characters)'],
+    ] as const;
+    for (const [name, value, what] of required)
+      if (!value) ctx.addIssue({ code: 'custom', message: `NODE_ENV=production needs ${name}: ${what}`, path: [name] });
+    if (env.API_KEYS)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'API_KEYS is not honoured in production: issue account keys with bin/hatch',
+        path: ['API_KEYS'],
+      });
+  }
   // The query routes read the read tables even when the log is EventStoreDB.
   if (env.SERVE_QUERIES && !env.DATABASE_URL && env.EVENT_STORE !== 'postgres') {
     ctx.addIssue({ code: 'custom', message: missingDatabaseUrl, path: ['DATABASE_URL'] });
@@ -76,9 +98,14 @@ export type CommandApiEnv = z.infer<typeof commandApiSettingsSchema>;
 
 /** What the routes need (main.ts maps the environment onto it; tests build it directly). */
 export interface CommandApiConfig {
-  /** API key → client id; null: no authentication, the client is `default`. */
+  /** NODE_ENV=production: every request needs an account's key; no local account. */
+  production: boolean;
+  /** Deprecated `API_KEYS` (key → client name, local mode only); null: none. Account keys come from bin/hatch. */
   apiKeys: Map<string, string> | null;
   webhookSecret: string | null;
+  consentReplyWindowMs: number;
+  /** Guards /metrics and the operations view when set (always set in production). */
+  operatorToken: string | null;
   webhookToleranceSeconds: number;
   rateLimit: { perSecond: number; burst: number };
   appendTimeoutMs: number;
@@ -86,8 +113,11 @@ export interface CommandApiConfig {
 }
 
 export const commandApiConfigFrom = (env: CommandApiEnv): CommandApiConfig => ({
+  production: env.NODE_ENV === 'production',
   apiKeys: env.API_KEYS,
   webhookSecret: env.WEBHOOK_SECRET ?? null,
+  operatorToken: env.OPERATOR_TOKEN ?? null,
+  consentReplyWindowMs: env.CONSENT_REPLY_WINDOW_SECONDS * 1000,
   webhookToleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS,
   rateLimit: { perSecond: env.RATE_LIMIT_PER_SECOND, burst: env.RATE_LIMIT_BURST },
   appendTimeoutMs: env.APPEND_TIMEOUT_MS,

@@ -1,7 +1,7 @@
 // Opt-out compliance on the command side, against real PostgreSQL: keywords from inbound SMS record
 // consent changes and reply through the normal outbound path; sends to opted-out contacts get 422 and
 // append nothing; the email provider's unsubscribe callback opts out of email from that sender.
-import { consentReplies, consentReplyMessageId, inboundMessageId } from '@hatch/domain';
+import { consentReplies, consentReplyMessageId } from '@hatch/domain';
 import { PostgresEventStore } from '@hatch/event-store';
 import { createLogger } from '@hatch/platform';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
@@ -81,10 +81,8 @@ describe('opt-out keywords', () => {
 
     const [optedOut] = await eventsOfType('ContactOptedOut');
     expect(optedOut?.data).toMatchObject({ channel: 'sms', sender: ours, address: theirs, keyword: 'STOP' });
-    const inboundId = inboundMessageId('messaging-provider', stop.messaging_provider_id);
-    const replies = (await eventsOfType('MessageRequested')).filter(
-      (e) => e.stream_id === `message-${consentReplyMessageId(inboundId)}`,
-    );
+    const replyId = consentReplyMessageId(ours, theirs, 'opt_out', clock.now().toISOString());
+    const replies = (await eventsOfType('MessageRequested')).filter((e) => e.stream_id === `message-${replyId}`);
     expect(replies).toHaveLength(1);
     expect(replies[0]?.data).toMatchObject({
       from: ours,
@@ -120,7 +118,7 @@ describe('opt-out keywords', () => {
 
     const help = inbound('HELP');
     expect((await post('/api/webhooks/sms', help)).statusCode).toBe(200);
-    const replyId = consentReplyMessageId(inboundMessageId('messaging-provider', help.messaging_provider_id));
+    const replyId = consentReplyMessageId(ours, theirs, 'help', clock.now().toISOString());
     const [reply] = (await eventsOfType('MessageRequested')).filter((e) => e.stream_id === `message-${replyId}`);
     expect(reply?.data.body).toBe(consentReplies.help);
     expect((await post('/api/messages/sms', send())).statusCode).toBe(202);

@@ -82,7 +82,7 @@ export const contactRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
   const metadata = (request: FastifyRequest) => ({
     correlationId: request.id,
     causationId: null,
-    actor: request.clientId,
+    actor: request.accountId,
   });
 
   app.post(

@@ -1,7 +1,14 @@
 // Every command waits for its event to be durable, but never forever: when PostgreSQL is away or slow
 // the client gets 503 + Retry-After within `timeoutMs` instead of a hung request. Nothing is answered
 // as accepted unless the append committed.
-import type { AppendResult, EventStore, ExpectedVersion, NewEvent, RecordedEvent } from '@hatch/event-store';
+import type {
+  AppendResult,
+  EventStore,
+  ExpectedVersion,
+  NewEvent,
+  ReadAllOptions,
+  RecordedEvent,
+} from '@hatch/event-store';
 import { EventIdConflictError, WrongExpectedVersionError } from '@hatch/event-store';
 import { Problem } from '@hatch/http';
 
@@ -35,6 +42,9 @@ export function durableLog(store: EventStore, timeoutMs: number) {
     },
     readStream(streamId: string): Promise<RecordedEvent[]> {
       return withDeadline(store.readStream(streamId), timeoutMs, 'the event log').catch(unavailable);
+    },
+    readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+      return withDeadline(store.readAll(options), timeoutMs, 'the event log').catch(unavailable);
     },
     async ready(): Promise<boolean> {
       return withDeadline(store.headPosition(), Math.min(timeoutMs, 1000), 'the event log').then(

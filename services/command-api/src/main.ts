@@ -1,8 +1,10 @@
 // command-api process: read config, build adapters, start; stop gracefully on SIGTERM/SIGINT.
+import { localAccountId, localAccountName } from '@hatch/domain';
 import { openEventStore } from '@hatch/event-store';
 import { createLogger, failStartup, loadConfig } from '@hatch/platform';
 import { createReadPool, registerQueryRoutes } from '@hatch/query-api';
 import { registerWebInbox } from '@hatch/web-inbox';
+import { accountDirectory } from './account-directory.ts';
 import { createCommandApi } from './app.ts';
 import { commandApiConfigFrom, commandApiConfigSchema } from './config.ts';
 
@@ -12,7 +14,11 @@ const config = commandApiConfigFrom(env);
 
 if (!config.webhookSecret)
   logger.warn('WEBHOOK_SECRET is not set: provider webhook signatures are NOT checked (set it to enforce them)');
-if (!config.apiKeys) logger.warn('API_KEYS is not set: command routes need no API key; every client is "default"');
+if (config.production) logger.info('production mode: every command route needs an account API key');
+else {
+  logger.warn('local mode: requests without an API key act as the local account, which may send from any sender');
+  if (config.apiKeys) logger.warn('API_KEYS is deprecated: issue account keys with bin/hatch');
+}
 
 const eventStore = await openEventStore(env, { tuning: { appendConnections: env.APPEND_CONNECTIONS } }).catch(
   failStartup,
@@ -35,6 +41,13 @@ const app = await createCommandApi(
     },
   },
 );
+
+// Local mode: the account keyless requests act as exists before the first request. Idempotent: a restart,
+// or another instance starting at the same moment, decides `already_exists` and appends nothing.
+if (!config.production)
+  await accountDirectory({ store: eventStore, now: () => new Date() })
+    .ensureAccount(localAccountId, localAccountName)
+    .catch(failStartup);
 
 let stopping = false;
 async function shutdown(signal: string) {

@@ -14,10 +14,10 @@ export function clientRateLimiter(options: { perSecond: number; burst: number; n
   const { perSecond, burst } = options;
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const t = now();
-    let bucket = buckets.get(request.clientId);
+    let bucket = buckets.get(request.accountId);
     if (!bucket) {
       bucket = { tokens: burst, updatedMs: t };
-      buckets.set(request.clientId, bucket);
+      buckets.set(request.accountId, bucket);
     }
     bucket.tokens = Math.min(burst, bucket.tokens + ((t - bucket.updatedMs) / 1000) * perSecond);
     bucket.updatedMs = t;
@@ -35,7 +35,7 @@ export function clientRateLimiter(options: { perSecond: number; burst: number; n
         429,
         'rate-limited',
         'Too Many Requests',
-        { detail: `client ${request.clientId} may send ${perSecond} requests per second (burst ${burst})` },
+        { detail: `client ${request.accountId} may send ${perSecond} requests per second (burst ${burst})` },
         { ...headers, 'retry-after': retryAfter },
       );
     }

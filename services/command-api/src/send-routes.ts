@@ -5,6 +5,7 @@ import { handleCommand } from '@hatch/commands';
 import {
   type Channel,
   decideSend,
+  localAccountId,
   messageFold,
   newId,
   outboundMessageId,
@@ -17,6 +18,7 @@ import { type AppendResult, WrongExpectedVersionError } from '@hatch/event-store
 import { Problem, problemResponses } from '@hatch/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AccountDirectory } from './account-directory.ts';
 import { refuseOptedOut } from './consent-check.ts';
 import {
   acceptedResponse,
@@ -51,6 +53,25 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
     };
   }
 
+  const directory = deps.directory as AccountDirectory;
+
+  /**
+   * An account sends only from senders it owns. The local account owns whatever it sends from (claimed on
+   * first use); a deprecated API_KEYS client, which is no account, is not checked.
+   */
+  async function refuseUnownedSender(request: FastifyRequest, channel: Channel, from: string) {
+    const accountId = request.accountId;
+    const isLocal = accountId === localAccountId;
+    if (!isLocal && !(await directory.knows(accountId))) return;
+    const use = await directory.useSender(accountId, channel, from, isLocal);
+    if (use.ok) return;
+    throw new Problem(403, 'sender-not-owned', 'Sender not owned', {
+      detail:
+        use.reason === 'taken' ? `${from} belongs to another account` : `this account does not own the sender ${from}`,
+      errors: [{ field: 'body.from', message: 'is not a sender of this account' }],
+    });
+  }
+
   async function send(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -59,12 +80,19 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
     payload: SendSmsPayload | SendEmailPayload,
   ) {
     const key = (request.headers as { 'idempotency-key'?: string })['idempotency-key'];
-    const clientId = request.clientId;
-    const messageId = key ? outboundMessageId(clientId, key) : newMessageId();
+    const accountId = request.accountId;
+    const messageId = key ? outboundMessageId(accountId, key) : newMessageId();
     const requestHash = key ? requestFingerprint({ channel: request.routeOptions.url, payload }) : undefined;
     const decision = decideSend({
       type: 'SendMessage',
-      data: { ...content, channel, messageId, clientId, requestedAt: deps.clock.now().toISOString(), requestHash },
+      data: {
+        ...content,
+        channel,
+        messageId,
+        clientId: accountId,
+        requestedAt: deps.clock.now().toISOString(),
+        requestHash,
+      },
     });
     if (!decision.ok)
       throw decision.reason === 'invalid'
@@ -72,6 +100,7 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
         : new Problem(404, 'not-found', 'Not Found');
 
     const requested = decision.events[0] as (typeof decision.events)[number];
+    await refuseUnownedSender(request, channel, requested.data.from);
     try {
       await refuseOptedOut(log, requested.data);
     } catch (error) {
@@ -81,7 +110,7 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
       return reply.code(202).send(await replay(decision.streamId, requestHash as string, key));
     }
 
-    const flightKey = key ? `${clientId}\u0000${key}` : null;
+    const flightKey = key ? `${accountId}\u0000${key}` : null;
     if (flightKey) {
       if (inFlight.has(flightKey))
         throw new Problem(
@@ -101,7 +130,7 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
           streamId: decision.streamId,
           fold: messageFold,
           decide: () => decision,
-          metadata: { correlationId: request.id, causationId: null, idempotencyKey: key, actor: clientId },
+          metadata: { correlationId: request.id, causationId: null, idempotencyKey: key, actor: accountId },
           concurrency: 'no_stream',
         });
         const { position, duplicate } = result as AppendResult;
@@ -120,7 +149,7 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
         accepted = await replay(decision.streamId, requestHash as string, key);
         reply.header('idempotent-replayed', 'true');
       }
-      request.log.debug({ messageId, channel, clientId }, 'message requested');
+      request.log.debug({ messageId, channel, accountId }, 'message requested');
       return reply.code(202).send(accepted);
     } finally {
       if (flightKey) inFlight.delete(flightKey);

@@ -3,6 +3,7 @@
 // checks signatures (webhook-signature-check.ts). Deterministic ids make every re-delivery a no-op.
 import { type CommandMetadata, handleCommand } from '@hatch/commands';
 import {
+  type Channel,
   type ConsentChange,
   consentFold,
   decideDeliveryReceipt,
@@ -10,6 +11,7 @@ import {
   decideInboundKeyword,
   decideReceive,
   decideSend,
+  localAccountId,
   messageFold,
   messageStreamId,
   normaliseEmail,
@@ -19,6 +21,8 @@ import { WrongExpectedVersionError } from '@hatch/event-store';
 import { Problem, problemResponses } from '@hatch/http';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { Counter } from 'prom-client';
+import type { AccountDirectory } from './account-directory.ts';
 import {
   consentChangeResponse,
   emailStatusPayload,
@@ -42,17 +46,47 @@ export const webhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
     actor,
   });
 
+  const directory = deps.directory as AccountDirectory;
+  const unrouted = deps.registry
+    ? new Counter({
+        name: 'hatch_inbound_unrouted_total',
+        help: 'Inbound messages refused because no account owns their `to`, by channel',
+        labelNames: ['channel'] as const,
+        registers: [deps.registry],
+      })
+    : null;
+
+  /**
+   * The account owning `to`; in local mode an unowned `to` is the local account's. Otherwise 422: the
+   * webhook is well-formed and reached the right URL (not a 404), but names a recipient no account has,
+   * and a provider retrying it would be refused the same way.
+   */
+  async function routeInbound(channel: Channel, to: string): Promise<string> {
+    const owner = await directory.ownerOf(channel, to);
+    if (owner) return owner;
+    if (!deps.config.production) return localAccountId;
+    unrouted?.inc({ channel });
+    throw new Problem(422, 'recipient-not-owned', 'Recipient not owned', {
+      detail: 'no account owns the address this message was sent to',
+      errors: [{ field: 'body.to', message: 'is not a sender of any account' }],
+    });
+  }
+
   async function receive(
     request: FastifyRequest,
     provider: string,
     providerMessageId: string,
     content: Parameters<typeof decideReceive>[0]['data'],
   ) {
-    const decision = decideReceive({ type: 'ReceiveMessage', data: content });
-    if (!decision.ok)
-      throw decision.reason === 'invalid'
-        ? invalidPayload(decision.errors)
+    const validated = decideReceive({ type: 'ReceiveMessage', data: content });
+    if (!validated.ok)
+      throw validated.reason === 'invalid'
+        ? invalidPayload(validated.errors)
         : new Problem(404, 'not-found', 'Not Found');
+    const received = (validated.events[0] as (typeof validated.events)[number]).data;
+    const clientId = await routeInbound(received.channel, received.to);
+    const decision = decideReceive({ type: 'ReceiveMessage', data: { ...content, clientId } });
+    if (!decision.ok) throw invalidPayload([]);
     const event = decision.events[0] as (typeof decision.events)[number];
     let position: string;
     try {
@@ -94,9 +128,11 @@ export const webhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
 
   /** STOP/START record the change first (so the opt-out holds even if the reply fails), then reply. */
   async function answerKeyword(request: FastifyRequest, received: Parameters<typeof decideInboundKeyword>[0]) {
-    const outcome = decideInboundKeyword(received);
+    const outcome = decideInboundKeyword(received, deps.config.consentReplyWindowMs);
     if (!outcome) return;
     if (outcome.change) await recordConsentChange(request, outcome.change, received.provider);
+    // Automatic replies go only from a sender some account owns (the local account stands in locally).
+    if (deps.config.production && !(await directory.ownerOf(received.channel, received.to))) return;
     const reply = decideSend(outcome.reply);
     if (!reply.ok) {
       request.log.warn({ messageId: received.messageId }, 'consent reply could not be decided');

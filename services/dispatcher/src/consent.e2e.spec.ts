@@ -1,6 +1,6 @@
 // Opt-out compliance across real processes: mock providers post STOP/START/HELP and unsubscribe
 // callbacks to a running command API; the dispatcher re-checks consent right before each provider call.
-import { consentReplyMessageId, inboundMessageId } from '@hatch/domain';
+import { inboundMessageId } from '@hatch/domain';
 import { freePort } from '@hatch/infra';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
 import {
@@ -43,6 +43,15 @@ describe('opt-outs against real processes', () => {
     };
     expect(answer.body.webhookStatus).toBe(200);
     return inboundMessageId('messaging-provider', answer.body.payload.messaging_provider_id);
+  };
+  /** The automatic answer a keyword caused (appended before the webhook was answered). */
+  const replyTo = async (inboundId: string) => {
+    const { rows } = await db.query<{ id: string }>(
+      "SELECT data->>'messageId' AS id FROM events WHERE event_type = 'MessageRequested' AND metadata->>'causationId' = $1",
+      [inboundId],
+    );
+    expect(rows).toHaveLength(1);
+    return rows[0]?.id as string;
   };
   const streamTypes = async (messageId: string) =>
     (
@@ -100,7 +109,7 @@ describe('opt-outs against real processes', () => {
     expect(events.map((e) => e.event_type)).toEqual(['MessageRequested', 'MessageFailed']);
     expect(events[1]?.data.reason).toBe('opted_out');
     // The STOP confirmation itself goes out.
-    const replyId = consentReplyMessageId(stopId);
+    const replyId = await replyTo(stopId);
     await waitFor(() => providerSaw(replyId), 15_000, 'the STOP confirmation at the provider');
     expect(await providerSaw(messageId)).toBe(false);
   });
@@ -114,14 +123,14 @@ describe('opt-outs against real processes', () => {
   });
 
   it('START restores sending; HELP is answered', async () => {
-    const startId = await contactSays('START');
-    await waitFor(() => providerSaw(consentReplyMessageId(startId)), 15_000, 'the START confirmation');
+    const startReply = await replyTo(await contactSays('START'));
+    await waitFor(() => providerSaw(startReply), 15_000, 'the START confirmation');
     const accepted = await send();
     expect(accepted.status).toBe(202);
     await waitFor(() => providerSaw((accepted.body as { id: string }).id), 15_000, 'the send after START');
 
-    const helpId = await contactSays('help');
-    await waitFor(() => providerSaw(consentReplyMessageId(helpId)), 15_000, 'the HELP answer');
+    const helpReply = await replyTo(await contactSays('help'));
+    await waitFor(() => providerSaw(helpReply), 15_000, 'the HELP answer');
   });
 
   it("the email provider's unsubscribe callback refuses further email from that sender", async () => {

@@ -2,6 +2,7 @@
 // within a second (also after a restart during the wait), and a cancelled one never reaches a provider.
 // MessageRequested with sendAt is appended straight to the log (the API's 1-minute minimum would make the
 // suite wait); cancelling goes through the running command API.
+import { localAccountId } from '@hatch/domain';
 import { PostgresEventStore } from '@hatch/event-store';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
 import {
@@ -83,7 +84,7 @@ describe('scheduled sends against real processes', () => {
         { channel: 'sms', to: phone(1) },
         { channel: 'email', to: 'later@example.com' },
       ],
-      { sendAt, clientId: 'default' },
+      { sendAt, clientId: localAccountId },
     );
     // Not sent before it is due, even with the dispatcher running.
     await sleep(500);

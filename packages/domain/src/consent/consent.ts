@@ -81,9 +81,25 @@ export const consentStateFrom = (events: readonly { type: string; data: unknown 
 export const consentEventId = (type: ConsentEventType, origin: string) =>
   deterministicUuid('hatch.consent-event', type, origin);
 
-/** The automatic answer to a keyword message: its id derives from the inbound message's, so it is sent once. */
-export const consentReplyMessageId = (inboundMessageId: string) =>
-  deterministicUuid('hatch.consent-reply', inboundMessageId);
+/** How long one (contact, our number, keyword) gets at most one automatic answer, by default. */
+export const consentReplyWindowMs = 10 * 60 * 1000;
+
+/**
+ * The automatic answer to a keyword: its id derives from (our number, their number, keyword kind, the
+ * window the keyword arrived in), so within one window the log holds at most one answer, on every
+ * instance, and a re-delivered webhook is answered once. Windows are fixed (aligned to the epoch), so two
+ * keywords either side of a boundary may both be answered: at most two per window length.
+ */
+export function consentReplyMessageId(
+  sender: string,
+  address: string,
+  kind: string,
+  receivedAt: string,
+  windowMs = consentReplyWindowMs,
+) {
+  const windowStart = Math.floor(Date.parse(receivedAt) / windowMs) * windowMs;
+  return deterministicUuid('hatch.consent-reply', sender, address, kind, String(windowMs), String(windowStart));
+}
 
 /** The client id consent replies are requested under (they are the platform's, not a customer's). */
 export const consentReplyClientId = 'hatch-consent';

@@ -1,6 +1,7 @@
 // What an inbound keyword message (STOP, START, HELP, …) leads to: a consent change on the stream of
-// (family, our number, their number) and an automatic reply through the normal outbound path. Both ids
-// derive from the inbound message's, so a re-delivered webhook changes nothing and replies once.
+// (family, our number, their number) and an automatic reply through the normal outbound path. The change's
+// id derives from the inbound message's (a re-delivered webhook changes nothing); the reply's from the
+// keyword and its time window, so a contact repeating HELP gets one answer per window (consent.ts).
 
 import type { SendMessage } from '../messages/commands.ts';
 import type { MessageEventOf } from '../messages/events.ts';
@@ -10,6 +11,7 @@ import {
   consentFamilyOf,
   consentReplyClientId,
   consentReplyMessageId,
+  consentReplyWindowMs,
   consentStreamId,
 } from './consent.ts';
 import { consentKeyword, consentReplies } from './keywords.ts';
@@ -39,7 +41,10 @@ export interface KeywordOutcome {
 }
 
 /** Null when the message is not a keyword (or is email: carriers' keywords are an SMS/MMS rule). */
-export function decideInboundKeyword(received: MessageEventOf<'MessageReceived'>['data']): KeywordOutcome | null {
+export function decideInboundKeyword(
+  received: MessageEventOf<'MessageReceived'>['data'],
+  replyWindowMs = consentReplyWindowMs,
+): KeywordOutcome | null {
   if (received.channel === 'email') return null;
   const keyword = consentKeyword(received.body);
   if (!keyword) return null;
@@ -77,7 +82,7 @@ export function decideInboundKeyword(received: MessageEventOf<'MessageReceived'>
       body: consentReplies[keyword.kind],
       attachments: [],
       timestamp: received.receivedAt,
-      messageId: consentReplyMessageId(received.messageId),
+      messageId: consentReplyMessageId(sender, address, keyword.kind, received.receivedAt, replyWindowMs),
       clientId: consentReplyClientId,
       requestedAt: received.receivedAt,
       purpose: 'consent_reply',

@@ -59,7 +59,13 @@ export function checkSendAt(sendAt: string, requestedAt: string): FieldError | n
 
 export interface ReceiveMessage {
   type: 'ReceiveMessage';
-  data: MessageContent & { provider: string; providerMessageId: string; receivedAt: string };
+  data: MessageContent & {
+    provider: string;
+    providerMessageId: string;
+    receivedAt: string;
+    /** The account the message was routed to by its `to` (the sender it owns). */
+    clientId?: string;
+  };
 }
 
 export interface RecordDeliveryReceipt {
@@ -166,6 +172,7 @@ export function decideReceive(command: ReceiveMessage): Decision<DecidedEvent<'M
       provider: data.provider,
       providerMessageId: data.providerMessageId,
       receivedAt: data.receivedAt,
+      ...(data.clientId ? { clientId: data.clientId } : {}),
     },
   };
   return { ok: true, streamId: messageStreamId(messageId), messageId, events: [event] };

@@ -42,6 +42,8 @@ export const messageRequestedSchema = z.object({
 
 export const messageReceivedSchema = z.object({
   ...messageContent,
+  /** The account that owns `to`, the message was routed to (absent on messages received before accounts). */
+  clientId: z.string().min(1).optional(),
   provider: z.string().min(1),
   providerMessageId: z.string().min(1),
   receivedAt: isoTimestamp,
