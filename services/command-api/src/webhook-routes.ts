@@ -10,6 +10,7 @@ import {
   decideInboundKeyword,
   decideReceive,
   decideSend,
+  localAccountId,
   messageFold,
   messageStreamId,
   normaliseEmail,
@@ -46,9 +47,10 @@ export const webhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
     request: FastifyRequest,
     provider: string,
     providerMessageId: string,
-    content: Parameters<typeof decideReceive>[0]['data'],
+    content: Omit<Parameters<typeof decideReceive>[0]['data'], 'accountId'>,
   ) {
-    const decision = decideReceive({ type: 'ReceiveMessage', data: content });
+    // Every inbound message is the local account's until the edge routes it to the owner of `to`.
+    const decision = decideReceive({ type: 'ReceiveMessage', data: { ...content, accountId: localAccountId } });
     if (!decision.ok)
       throw decision.reason === 'invalid'
         ? invalidPayload(decision.errors)

@@ -1,7 +1,7 @@
 // Commands on a message and the pure decisions that turn them into events. No I/O here: the command
 // API gives the clock's time, the message id and the stream's past; the log's idempotent append does the rest.
 import { normaliseEmail, normalisePhone } from '../addresses/addresses.ts';
-import { conversationIdFor } from '../conversations/conversation-key.ts';
+import { accountConversationIdFor } from '../conversations/conversation-key.ts';
 import type { Accepted } from '../decider.ts';
 import { inboundMessageId, messageEventId, messageStreamId } from '../ids.ts';
 import { checkChannelRules, type FieldError } from './channel-rules.ts';
@@ -59,7 +59,13 @@ export function checkSendAt(sendAt: string, requestedAt: string): FieldError | n
 
 export interface ReceiveMessage {
   type: 'ReceiveMessage';
-  data: MessageContent & { provider: string; providerMessageId: string; receivedAt: string };
+  data: MessageContent & {
+    provider: string;
+    providerMessageId: string;
+    receivedAt: string;
+    /** The account the edge routed the message to (the owner of `to`). */
+    accountId: string;
+  };
 }
 
 export interface RecordDeliveryReceipt {
@@ -108,10 +114,11 @@ function normaliseAddresses(content: MessageContent): { errors: FieldError[]; va
   return { errors, value };
 }
 
-function contentData(content: MessageContent, addresses: Normalised, messageId: string) {
+function contentData(content: MessageContent, addresses: Normalised, messageId: string, accountId: string) {
   return {
     messageId,
-    conversationId: conversationIdFor([addresses.from, addresses.to]),
+    accountId,
+    conversationId: accountConversationIdFor(accountId, [addresses.from, addresses.to]),
     channel: content.channel,
     from: addresses.from,
     to: addresses.to,
@@ -139,7 +146,7 @@ export function decideSend(command: SendMessage): Decision<DecidedEvent<'Message
     id: messageEventId(data.messageId, 'MessageRequested'),
     type: 'MessageRequested' as const,
     data: {
-      ...contentData(data, value, data.messageId),
+      ...contentData(data, value, data.messageId, data.clientId),
       clientId: data.clientId,
       segments: segmentsOf(data),
       requestedAt: data.requestedAt,
@@ -162,7 +169,7 @@ export function decideReceive(command: ReceiveMessage): Decision<DecidedEvent<'M
     id: messageEventId(messageId, 'MessageReceived'),
     type: 'MessageReceived' as const,
     data: {
-      ...contentData(data, value, messageId),
+      ...contentData(data, value, messageId, data.accountId),
       provider: data.provider,
       providerMessageId: data.providerMessageId,
       receivedAt: data.receivedAt,

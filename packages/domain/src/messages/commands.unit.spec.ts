@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { conversationIdFor } from '../conversations/conversation-key.ts';
+import { localAccountId } from '../accounts/local-account.ts';
+import { accountConversationIdFor } from '../conversations/conversation-key.ts';
 import { inboundMessageId, messageEventId } from '../ids.ts';
 import { channelLimits } from './channel-rules.ts';
 import { decideDeliveryReceipt, decideReceive, decideSend, type SendMessage } from './commands.ts';
-import { parseMessageEvent } from './events.ts';
+import { messageAccountOf, parseMessageEvent } from './events.ts';
 import { messageStateFrom } from './message-state.ts';
 import { requestFingerprint } from './request-fingerprint.ts';
 
@@ -35,7 +36,8 @@ describe('decideSend', () => {
     expect(event?.data).toMatchObject({
       from: '+12016661234',
       to: '+18045551234',
-      conversationId: conversationIdFor(['+18045551234', '+12016661234']),
+      accountId: 'acme',
+      conversationId: accountConversationIdFor('acme', ['+18045551234', '+12016661234']),
       segments: 2,
       requestHash: 'h1',
       clientId: 'acme',
@@ -50,6 +52,22 @@ describe('decideSend', () => {
     const ba = decideSend(sms({ from: '+18045551234', to: '+12016661234' }));
     if (!ab.ok || !ba.ok) throw new Error('expected ok');
     expect(ab.events[0]?.data.conversationId).toBe(ba.events[0]?.data.conversationId);
+  });
+
+  it('gives one contact writing to two accounts two conversations', () => {
+    const acme = decideSend(sms());
+    const globex = decideSend(sms({ clientId: 'globex' }));
+    if (!acme.ok || !globex.ok) throw new Error('expected ok');
+    expect(acme.events[0]?.data.conversationId).not.toBe(globex.events[0]?.data.conversationId);
+    expect(globex.events[0]?.data.accountId).toBe('globex');
+  });
+
+  it('reads a v1 event without an account as the local account', () => {
+    const decision = decideSend(sms());
+    if (!decision.ok) throw new Error('expected ok');
+    const { accountId: _, ...v1 } = decision.events[0]?.data ?? {};
+    const parsed = parseMessageEvent('MessageRequested', v1);
+    expect(messageAccountOf(parsed.data as { accountId?: string })).toBe(localAccountId);
   });
 
   it('names every invalid field', () => {
@@ -109,6 +127,7 @@ describe('decideReceive', () => {
         timestamp: '2024-11-01T14:00:00Z',
         provider: 'messaging-provider',
         providerMessageId: 'message-1',
+        accountId: localAccountId,
         receivedAt: at,
       },
     };

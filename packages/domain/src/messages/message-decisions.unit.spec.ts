@@ -1,5 +1,6 @@
 // Message decisions in given / when / then form: the stream's past folded with the handler's fold.
 import { describe, expect, it } from 'vitest';
+import { localAccountId } from '../accounts/local-account.ts';
 import { inboundMessageId, messageEventId } from '../ids.ts';
 import { deciderSpecification } from '../testing/decider-specification.ts';
 import {
@@ -147,6 +148,7 @@ describe('inbound messages and receipts', () => {
         timestamp: at(0),
         provider: 'messaging-provider',
         providerMessageId: 'in-1',
+        accountId: localAccountId,
         receivedAt: at(1),
       },
     };
