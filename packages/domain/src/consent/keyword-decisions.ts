@@ -3,7 +3,7 @@
 // derive from the inbound message's, so a re-delivered webhook changes nothing and replies once.
 
 import type { SendMessage } from '../messages/commands.ts';
-import type { MessageEventOf } from '../messages/events.ts';
+import { type MessageEventOf, messageAccountOf } from '../messages/events.ts';
 import {
   type ConsentEventType,
   consentEventId,
@@ -79,6 +79,8 @@ export function decideInboundKeyword(received: MessageEventOf<'MessageReceived'>
       timestamp: received.receivedAt,
       messageId: consentReplyMessageId(received.messageId),
       clientId: consentReplyClientId,
+      // The reply belongs to the conversation the keyword arrived in.
+      accountId: messageAccountOf(received),
       requestedAt: received.receivedAt,
       purpose: 'consent_reply',
     },

@@ -30,6 +30,8 @@ export interface SendMessage {
     /** From (client, Idempotency-Key) when a key is given, else fresh. */
     messageId: string;
     clientId: string;
+    /** The account the message is sent for, when the sender is not the caller (a consent reply). */
+    accountId?: string;
     requestedAt: string;
     /** Fingerprint of the request, so a retry with the same key can be told from a different body. */
     requestHash?: string;
@@ -146,7 +148,7 @@ export function decideSend(command: SendMessage): Decision<DecidedEvent<'Message
     id: messageEventId(data.messageId, 'MessageRequested'),
     type: 'MessageRequested' as const,
     data: {
-      ...contentData(data, value, data.messageId, data.clientId),
+      ...contentData(data, value, data.messageId, data.accountId ?? data.clientId),
       clientId: data.clientId,
       segments: segmentsOf(data),
       requestedAt: data.requestedAt,

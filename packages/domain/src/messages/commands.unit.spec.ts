@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { localAccountId } from '../accounts/local-account.ts';
+import { decideInboundKeyword } from '../consent/keyword-decisions.ts';
 import { accountConversationIdFor } from '../conversations/conversation-key.ts';
 import { inboundMessageId, messageEventId } from '../ids.ts';
 import { channelLimits } from './channel-rules.ts';
@@ -68,6 +69,30 @@ describe('decideSend', () => {
     const { accountId: _, ...v1 } = decision.events[0]?.data ?? {};
     const parsed = parseMessageEvent('MessageRequested', v1);
     expect(messageAccountOf(parsed.data as { accountId?: string })).toBe(localAccountId);
+  });
+
+  it('sends a keyword reply in the conversation the keyword arrived in', () => {
+    const stop = decideReceive({
+      type: 'ReceiveMessage',
+      data: {
+        channel: 'sms',
+        from: '+18045551234',
+        to: '+12016661234',
+        body: 'STOP',
+        attachments: [],
+        timestamp: at,
+        provider: 'messaging-provider',
+        providerMessageId: 'stop-1',
+        receivedAt: at,
+        accountId: 'acme',
+      },
+    });
+    if (!stop.ok) throw new Error('expected ok');
+    const inbound = stop.events[0]?.data;
+    const reply = inbound && decideInboundKeyword(inbound)?.reply;
+    const decided = reply && decideSend(reply);
+    if (!decided?.ok) throw new Error('expected a reply');
+    expect(decided.events[0]?.data.conversationId).toBe(inbound?.conversationId);
   });
 
   it('names every invalid field', () => {
