@@ -170,7 +170,7 @@ describe('inbound routing', () => {
     timestamp: '2024-11-01T14:01:00Z',
   });
   const receivedBy = async (messageId: string) =>
-    ((await eventsOf(messageId))[0]?.data as { clientId?: string } | undefined)?.clientId;
+    ((await eventsOf(messageId))[0]?.data as { accountId?: string } | undefined)?.accountId;
 
   it('goes to the account owning `to`; in production an unowned `to` is 422 and counted, never appended', async () => {
     const owner = await createAccount('Inbound', ['+12015550106']);

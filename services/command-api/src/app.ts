@@ -3,13 +3,19 @@
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { createHttpServer, type HttpApp, registerOperations } from '@hatch/http';
 import { createMetricsRegistry } from '@hatch/platform';
+import type { FastifyInstance } from 'fastify';
 import type { CommandDeps } from './command-deps.ts';
 import { registerCommandRoutes } from './command-routes.ts';
 import { installOperatorGuard } from './operator-guard.ts';
 
 export interface CommandApiOptions {
-  /** Mounts more routes on the same server (main.ts adds the query routes: one base URL for clients). */
+  /** Mounts more routes on the same server, outside the client scope (main.ts: the web inbox's pages). */
   mount?: (app: HttpApp) => Promise<void>;
+  /**
+   * Mounts routes inside the client scope (main.ts: the query routes), so they need a key like the
+   * commands (local mode: the local account) and know `request.accountId`.
+   */
+  mountClientRoutes?: (scope: FastifyInstance) => Promise<void>;
   /** Shown on /health and /ready (main.ts: which event-store adapter this process runs on). */
   details?: Record<string, unknown>;
 }
@@ -26,7 +32,7 @@ export async function createCommandApi(deps: Omit<CommandDeps, 'registry'>, opti
     },
   });
   installOperatorGuard(app, deps.config.operatorToken);
-  const log = registerCommandRoutes(app, { ...deps, registry });
+  const log = registerCommandRoutes(app, { ...deps, registry }, options.mountClientRoutes);
   registerOperations(app, { registry, ready: () => log.ready(), details: options.details });
   await options.mount?.(app);
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });

@@ -1,6 +1,6 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import { conversationIdFor, inboundMessageId, localAccountId, outboundMessageId } from '@hatch/domain';
+import { accountConversationIdFor, inboundMessageId, localAccountId, outboundMessageId } from '@hatch/domain';
 import { type EventStore, PostgresEventStore } from '@hatch/event-store';
 import { freePort } from '@hatch/infra';
 import { createLogger, webhookHeaders } from '@hatch/platform';
@@ -93,7 +93,7 @@ describe('sending', () => {
     const body = res.json();
     expect(body).toEqual({
       id: expect.any(String),
-      conversationId: conversationIdFor(['+12016661234', '+18045551234']),
+      conversationId: accountConversationIdFor(localAccountId, ['+12016661234', '+18045551234']),
       status: 'queued',
       position: expect.any(String),
     });
@@ -112,7 +112,7 @@ describe('sending', () => {
       correlationId: 'req-sms-1',
       causationId: null,
       actor: localAccountId,
-      schemaVersion: 1,
+      schemaVersion: 2,
     });
   });
 
@@ -132,7 +132,9 @@ describe('sending', () => {
       payload: { ...email, subject: 'Hello', cc: ['CC@Example.com'], bcc: [], reply_to: 'Reply@UseHatchApp.com' },
     });
     expect(mail.statusCode).toBe(202);
-    expect(mail.json().conversationId).toBe(conversationIdFor(['contact@gmail.com', 'user@usehatchapp.com']));
+    expect(mail.json().conversationId).toBe(
+      accountConversationIdFor(localAccountId, ['contact@gmail.com', 'user@usehatchapp.com']),
+    );
     expect((await store.readStream(`message-${mail.json().id}`))[0]?.data).toMatchObject({
       channel: 'email',
       from: 'user@usehatchapp.com',

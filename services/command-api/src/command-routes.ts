@@ -50,7 +50,15 @@ export function installClientScope(
   scope.addHook('onRequest', clientRateLimiter(config.rateLimit));
 }
 
-export function registerCommandRoutes(app: HttpApp, deps: CommandDeps) {
+/**
+ * `mountClientRoutes` registers more route groups inside the client scope (main.ts: the query routes), so
+ * they answer only a caller with a key (or the local account in local mode) and know `request.accountId`.
+ */
+export function registerCommandRoutes(
+  app: HttpApp,
+  deps: CommandDeps,
+  mountClientRoutes?: (scope: FastifyInstance) => Promise<void>,
+) {
   const log = durableLog(deps.eventStore, deps.config.appendTimeoutMs);
   if (deps.registry) {
     const appends = new Counter({
@@ -81,6 +89,7 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandDeps) {
     await clients.register(sendRoutes, options);
     await clients.register(cancelRoutes, options);
     await clients.register(contactRoutes, options);
+    await mountClientRoutes?.(clients);
   });
   app.register(async (providers) => {
     installWebhookSignatureCheck(providers, deps);

@@ -31,8 +31,10 @@ const app = await createCommandApi(
   { eventStore, clock: { now: () => new Date() }, config, logger },
   {
     details: { eventStore: env.EVENT_STORE },
+    mountClientRoutes: async (scope) => {
+      if (readPool) await registerQueryRoutes(scope, { pool: readPool, store: eventStore, logger });
+    },
     mount: async (server) => {
-      if (readPool) await registerQueryRoutes(server, { pool: readPool, store: eventStore, logger });
       if (env.SERVE_INBOX) {
         await registerWebInbox(server, {
           operations: { dispatcherUrl: env.DISPATCHER_URL, projectorUrl: env.PROJECTOR_URL },

@@ -76,16 +76,17 @@ export const webhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
     request: FastifyRequest,
     provider: string,
     providerMessageId: string,
-    content: Parameters<typeof decideReceive>[0]['data'],
+    content: Omit<Parameters<typeof decideReceive>[0]['data'], 'accountId'>,
   ) {
-    const validated = decideReceive({ type: 'ReceiveMessage', data: content });
+    // Validated first (the account is not known yet), then routed to the account owning `to`.
+    const validated = decideReceive({ type: 'ReceiveMessage', data: { ...content, accountId: localAccountId } });
     if (!validated.ok)
       throw validated.reason === 'invalid'
         ? invalidPayload(validated.errors)
         : new Problem(404, 'not-found', 'Not Found');
     const received = (validated.events[0] as (typeof validated.events)[number]).data;
-    const clientId = await routeInbound(received.channel, received.to);
-    const decision = decideReceive({ type: 'ReceiveMessage', data: { ...content, clientId } });
+    const accountId = await routeInbound(received.channel, received.to);
+    const decision = decideReceive({ type: 'ReceiveMessage', data: { ...content, accountId } });
     if (!decision.ok) throw invalidPayload([]);
     const event = decision.events[0] as (typeof decision.events)[number];
     let position: string;

@@ -8,6 +8,7 @@ import {
   decideReceive,
   decideSend,
   implicitContactId,
+  localAccountId,
   newId,
 } from '@hatch/domain';
 import { PostgresEventStore } from '@hatch/event-store';
@@ -65,7 +66,7 @@ describe('contacts read side', () => {
         attachments: [],
         timestamp: at(s),
         messageId: newId(),
-        clientId: 't',
+        clientId: localAccountId,
         requestedAt: at(s),
       },
     });
@@ -117,6 +118,7 @@ describe('contacts read side', () => {
         body: 'STOP',
         attachments: [],
         timestamp: at(2),
+        accountId: localAccountId,
         provider: 'messaging-provider',
         providerMessageId: 'p-1',
         receivedAt: at(2),

@@ -4,7 +4,7 @@
 // keyword and its time window, so a contact repeating HELP gets one answer per window (consent.ts).
 
 import type { SendMessage } from '../messages/commands.ts';
-import type { MessageEventOf } from '../messages/events.ts';
+import { type MessageEventOf, messageAccountOf } from '../messages/events.ts';
 import {
   type ConsentEventType,
   consentEventId,
@@ -84,6 +84,8 @@ export function decideInboundKeyword(
       timestamp: received.receivedAt,
       messageId: consentReplyMessageId(sender, address, keyword.kind, received.receivedAt, replyWindowMs),
       clientId: consentReplyClientId,
+      // The reply belongs to the conversation the keyword arrived in.
+      accountId: messageAccountOf(received),
       requestedAt: received.receivedAt,
       purpose: 'consent_reply',
     },

@@ -1,7 +1,7 @@
 // Commands on a message and the pure decisions that turn them into events. No I/O here: the command
 // API gives the clock's time, the message id and the stream's past; the log's idempotent append does the rest.
 import { normaliseEmail, normalisePhone } from '../addresses/addresses.ts';
-import { conversationIdFor } from '../conversations/conversation-key.ts';
+import { accountConversationIdFor } from '../conversations/conversation-key.ts';
 import type { Accepted } from '../decider.ts';
 import { inboundMessageId, messageEventId, messageStreamId } from '../ids.ts';
 import { checkChannelRules, type FieldError } from './channel-rules.ts';
@@ -30,6 +30,8 @@ export interface SendMessage {
     /** From (client, Idempotency-Key) when a key is given, else fresh. */
     messageId: string;
     clientId: string;
+    /** The account the message is sent for, when the sender is not the caller (a consent reply). */
+    accountId?: string;
     requestedAt: string;
     /** Fingerprint of the request, so a retry with the same key can be told from a different body. */
     requestHash?: string;
@@ -63,8 +65,8 @@ export interface ReceiveMessage {
     provider: string;
     providerMessageId: string;
     receivedAt: string;
-    /** The account the message was routed to by its `to` (the sender it owns). */
-    clientId?: string;
+    /** The account the edge routed the message to (the owner of `to`). */
+    accountId: string;
   };
 }
 
@@ -114,10 +116,11 @@ function normaliseAddresses(content: MessageContent): { errors: FieldError[]; va
   return { errors, value };
 }
 
-function contentData(content: MessageContent, addresses: Normalised, messageId: string) {
+function contentData(content: MessageContent, addresses: Normalised, messageId: string, accountId: string) {
   return {
     messageId,
-    conversationId: conversationIdFor([addresses.from, addresses.to]),
+    accountId,
+    conversationId: accountConversationIdFor(accountId, [addresses.from, addresses.to]),
     channel: content.channel,
     from: addresses.from,
     to: addresses.to,
@@ -145,7 +148,7 @@ export function decideSend(command: SendMessage): Decision<DecidedEvent<'Message
     id: messageEventId(data.messageId, 'MessageRequested'),
     type: 'MessageRequested' as const,
     data: {
-      ...contentData(data, value, data.messageId),
+      ...contentData(data, value, data.messageId, data.accountId ?? data.clientId),
       clientId: data.clientId,
       segments: segmentsOf(data),
       requestedAt: data.requestedAt,
@@ -168,11 +171,10 @@ export function decideReceive(command: ReceiveMessage): Decision<DecidedEvent<'M
     id: messageEventId(messageId, 'MessageReceived'),
     type: 'MessageReceived' as const,
     data: {
-      ...contentData(data, value, messageId),
+      ...contentData(data, value, messageId, data.accountId),
       provider: data.provider,
       providerMessageId: data.providerMessageId,
       receivedAt: data.receivedAt,
-      ...(data.clientId ? { clientId: data.clientId } : {}),
     },
   };
   return { ok: true, streamId: messageStreamId(messageId), messageId, events: [event] };

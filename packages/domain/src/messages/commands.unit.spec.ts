@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { conversationIdFor } from '../conversations/conversation-key.ts';
+import { localAccountId } from '../accounts/local-account.ts';
+import { decideInboundKeyword } from '../consent/keyword-decisions.ts';
+import { accountConversationIdFor } from '../conversations/conversation-key.ts';
 import { inboundMessageId, messageEventId } from '../ids.ts';
 import { channelLimits } from './channel-rules.ts';
 import { decideDeliveryReceipt, decideReceive, decideSend, type SendMessage } from './commands.ts';
-import { parseMessageEvent } from './events.ts';
+import { messageAccountOf, parseMessageEvent } from './events.ts';
 import { messageStateFrom } from './message-state.ts';
 import { requestFingerprint } from './request-fingerprint.ts';
 
@@ -35,7 +37,8 @@ describe('decideSend', () => {
     expect(event?.data).toMatchObject({
       from: '+12016661234',
       to: '+18045551234',
-      conversationId: conversationIdFor(['+18045551234', '+12016661234']),
+      accountId: 'acme',
+      conversationId: accountConversationIdFor('acme', ['+18045551234', '+12016661234']),
       segments: 2,
       requestHash: 'h1',
       clientId: 'acme',
@@ -50,6 +53,46 @@ describe('decideSend', () => {
     const ba = decideSend(sms({ from: '+18045551234', to: '+12016661234' }));
     if (!ab.ok || !ba.ok) throw new Error('expected ok');
     expect(ab.events[0]?.data.conversationId).toBe(ba.events[0]?.data.conversationId);
+  });
+
+  it('gives one contact writing to two accounts two conversations', () => {
+    const acme = decideSend(sms());
+    const globex = decideSend(sms({ clientId: 'globex' }));
+    if (!acme.ok || !globex.ok) throw new Error('expected ok');
+    expect(acme.events[0]?.data.conversationId).not.toBe(globex.events[0]?.data.conversationId);
+    expect(globex.events[0]?.data.accountId).toBe('globex');
+  });
+
+  it('reads a v1 event without an account as the local account', () => {
+    const decision = decideSend(sms());
+    if (!decision.ok) throw new Error('expected ok');
+    const { accountId: _, ...v1 } = decision.events[0]?.data ?? {};
+    const parsed = parseMessageEvent('MessageRequested', v1);
+    expect(messageAccountOf(parsed.data as { accountId?: string })).toBe(localAccountId);
+  });
+
+  it('sends a keyword reply in the conversation the keyword arrived in', () => {
+    const stop = decideReceive({
+      type: 'ReceiveMessage',
+      data: {
+        channel: 'sms',
+        from: '+18045551234',
+        to: '+12016661234',
+        body: 'STOP',
+        attachments: [],
+        timestamp: at,
+        provider: 'messaging-provider',
+        providerMessageId: 'stop-1',
+        receivedAt: at,
+        accountId: 'acme',
+      },
+    });
+    if (!stop.ok) throw new Error('expected ok');
+    const inbound = stop.events[0]?.data;
+    const reply = inbound && decideInboundKeyword(inbound)?.reply;
+    const decided = reply && decideSend(reply);
+    if (!decided?.ok) throw new Error('expected a reply');
+    expect(decided.events[0]?.data.conversationId).toBe(inbound?.conversationId);
   });
 
   it('names every invalid field', () => {
@@ -109,6 +152,7 @@ describe('decideReceive', () => {
         timestamp: '2024-11-01T14:00:00Z',
         provider: 'messaging-provider',
         providerMessageId: 'message-1',
+        accountId: localAccountId,
         receivedAt: at,
       },
     };

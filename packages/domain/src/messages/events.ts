@@ -2,6 +2,7 @@
 // projections, audits) depends on these shapes: change them only by adding a new schema version.
 import { channels } from '@hatch/vocabulary';
 import { z } from 'zod';
+import { localAccountId } from '../accounts/local-account.ts';
 
 export type { Channel } from '@hatch/vocabulary';
 export const channelSchema = z.enum(channels);
@@ -24,6 +25,12 @@ const messageContent = {
   replyTo: z.string().nullable(),
   /** The timestamp the client or provider put on the message. */
   timestamp: isoTimestamp,
+  /**
+   * The account the message belongs to (added in v2; the conversation id derives from it and the
+   * participants). Absent on v1 events, which all came from the one implicit customer: read them with
+   * `messageAccountOf`, which names the local account.
+   */
+  accountId: z.string().min(1).optional(),
 };
 
 export const messageRequestedSchema = z.object({
@@ -42,8 +49,6 @@ export const messageRequestedSchema = z.object({
 
 export const messageReceivedSchema = z.object({
   ...messageContent,
-  /** The account that owns `to`, the message was routed to (absent on messages received before accounts). */
-  clientId: z.string().min(1).optional(),
   provider: z.string().min(1),
   providerMessageId: z.string().min(1),
   receivedAt: isoTimestamp,
@@ -127,7 +132,10 @@ export type MessageEvent = {
 
 export type MessageEventOf<K extends MessageEventType> = Extract<MessageEvent, { type: K }>;
 
-export const currentSchemaVersion = 1;
+export const currentSchemaVersion = 2;
+
+/** The account of a message's content event: v1 events (no `accountId`) belong to the local account. */
+export const messageAccountOf = (data: { accountId?: string | undefined }) => data.accountId ?? localAccountId;
 
 export const isMessageEventType = (type: string): type is MessageEventType => type in messageEventSchemas;
 

@@ -2,6 +2,7 @@
 // The test kit's builders (it depends on this package; only specs import it back).
 import { messageRequested, messageSent } from '@hatch/testing/events';
 import { describe, expect, it } from 'vitest';
+import { localAccountId } from '../accounts/local-account.ts';
 import { inboundMessageId, messageEventId } from '../ids.ts';
 import { deciderSpecification } from '../testing/decider-specification.ts';
 import {
@@ -142,6 +143,7 @@ describe('inbound messages and receipts', () => {
         timestamp: at(0),
         provider: 'messaging-provider',
         providerMessageId: 'in-1',
+        accountId: localAccountId,
         receivedAt: at(1),
       },
     };
