@@ -1,5 +1,7 @@
 export type { OperationsOptions } from './operations.ts';
 export { registerOperations } from './operations.ts';
+export type { OperatorGuardOptions } from './operator-guard.ts';
+export { installOperatorGuard } from './operator-guard.ts';
 export type { ProblemDetails } from './problem.ts';
 export {
   invalidRequest,

@@ -1,12 +1,11 @@
 // The command API as an app: @hatch/http conventions, operations endpoints, Swagger UI at /docs and the
 // command routes. main.ts and the tests build it the same way.
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import { createHttpServer, type HttpApp, registerOperations } from '@hatch/http';
+import { createHttpServer, type HttpApp, installOperatorGuard, registerOperations } from '@hatch/http';
 import { createMetricsRegistry } from '@hatch/platform';
 import type { FastifyInstance } from 'fastify';
 import type { CommandDeps } from './command-deps.ts';
 import { registerCommandRoutes } from './command-routes.ts';
-import { installOperatorGuard } from './operator-guard.ts';
 
 export interface CommandApiOptions {
   /** Mounts more routes on the same server, outside the client scope (main.ts: the web inbox's pages). */
@@ -31,7 +30,8 @@ export async function createCommandApi(deps: Omit<CommandDeps, 'registry'>, opti
       description: 'Send SMS, MMS and email; receive provider webhooks (inbound messages and delivery receipts).',
     },
   });
-  installOperatorGuard(app, deps.config.operatorToken);
+  // /metrics and the inbox's operations view say how the service runs (volumes, providers, lag).
+  installOperatorGuard(app, deps.config.operatorToken, { paths: ['/metrics', '/api/inbox/operations'] });
   const log = registerCommandRoutes(app, { ...deps, registry }, options.mountClientRoutes);
   registerOperations(app, { registry, ready: () => log.ready(), details: options.details });
   await options.mount?.(app);

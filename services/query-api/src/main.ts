@@ -20,7 +20,7 @@ const app = await createQueryApi(
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     heartbeatMs: config.SSE_HEARTBEAT_MS,
   },
-  { details: { eventStore: config.EVENT_STORE } },
+  { details: { eventStore: config.EVENT_STORE }, operatorToken: config.OPERATOR_TOKEN ?? null },
 );
 await app.listen({ host: config.QUERY_API_HOST, port: config.QUERY_API_PORT });
 
