@@ -186,7 +186,7 @@ async function main() {
       '--seed',
       String(Number(arg('seed', '1')) * 1000 + run),
       '--workers',
-      '2',
+      arg('workers', '2'),
       '--no-shrink',
       '--continue-on-failure',
       '--suppress-health-check',

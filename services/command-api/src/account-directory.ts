@@ -50,7 +50,14 @@ export interface AccountDirectory {
   /** The account owning `to` on `channel` (most specific sender first); null when nobody does. */
   ownerOf(channel: Channel, to: string): Promise<string | null>;
   /** Whether the account may send from `from`; `claimUnowned` adds an unowned sender to it first (local mode). */
-  useSender(accountId: string, channel: Channel, from: string, claimUnowned: boolean): Promise<SenderUse>;
+  /** `correlationId`: the request a first-use claim is made for (its events are attributed to it). */
+  useSender(
+    accountId: string,
+    channel: Channel,
+    from: string,
+    claimUnowned: boolean,
+    correlationId?: string,
+  ): Promise<SenderUse>;
   /** Creates the account if it does not exist (idempotent across restarts and instances). */
   ensureAccount(accountId: string, name: string): Promise<void>;
   /** Whether the account exists (false for a deprecated `API_KEYS` client name). */
@@ -111,26 +118,26 @@ export function accountDirectory({ store, now, maxAgeMs = 500 }: AccountDirector
     await catchingUp;
   }
 
-  const metadata = (actor: string) => ({
-    correlationId: `accounts:${now().toISOString()}`,
+  const metadata = (actor: string, correlationId?: string) => ({
+    correlationId: correlationId ?? `accounts:${now().toISOString()}`,
     causationId: null,
     actor,
   });
 
-  async function claim(accountId: string, sender: string): Promise<boolean> {
+  async function claim(accountId: string, sender: string, correlationId?: string): Promise<boolean> {
     const at = now().toISOString();
     const claimed = await handleCommand(store, {
       streamId: `sender-${sender}`,
       fold: claimFold(sender),
       decide: (c) => decideClaimSender({ type: 'ClaimSender', data: { accountId, sender, claimedAt: at } }, c),
-      metadata: metadata('command-api'),
+      metadata: metadata('command-api', correlationId),
     });
     if (!claimed.decision.ok) return false;
     await handleCommand(store, {
       streamId: accountStreamId(accountId),
       fold: accountFold,
       decide: (s) => decideAddSender({ type: 'AddSender', data: { accountId, sender, addedAt: at } }, s),
-      metadata: metadata('command-api'),
+      metadata: metadata('command-api', correlationId),
     });
     await current(true);
     return true;
@@ -153,7 +160,7 @@ export function accountDirectory({ store, now, maxAgeMs = 500 }: AccountDirector
       }
       return null;
     },
-    async useSender(accountId, channel, from, claimUnowned) {
+    async useSender(accountId, channel, from, claimUnowned, correlationId) {
       await current();
       if (senderOwnedBy(accounts.get(accountId) ?? null, channel, from)) return { ok: true };
       if (!claimUnowned) return { ok: false, reason: 'not_owned' };
@@ -162,7 +169,7 @@ export function accountDirectory({ store, now, maxAgeMs = 500 }: AccountDirector
       // The number or address itself (not a whole domain): the narrowest sender that covers this send.
       const [sender] = senderCandidates(channel, from);
       if (!sender) return { ok: false, reason: 'not_owned' };
-      return (await claim(accountId, sender)) ? { ok: true } : { ok: false, reason: 'taken' };
+      return (await claim(accountId, sender, correlationId)) ? { ok: true } : { ok: false, reason: 'taken' };
     },
     async ensureAccount(accountId, name) {
       await handleCommand(store, {

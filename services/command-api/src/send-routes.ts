@@ -63,7 +63,7 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
     const accountId = request.accountId;
     const isLocal = accountId === localAccountId;
     if (!isLocal && !(await directory.knows(accountId))) return;
-    const use = await directory.useSender(accountId, channel, from, isLocal);
+    const use = await directory.useSender(accountId, channel, from, isLocal, request.id);
     if (use.ok) return;
     throw new Problem(403, 'sender-not-owned', 'Sender not owned', {
       detail:
@@ -100,7 +100,6 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
         : new Problem(404, 'not-found', 'Not Found');
 
     const requested = decision.events[0] as (typeof decision.events)[number];
-    await refuseUnownedSender(request, channel, requested.data.from);
     try {
       await refuseOptedOut(log, requested.data);
     } catch (error) {
@@ -109,6 +108,9 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
       reply.header('idempotent-replayed', 'true');
       return reply.code(202).send(await replay(decision.streamId, requestHash as string, key));
     }
+    // After the refusals that need no write: the local account's first-use claim appends, and a request
+    // refused anyway must not leave a claim behind (bin/fuzz checks no rejected request appends).
+    await refuseUnownedSender(request, channel, requested.data.from);
 
     const flightKey = key ? `${accountId}\u0000${key}` : null;
     if (flightKey) {
