@@ -2,13 +2,15 @@
 // MessageRequested / MessageReceived), with the channels seen, message count, last activity and a preview
 // of the latest message. Last activity is the latest message's own time (requestedAt / receivedAt), never
 // the wall clock, so a rebuild yields the same rows.
-import type { MessageEventOf } from '@hatch/domain';
+import { type MessageEventOf, messageAccountOf } from '@hatch/domain';
 import type { Queryable } from '@hatch/event-store';
 import type { ProjectedEvent, Projection } from './projection.ts';
 import { compareInstants, qualified, selectRowsByIdSql, writeRows } from './sql.ts';
 
 export interface ConversationRow {
   conversation_id: string;
+  /** Every message of a conversation is its account's: the id derives from the account and the participants. */
+  account_id: string;
   participants: string[];
   channels: string[];
   message_count: number;
@@ -23,6 +25,7 @@ export interface ConversationRow {
 
 export const conversationColumns = [
   'conversation_id',
+  'account_id',
   'participants',
   'channels',
   'message_count',
@@ -69,6 +72,7 @@ export function evolveConversation(
   if (current === null) {
     return {
       conversation_id: d.conversationId,
+      account_id: messageAccountOf(d),
       participants: participantsOf(d),
       channels: [d.channel],
       message_count: 1,

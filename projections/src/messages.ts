@@ -2,13 +2,15 @@
 // attempts, timestamps). Status only moves forward (`nextStatus`), so a late or duplicate receipt never
 // moves it back; a receipt that reaches the log before its message leaves a row without content that the
 // message fills in when it arrives.
-import { type MessageEvent, type MessageStatus, nextStatus } from '@hatch/domain';
+import { type MessageEvent, type MessageStatus, messageAccountOf, nextStatus } from '@hatch/domain';
 import type { Queryable } from '@hatch/event-store';
 import type { ProjectedEvent, Projection } from './projection.ts';
 import { selectRowsByIdSql, writeRows } from './sql.ts';
 
 export interface MessageRow {
   message_id: string;
+  /** Null while only receipts have arrived (they do not name the account). */
+  account_id: string | null;
   conversation_id: string | null;
   direction: 'outbound' | 'inbound' | null;
   channel: string | null;
@@ -44,6 +46,7 @@ export interface MessageRow {
 
 export const messageColumns = [
   'message_id',
+  'account_id',
   'conversation_id',
   'direction',
   'channel',
@@ -103,6 +106,7 @@ export function occurredAt(event: MessageEvent): string {
 function emptyMessage(messageId: string, position: string): MessageRow {
   return {
     message_id: messageId,
+    account_id: null,
     conversation_id: null,
     direction: null,
     channel: null,
@@ -147,6 +151,7 @@ export function evolveMessage(current: MessageRow | null, projected: ProjectedEv
     case 'MessageRequested':
     case 'MessageReceived': {
       const d = event.data;
+      row.account_id = messageAccountOf(d);
       row.conversation_id = d.conversationId;
       row.channel = d.channel;
       row.from_address = d.from;

@@ -93,7 +93,13 @@ describe('contacts read side', () => {
     });
     projector.start();
     readPool = await createReadPool(db.url, { maximumPoolSize: 5 });
-    app = await createQueryApi({ pool: readPool, store, logger, readYourWritesTimeoutMs: 2000 });
+    app = await createQueryApi({
+      pool: readPool,
+      store,
+      logger,
+      accountScope: () => null,
+      readYourWritesTimeoutMs: 2000,
+    });
     const port = await freePort();
     await app.listen({ host: '127.0.0.1', port });
     base = `http://127.0.0.1:${port}`;

@@ -2,12 +2,12 @@
 // only sent once the read model has applied it (the watermark), so a client that queries on receipt sees
 // the change. Reconnecting with `Last-Event-ID` resumes right after that position: the log order is total,
 // so nothing is missed and nothing repeats.
-import { isMessageEventType, type MessageEvent, parseMessageEvent } from '@hatch/domain';
+import { isMessageEventType, type MessageEvent, messageAccountOf, parseMessageEvent } from '@hatch/domain';
 import type { EventStore, RecordedEvent } from '@hatch/event-store';
 import type { Logger } from '@hatch/platform';
 import { occurredAt, reportedStatus } from '@hatch/projections';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ReadModel } from './read-model.ts';
+import type { AccountScope, ReadModel } from './read-model.ts';
 import type { LiveChange } from './schemas.ts';
 import type { ProjectionWatermark } from './watermark.ts';
 
@@ -27,7 +27,7 @@ export async function streamChanges(
   deps: LiveStreamDeps,
   request: FastifyRequest,
   reply: FastifyReply,
-  options: { conversationId?: string; resumeAfter: string | null },
+  options: { account: AccountScope; conversationId?: string; resumeAfter: string | null },
 ) {
   // Without a resume position the stream starts at what the read model shows now.
   let position = options.resumeAfter ?? (await deps.watermark.current());
@@ -61,7 +61,7 @@ export async function streamChanges(
       const events = await deps.store.readAll({ after: position, limit: readBatch });
       const applied = events.filter((e) => e.position <= mark);
       if (applied.length === 0) continue;
-      const changes = await toChanges(deps.readModel, applied, options.conversationId);
+      const changes = await toChanges(deps.readModel, applied, options);
       for (const change of changes) {
         await write(`id: ${change.position}\nevent: ${change.type}\ndata: ${JSON.stringify(change)}\n\n`);
       }
@@ -77,7 +77,11 @@ export async function streamChanges(
   }
 }
 
-async function toChanges(readModel: ReadModel, recorded: RecordedEvent[], conversationId?: string) {
+async function toChanges(
+  readModel: ReadModel,
+  recorded: RecordedEvent[],
+  filter: { account: AccountScope; conversationId?: string },
+) {
   const parsed: { recorded: RecordedEvent; event: MessageEvent }[] = [];
   for (const r of recorded) {
     if (!isMessageEventType(r.type)) continue;
@@ -90,14 +94,17 @@ async function toChanges(readModel: ReadModel, recorded: RecordedEvent[], conver
   const needLookup = parsed
     .filter((p) => p.event.type !== 'MessageRequested' && p.event.type !== 'MessageReceived')
     .map((p) => p.event.data.messageId);
-  const conversations = await readModel.conversationsOf([...new Set(needLookup)]);
+  const owners = await readModel.ownersOf([...new Set(needLookup)]);
   const changes: LiveChange[] = [];
   for (const { recorded, event } of parsed) {
-    const conversation =
+    const owner =
       event.type === 'MessageRequested' || event.type === 'MessageReceived'
-        ? event.data.conversationId
-        : (conversations.get(event.data.messageId) ?? null);
-    if (conversationId !== undefined && conversation !== conversationId) continue;
+        ? { accountId: messageAccountOf(event.data), conversationId: event.data.conversationId }
+        : owners.get(event.data.messageId);
+    const conversation = owner?.conversationId ?? null;
+    // A receipt for a message not yet seen names no account: only the unscoped (operator) stream carries it.
+    if (filter.account !== null && owner?.accountId !== filter.account) continue;
+    if (filter.conversationId !== undefined && conversation !== filter.conversationId) continue;
     changes.push({
       position: recorded.position,
       type: event.type,

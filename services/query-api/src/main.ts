@@ -17,6 +17,8 @@ const app = await createQueryApi(
     pool,
     store,
     logger,
+    // Every account: this server is for operators (OPERATOR_TOKEN, required in production).
+    accountScope: () => null,
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     heartbeatMs: config.SSE_HEARTBEAT_MS,
   },

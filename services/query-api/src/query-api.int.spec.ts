@@ -97,7 +97,14 @@ describe('query API', () => {
     head = (await appendWorkload(store, mixedWorkload({ messages: 200, contacts: 20, seed: 'q' }))) as string;
     await waitForCheckpoints(pool, allProjections, head);
     readPool = await createReadPool(db.url, { maximumPoolSize: 5 });
-    app = await createQueryApi({ pool: readPool, store, logger, readYourWritesTimeoutMs: 400, heartbeatMs: 150 });
+    app = await createQueryApi({
+      pool: readPool,
+      store,
+      logger,
+      accountScope: () => null,
+      readYourWritesTimeoutMs: 400,
+      heartbeatMs: 150,
+    });
     const port = await freePort();
     await app.listen({ host: '127.0.0.1', port });
     base = `http://127.0.0.1:${port}`;

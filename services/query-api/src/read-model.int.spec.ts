@@ -29,17 +29,17 @@ describe('read pool row schemas', () => {
   beforeEach(async () => {
     await admin.query('TRUNCATE conversations CASCADE');
     await admin.query(
-      `INSERT INTO conversations (conversation_id, participants, channels, message_count, first_message_at,
+      `INSERT INTO conversations (conversation_id, account_id, participants, channels, message_count, first_message_at,
          last_activity_at, last_message_id, last_message_direction, last_message_channel, last_message_preview,
          updated_position)
-       VALUES ($1, ARRAY['+12016661234', '+18045551234'], ARRAY['sms'], 2, '2026-11-01T09:00:00.123456Z',
+       VALUES ($1, 'acme', ARRAY['+12016661234', '+18045551234'], ARRAY['sms'], 2, '2026-11-01T09:00:00.123456Z',
          '2026-11-01T10:00:00.5Z', '6a65e095-a237-5040-a21b-d814959a3c9d', 'outbound', 'sms', 'hi', '1-1')`,
       [conversationId],
     );
   });
 
   it('reads rows that match: timestamps as Date (API prints milliseconds), int8 as exact strings', async () => {
-    const page = await new ReadModel(readPool).listConversations({ limit: 10 });
+    const page = await new ReadModel(readPool).listConversations({ account: null, limit: 10 });
     expect(page.items).toEqual([
       expect.objectContaining({
         id: conversationId,

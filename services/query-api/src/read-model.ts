@@ -152,7 +152,24 @@ const toStatusChange = (h: z.infer<typeof statusChangeRow>): StatusChange => ({
 
 const statusChangeColumns = columns('e', statusChangeRow);
 
-const messageConversationRow = z.object({ message_id: z.string(), conversation_id: z.string().nullable() });
+const messageOwnerRow = z.object({
+  message_id: z.string(),
+  account_id: z.string().nullable(),
+  conversation_id: z.string().nullable(),
+});
+
+/** The account a read is limited to; null: every account (only the operator-guarded standalone query API). */
+export type AccountScope = string | null;
+
+/** Where a message belongs (both null while only receipts for it have arrived). */
+export interface MessageOwner {
+  accountId: string | null;
+  conversationId: string | null;
+}
+
+/** The scope as a condition on `alias`.account_id (TRUE for every account). */
+const inScope = (alias: string, account: AccountScope) =>
+  account === null ? sql.fragment`TRUE` : sql.fragment`${sql.identifier([alias, 'account_id'])} = ${account}`;
 
 export interface Page<T> {
   items: T[];
@@ -164,12 +181,13 @@ export class ReadModel {
 
   /** Newest activity first; keyset on (last_activity_at, conversation_id) descending. */
   async listConversations(options: {
+    account: AccountScope;
     participant?: string | undefined;
     channel?: string | undefined;
     limit: number;
     cursor?: string | undefined;
   }): Promise<Page<Conversation>> {
-    const where = [sql.fragment`TRUE`];
+    const where = [inScope('c', options.account)];
     if (options.participant !== undefined)
       where.push(
         sql.fragment`c.conversation_id IN (SELECT conversation_id FROM conversation_participants WHERE address = ${options.participant})`,
@@ -189,9 +207,11 @@ export class ReadModel {
     return page(rows, options.limit, toConversation, (r) => ({ micros: r.sort_micros, id: r.conversation_id }));
   }
 
-  async conversation(id: string): Promise<Conversation | null> {
+  /** `account` undefined: every account (the contact routes, until contacts are scoped by account). */
+  async conversation(id: string, account: AccountScope = null): Promise<Conversation | null> {
     const row = await this.db.maybeOne(
-      sql.type(conversationRow)`SELECT ${conversationColumns} FROM conversations c WHERE conversation_id = ${id}`,
+      sql.type(conversationRow)`SELECT ${conversationColumns} FROM conversations c
+        WHERE c.conversation_id = ${id} AND ${inScope('c', account)}`,
     );
     return row ? toConversation(row) : null;
   }
@@ -199,7 +219,7 @@ export class ReadModel {
   /** Oldest first; keyset on (occurred_at, message_id). */
   async conversationMessages(
     conversationId: string,
-    options: { limit: number; cursor?: string | undefined },
+    options: { account: AccountScope; limit: number; cursor?: string | undefined },
   ): Promise<Page<Message>> {
     let after = sql.fragment``;
     if (options.cursor !== undefined) {
@@ -210,7 +230,7 @@ export class ReadModel {
       sql.type(messagePageRow)`SELECT ${messageColumns},
           ${messageSortKey} AS sort_micros
         FROM messages m
-        WHERE m.conversation_id = ${conversationId} ${after}
+        WHERE m.conversation_id = ${conversationId} AND ${inScope('m', options.account)} ${after}
         ORDER BY m.occurred_at, m.message_id
         LIMIT ${options.limit + 1}`,
     );
@@ -218,10 +238,10 @@ export class ReadModel {
   }
 
   /** A message with its status history, or null (also while only receipts for it have arrived). */
-  async message(id: string): Promise<(Message & { history: StatusChange[] }) | null> {
+  async message(id: string, account: AccountScope): Promise<(Message & { history: StatusChange[] }) | null> {
     const row = await this.db.maybeOne(
       sql.type(messageRow)`SELECT ${messageColumns} FROM messages m
-        WHERE message_id = ${id} AND conversation_id IS NOT NULL`,
+        WHERE m.message_id = ${id} AND m.conversation_id IS NOT NULL AND ${inScope('m', account)}`,
     );
     if (!row) return null;
     const history = await this.db.any(
@@ -231,14 +251,14 @@ export class ReadModel {
     return { ...toMessage(row), history: history.map(toStatusChange) };
   }
 
-  /** Conversation of each message (null while only receipts arrived), for the live stream's filter. */
-  async conversationsOf(messageIds: string[]): Promise<Map<string, string | null>> {
+  /** Account and conversation of each message, for the live stream's filters (absent: no row yet). */
+  async ownersOf(messageIds: string[]): Promise<Map<string, MessageOwner>> {
     if (messageIds.length === 0) return new Map();
     const rows = await this.db.any(
-      sql.type(messageConversationRow)`SELECT message_id, conversation_id FROM messages
+      sql.type(messageOwnerRow)`SELECT message_id, account_id, conversation_id FROM messages
         WHERE message_id = ANY(${sql.array(messageIds, 'uuid')})`,
     );
-    return new Map(rows.map((r) => [r.message_id, r.conversation_id]));
+    return new Map(rows.map((r) => [r.message_id, { accountId: r.account_id, conversationId: r.conversation_id }]));
   }
 }
 

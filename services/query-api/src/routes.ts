@@ -16,7 +16,7 @@ import {
 import { ContactsReadModel, withContactNames } from './contacts-read-model.ts';
 import { streamChanges } from './live-stream.ts';
 import { normaliseParticipant } from './participant.ts';
-import { ReadModel } from './read-model.ts';
+import { type AccountScope, ReadModel } from './read-model.ts';
 import {
   conversationPageSchema,
   conversationSchema,
@@ -37,6 +37,11 @@ export interface QueryRoutesDeps {
   /** The event log, read by the live stream. */
   store: EventStore;
   logger: Logger;
+  /**
+   * The account a request reads (the command API: the caller's, `request.accountId`); null: every account,
+   * only for the standalone query API, which operators alone may read (OPERATOR_TOKEN).
+   */
+  accountScope: (request: FastifyRequest) => AccountScope;
   /** Longest a read-your-writes query waits for the projection (default 5000 ms). */
   readYourWritesTimeoutMs?: number;
   /** SSE heartbeat comment interval (default 15000 ms). */
@@ -49,6 +54,12 @@ export const minPositionHeader = 'x-hatch-min-position';
 export const positionHeader = 'x-hatch-position';
 
 const errors = problemResponses(400, 404, 503);
+
+// Another account's conversation or message answers exactly like one that does not exist.
+const conversationNotFound = (id: string) =>
+  new Problem(404, 'not-found', 'Conversation not found', { detail: `no conversation ${id}` });
+const messageNotFound = (id: string) =>
+  new Problem(404, 'not-found', 'Message not found', { detail: `no message ${id}` });
 
 export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
   return app.register(async (plugin) => {
@@ -128,6 +139,7 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       },
       async (request) => {
         const page = await readModel.listConversations({
+          account: deps.accountScope(request),
           participant: request.query.participant ? normaliseParticipant(request.query.participant) : undefined,
           channel: request.query.channel,
           limit: request.query.limit,
@@ -150,11 +162,8 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
         },
       },
       async (request) => {
-        const conversation = await readModel.conversation(request.params.id);
-        if (!conversation)
-          throw new Problem(404, 'not-found', 'Conversation not found', {
-            detail: `no conversation ${request.params.id}`,
-          });
+        const conversation = await readModel.conversation(request.params.id, deps.accountScope(request));
+        if (!conversation) throw conversationNotFound(request.params.id);
         return (await withContactNames(contacts, [conversation]))[0];
       },
     );
@@ -228,12 +237,11 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
         },
       },
       async (request) => {
-        const page = await readModel.conversationMessages(request.params.id, request.query);
+        const account = deps.accountScope(request);
+        const page = await readModel.conversationMessages(request.params.id, { ...request.query, account });
         if (page.items.length === 0 && request.query.cursor === undefined) {
-          if (!(await readModel.conversation(request.params.id)))
-            throw new Problem(404, 'not-found', 'Conversation not found', {
-              detail: `no conversation ${request.params.id}`,
-            });
+          if (!(await readModel.conversation(request.params.id, account)))
+            throw conversationNotFound(request.params.id);
         }
         return page;
       },
@@ -252,9 +260,8 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
         },
       },
       async (request) => {
-        const message = await readModel.message(request.params.id);
-        if (!message)
-          throw new Problem(404, 'not-found', 'Message not found', { detail: `no message ${request.params.id}` });
+        const message = await readModel.message(request.params.id, deps.accountScope(request));
+        if (!message) throw messageNotFound(request.params.id);
         return message;
       },
     );
@@ -278,18 +285,23 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       {
         schema: {
           tags: ['query'],
-          summary: 'Live changes of every conversation (SSE)',
+          summary: "Live changes of every conversation of the caller's account (SSE)",
           querystring: streamQuery,
           response: sseResponse,
         },
       },
       async (request, reply) =>
-        streamChanges(stream, request, reply, { resumeAfter: await resumeAfter(request, request.query.lastEventId) }),
+        streamChanges(stream, request, reply, {
+          account: deps.accountScope(request),
+          resumeAfter: await resumeAfter(request, request.query.lastEventId),
+        }),
     );
 
     api.get(
       '/api/conversations/:id/stream',
       {
+        // Read-your-writes (X-Hatch-Min-Position) for the existence check of a just-started conversation.
+        preHandler: consistentRead,
         schema: {
           tags: ['query'],
           summary: 'Live changes of one conversation (SSE)',
@@ -298,11 +310,16 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
           response: sseResponse,
         },
       },
-      async (request, reply) =>
-        streamChanges(stream, request, reply, {
+      async (request, reply) => {
+        const account = deps.accountScope(request);
+        const resume = await resumeAfter(request, request.query.lastEventId);
+        if (!(await readModel.conversation(request.params.id, account))) throw conversationNotFound(request.params.id);
+        return streamChanges(stream, request, reply, {
+          account,
           conversationId: request.params.id,
-          resumeAfter: await resumeAfter(request, request.query.lastEventId),
-        }),
+          resumeAfter: resume,
+        });
+      },
     );
   });
 }
