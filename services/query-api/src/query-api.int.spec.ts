@@ -1,4 +1,3 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { PostgresEventStore } from '@hatch/event-store';
 import { freePort } from '@hatch/infra';
 import { createLogger } from '@hatch/platform';
@@ -6,6 +5,7 @@ import { allProjections, createReadPool, type ReadPool } from '@hatch/projection
 import { appendWorkload, conversationIdFor, mixedWorkload } from '@hatch/projections/workload';
 import { Projector, waitForCheckpoints } from '@hatch/projector';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
+import { openEventStream, type SseEvent, waitUntil } from '@hatch/testing/sse';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueryApi } from './app.ts';
@@ -14,61 +14,9 @@ const logger = createLogger('query-api-test', { level: 'silent' });
 // biome-ignore lint/suspicious/noExplicitAny: the tests read answers as loose JSON; the schemas are checked by the server
 type Body = Record<string, any>;
 
-interface SseEvent {
-  id: string;
-  event: string;
-  data: { position: string; type: string; conversationId: string | null; messageId: string };
-}
-
-/** A real HTTP SSE connection; collects events and comments. */
-function openStream(url: string, headers: Record<string, string> = {}) {
-  const events: SseEvent[] = [];
-  const comments: string[] = [];
-  let response: IncomingMessage | undefined;
-  const ready = new Promise<IncomingMessage>((resolve, reject) => {
-    const req = httpRequest(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
-      response = res;
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end = buffer.indexOf('\n\n');
-        while (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const fields: Record<string, string> = {};
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) comments.push(line.slice(1).trim());
-            else {
-              const i = line.indexOf(':');
-              if (i > 0) fields[line.slice(0, i)] = line.slice(i + 1).trimStart();
-            }
-          }
-          if (fields.id && fields.data)
-            events.push({ id: fields.id, event: fields.event ?? '', data: JSON.parse(fields.data) });
-          end = buffer.indexOf('\n\n');
-        }
-      });
-      resolve(res);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-  return {
-    events,
-    comments,
-    ready,
-    close: () => response?.destroy(),
-  };
-}
-
-async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+type StreamEvent = SseEvent<{ position: string; type: string; conversationId: string | null; messageId: string }>;
+const openStream = (url: string, headers: Record<string, string> = {}) =>
+  openEventStream<StreamEvent['data']>(url, headers);
 
 describe('query API', () => {
   let db: TestDatabase;
@@ -251,7 +199,7 @@ describe('query API', () => {
     // disconnect part-way: keep only what arrived, then more events happen while away
     first.close();
     const received = [...first.events];
-    const lastId = (received.at(-1) as SseEvent).id;
+    const lastId = (received.at(-1) as StreamEvent).id;
     const end = await appendMessages(10);
     const second = openStream(`${base}/api/stream`, { 'Last-Event-ID': lastId });
     await second.ready;
