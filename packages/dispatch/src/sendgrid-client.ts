@@ -25,7 +25,10 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
 function htmlWithAttachmentLinks(message: OutboundMessage): string {
   if (message.attachments.length === 0) return message.body;
   const links = message.attachments.map((url) => `<li><a href="${escapeHtml(url)}">${escapeHtml(url)}</a></li>`);
-  return `${message.body}\n<p>Attachments:</p>\n<ul>${links.join('')}</ul>`;
+  const block = `<p>Attachments:</p><ul>${links.join('')}</ul>`;
+  // Inside the document when it is one (content after </body> is dropped by mail clients and html-to-text).
+  const end = message.body.search(/<\/body>/i);
+  return end >= 0 ? `${message.body.slice(0, end)}${block}${message.body.slice(end)}` : `${message.body}\n${block}`;
 }
 
 /** The Mail Send body: one personalization, `text/plain` (derived from the HTML) before `text/html`. */
