@@ -14,13 +14,13 @@ export interface HttpProviderOptions {
   apiKey?: string;
 }
 
-interface RawAnswer {
+export interface RawAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
 }
 
-function networkFailure(error: unknown): NetworkFailure {
+export function networkFailure(error: unknown): NetworkFailure {
   const code = (error as { code?: string }).code;
   if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'ABORT_ERR') return 'timeout';
   if (code === 'ECONNRESET' || code === 'EPIPE') return 'connection_reset';
@@ -28,15 +28,14 @@ function networkFailure(error: unknown): NetworkFailure {
   return 'network_error';
 }
 
-/** One POST with a JSON body; resolves with the answer or rejects with a coded error. */
-function postJson(
+/** One POST of `body` (its content type in `headers`); resolves with the answer or rejects with a coded error. */
+export function postBody(
   agent: http.Agent,
   url: URL,
   headers: Record<string, string>,
-  payload: unknown,
+  body: string,
   timeoutMs: number,
 ): Promise<RawAnswer> {
-  const body = JSON.stringify(payload);
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = transport.request(
@@ -44,7 +43,7 @@ function postJson(
       {
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+        headers: { 'content-length': Buffer.byteLength(body), ...headers },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -72,14 +71,19 @@ function postJson(
   });
 }
 
+/** Keep-alive sockets to one provider. */
+export function providerAgent(baseUrl: string, maxSockets = 64): http.Agent {
+  const agentOptions = { keepAlive: true, maxSockets };
+  return baseUrl.startsWith('https:') ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+}
+
 abstract class HttpProviderClient implements ProviderClient {
   readonly id: string;
   protected readonly agent: http.Agent;
 
   constructor(protected readonly options: HttpProviderOptions) {
     this.id = options.id;
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
-    this.agent = options.baseUrl.startsWith('https:') ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.agent = providerAgent(options.baseUrl, options.maxSockets);
   }
 
   protected abstract path: string;
@@ -87,14 +91,14 @@ abstract class HttpProviderClient implements ProviderClient {
   protected abstract providerMessageId(answer: RawAnswer): string | null;
 
   async send(message: OutboundMessage, idempotencyKey: string): Promise<ProviderResponse> {
-    const headers: Record<string, string> = { 'idempotency-key': idempotencyKey };
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': idempotencyKey };
     if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
     try {
-      const answer = await postJson(
+      const answer = await postBody(
         this.agent,
         new URL(this.path, this.options.baseUrl),
         headers,
-        this.payload(message),
+        JSON.stringify(this.payload(message)),
         this.options.timeoutMs,
       );
       const ok = answer.status >= 200 && answer.status < 300;
@@ -115,10 +119,10 @@ abstract class HttpProviderClient implements ProviderClient {
   }
 }
 
-const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+export const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
 /** Provider error text (`message` / `errors[0].message`), short, for the event reason. */
-function errorDetail(body: string): string | null {
+export function errorDetail(body: string): string | null {
   try {
     const parsed = JSON.parse(body) as { message?: unknown; errors?: Array<{ message?: unknown }> };
     const text = parsed.message ?? parsed.errors?.[0]?.message;

@@ -7,3 +7,5 @@ export * from './http-provider-clients.ts';
 export * from './message-dispatch-state.ts';
 export * from './provider-client.ts';
 export * from './retry-policy.ts';
+export * from './sendgrid-client.ts';
+export * from './twilio-client.ts';

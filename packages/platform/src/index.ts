@@ -3,6 +3,15 @@ export type { Logger } from './logger.ts';
 export { createLogger, redactedPaths } from './logger.ts';
 export { maskAddress, maskJsonLine, maskKnownFields, maskPii } from './masking.ts';
 export { createMetricsRegistry } from './metrics.ts';
+export {
+  sendGridSignatureHeader,
+  sendGridTimestampHeader,
+  signSendGridEvents,
+  twilioSignature,
+  twilioSignatureHeader,
+  verifySendGridSignature,
+  verifyTwilioSignature,
+} from './provider-signatures.ts';
 export { failStartup } from './startup.ts';
 export type { SignatureCheck } from './webhook-signature.ts';
 export {

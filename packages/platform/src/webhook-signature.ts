@@ -18,8 +18,9 @@ export function webhookHeaders(secret: string, rawBody: string | Buffer, nowMs =
 
 export type SignatureCheck = { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'expired' | 'mismatch' };
 
+/** `secret` may be several (a rotation: the new one and the previous one both verify). */
 export function verifyWebhookSignature(options: {
-  secret: string;
+  secret: string | readonly string[];
   rawBody: string | Buffer;
   timestamp: string | undefined;
   signature: string | undefined;
@@ -31,9 +32,11 @@ export function verifyWebhookSignature(options: {
   if (!/^\d{1,12}$/.test(timestamp) || !/^v1=[0-9a-f]{64}$/.test(signature)) return { ok: false, reason: 'malformed' };
   const age = Math.abs((options.nowMs ?? Date.now()) / 1000 - Number(timestamp));
   if (age > (options.toleranceSeconds ?? 300)) return { ok: false, reason: 'expired' };
-  const expected = Buffer.from(signWebhook(secret, Number(timestamp), rawBody));
   const given = Buffer.from(signature);
-  return expected.length === given.length && timingSafeEqual(expected, given)
-    ? { ok: true }
-    : { ok: false, reason: 'mismatch' };
+  const secrets = typeof secret === 'string' ? [secret] : secret;
+  const matches = (one: string) => {
+    const expected = Buffer.from(signWebhook(one, Number(timestamp), rawBody));
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  };
+  return secrets.some(matches) ? { ok: true } : { ok: false, reason: 'mismatch' };
 }

@@ -5,6 +5,9 @@ export const providerIds = {
   smsBackup: 'messaging-provider-backup',
   email: 'xillio',
   emailBackup: 'xillio-backup',
+  /** The real protocols (SMS_PROVIDER=twilio, EMAIL_PROVIDER=sendgrid), against the services or the mocks. */
+  twilio: 'twilio',
+  sendgrid: 'sendgrid',
 } as const;
 export type ProviderId = (typeof providerIds)[keyof typeof providerIds];
 

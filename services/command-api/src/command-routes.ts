@@ -11,8 +11,10 @@ import { clientAuthenticator } from './client-auth.ts';
 import type { CommandDeps } from './command-deps.ts';
 import { contactRoutes } from './contact-routes.ts';
 import { durableLog } from './durable-append.ts';
+import { inboundCommands } from './inbound-commands.ts';
 import { clientRateLimiter } from './rate-limit.ts';
 import { sendRoutes } from './send-routes.ts';
+import { twilioWebhookRoutes } from './twilio-webhook-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { installWebhookSignatureCheck } from './webhook-signature-check.ts';
 
@@ -91,10 +93,15 @@ export function registerCommandRoutes(
     await clients.register(contactRoutes, options);
     await mountClientRoutes?.(clients);
   });
+  // One inbound path for every provider protocol; each protocol's scope checks its own signatures.
+  const inbound = inboundCommands(options);
   app.register(async (providers) => {
     installWebhookSignatureCheck(providers, deps);
     nameUnknownFields(providers);
-    await providers.register(webhookRoutes, options);
+    await providers.register(webhookRoutes, { ...options, inbound });
+  });
+  app.register(async (twilio) => {
+    await twilio.register(twilioWebhookRoutes, { ...options, inbound });
   });
   return log;
 }

@@ -24,6 +24,17 @@ const apiKeyPairs = z
     return clients;
   });
 
+/** `a,b`: every non-empty entry (a rotation keeps the old and the new secret valid together). */
+const secretList = z
+  .string()
+  .optional()
+  .transform((raw) =>
+    (raw ?? '')
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  );
+
 /** The settings without the cross-field rules (defaults for tests); processes load `commandApiConfigSchema`. */
 const commandApiSettingsSchema = z.object({
   ...eventStoreEnvSchema.shape,
@@ -34,6 +45,8 @@ const commandApiSettingsSchema = z.object({
   API_HOST: z.string().default('127.0.0.1'),
   /** Provider webhook HMAC secret; when unset, signatures are not checked (local default). */
   WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** The secret being rotated out; verifies alongside WEBHOOK_SECRET (which may also be `new,old`). */
+  WEBHOOK_SECRET_PREVIOUS: z.string().min(1).optional(),
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
   /** `clientA:key1,clientB:key2`; when unset every command client is `default` and no key is needed. */
   API_KEYS: apiKeyPairs,
@@ -68,6 +81,12 @@ const commandApiSettingsSchema = z.object({
   OPERATOR_TOKEN: z.string().min(16).optional(),
   DISPATCHER_URL: z.url().default('http://127.0.0.1:8090'),
   PROJECTOR_URL: z.url().default('http://127.0.0.1:8091'),
+  /** How providers reach us (`https://hatch.example.com`); signature URLs are built from it when set. */
+  PUBLIC_BASE_URL: z.url().optional(),
+  /** Twilio auth token(s) that sign its webhooks; two comma-separated while rotating. */
+  TWILIO_AUTH_TOKEN: secretList,
+  /** `/api/webhooks/twilio/*`: `auto` serves them when TWILIO_AUTH_TOKEN is set. */
+  TWILIO_WEBHOOKS: z.enum(['auto', 'true', 'false']).default('auto'),
 });
 
 export const commandApiConfigSchema = commandApiSettingsSchema.superRefine((env, ctx) => {
@@ -81,6 +100,13 @@ export const commandApiConfigSchema = commandApiSettingsSchema.superRefine((env,
     ] as const;
     for (const [name, value, what] of required)
       if (!value) ctx.addIssue({ code: 'custom', message: `NODE_ENV=production needs ${name}: ${what}`, path: [name] });
+    // A protocol's webhooks never run unsigned in production.
+    if (env.TWILIO_WEBHOOKS === 'true' && env.TWILIO_AUTH_TOKEN.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'NODE_ENV=production with TWILIO_WEBHOOKS=true needs TWILIO_AUTH_TOKEN: the key of X-Twilio-Signature',
+        path: ['TWILIO_AUTH_TOKEN'],
+      });
     if (env.API_KEYS)
       ctx.addIssue({
         code: 'custom',
@@ -102,7 +128,12 @@ export interface CommandApiConfig {
   production: boolean;
   /** Deprecated `API_KEYS` (key → client name, local mode only); null: none. Account keys come from bin/hatch. */
   apiKeys: Map<string, string> | null;
+  /** Comma-separated: every one verifies (rotation); null: signatures not checked (local mode only). */
   webhookSecret: string | null;
+  /** Twilio's webhooks: served or not, and the auth tokens their signatures may be made with. */
+  twilio: { enabled: boolean; authTokens: string[] };
+  /** Base of the URLs providers sign (null: the request's own scheme and host). */
+  publicBaseUrl: string | null;
   consentReplyWindowMs: number;
   /** Guards /metrics and the operations view when set (always set in production). */
   operatorToken: string | null;
@@ -115,7 +146,12 @@ export interface CommandApiConfig {
 export const commandApiConfigFrom = (env: CommandApiEnv): CommandApiConfig => ({
   production: env.NODE_ENV === 'production',
   apiKeys: env.API_KEYS,
-  webhookSecret: env.WEBHOOK_SECRET ?? null,
+  webhookSecret: [env.WEBHOOK_SECRET, env.WEBHOOK_SECRET_PREVIOUS].filter(Boolean).join(',') || null,
+  twilio: {
+    enabled: env.TWILIO_WEBHOOKS === 'true' || (env.TWILIO_WEBHOOKS === 'auto' && env.TWILIO_AUTH_TOKEN.length > 0),
+    authTokens: env.TWILIO_AUTH_TOKEN,
+  },
+  publicBaseUrl: env.PUBLIC_BASE_URL ?? null,
   operatorToken: env.OPERATOR_TOKEN ?? null,
   consentReplyWindowMs: env.CONSENT_REPLY_WINDOW_SECONDS * 1000,
   webhookToleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS,

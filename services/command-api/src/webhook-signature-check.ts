@@ -32,7 +32,11 @@ export function installWebhookSignatureCheck(app: FastifyInstance, deps: Pick<Co
   app.addHook('preValidation', async (request: FastifyRequest) => {
     if (!webhookSecret) return;
     const check = verifyWebhookSignature({
-      secret: webhookSecret,
+      // `new,old` while rotating: both verify until the old one is dropped.
+      secret: webhookSecret
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
       rawBody: request.rawBody ?? Buffer.alloc(0),
       timestamp: request.headers['x-hatch-timestamp'] as string | undefined,
       signature: request.headers['x-hatch-signature'] as string | undefined,

@@ -25,6 +25,19 @@ export const dispatcherConfigSchema = z
     SMS_BACKUP_PROVIDER_URL: optionalUrl('http://127.0.0.1:8003'),
     EMAIL_PROVIDER_URL: z.url().default('http://127.0.0.1:8002'),
     EMAIL_BACKUP_PROVIDER_URL: optionalUrl('http://127.0.0.1:8004'),
+    /** `scaffold`: the exercise's JSON protocol at SMS_PROVIDER_URL; `twilio`: Twilio Programmable Messaging. */
+    SMS_PROVIDER: z.enum(['scaffold', 'twilio']).default('scaffold'),
+    TWILIO_BASE_URL: z.url().default('https://api.twilio.com'),
+    TWILIO_ACCOUNT_SID: z.string().min(1).optional(),
+    TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+    /** Our public base URL (as the providers reach the command API); the status callback URL derives from it. */
+    PUBLIC_BASE_URL: z.url().optional(),
+    /** Where Twilio posts status callbacks; default `${PUBLIC_BASE_URL}/api/webhooks/twilio/status`. */
+    TWILIO_STATUS_CALLBACK_URL: z.url().optional(),
+    /** `scaffold`: the exercise's protocol at EMAIL_PROVIDER_URL; `sendgrid`: SendGrid v3 Mail Send. */
+    EMAIL_PROVIDER: z.enum(['scaffold', 'sendgrid']).default('scaffold'),
+    SENDGRID_BASE_URL: z.url().default('https://api.sendgrid.com'),
+    SENDGRID_API_KEY: z.string().min(1).optional(),
     PROVIDER_TIMEOUT_MS: int(10_000, 1),
     /** Calls in flight to one provider. */
     PROVIDER_MAX_IN_FLIGHT: int(64, 1),
@@ -48,6 +61,16 @@ export const dispatcherConfigSchema = z
     EVENT_STORE_APPEND_CONNECTIONS: int(2, 1),
   })
   .superRefine(checkEventStoreEnv)
+  .superRefine((c, ctx) => {
+    const need = (name: keyof typeof c, why: string) => {
+      if (!c[name]) ctx.addIssue({ code: 'custom', message: `${why} needs ${name}`, path: [name] });
+    };
+    if (c.SMS_PROVIDER === 'twilio') {
+      need('TWILIO_ACCOUNT_SID', 'SMS_PROVIDER=twilio');
+      need('TWILIO_AUTH_TOKEN', 'SMS_PROVIDER=twilio');
+    }
+    if (c.EMAIL_PROVIDER === 'sendgrid') need('SENDGRID_API_KEY', 'EMAIL_PROVIDER=sendgrid');
+  })
   .refine((c) => c.DISPATCH_LEASE_MS > c.PROVIDER_TIMEOUT_MS + 1000, {
     message: 'DISPATCH_LEASE_MS must exceed PROVIDER_TIMEOUT_MS by at least 1000 ms',
     path: ['DISPATCH_LEASE_MS'],

@@ -20,7 +20,8 @@ const servers = providers.map((p) =>
     providerId: p.id,
     log: log.child({ provider: p.id }),
     callbackBaseUrl: config.HATCH_CALLBACK_BASE_URL,
-    webhookSecret: config.WEBHOOK_SECRET,
+    // While rotating, WEBHOOK_SECRET is `new,old`: sign with the new one.
+    webhookSecret: config.WEBHOOK_SECRET?.split(',')[0]?.trim() || undefined,
     faults: {
       error500Rate: config.FAULT_500_RATE,
       error429Rate: config.FAULT_429_RATE,

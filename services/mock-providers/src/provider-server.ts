@@ -7,6 +7,16 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { z } from 'zod';
 import { drawFault, type FaultSettings, type ForcedOutcome, faultSettingsSchema, forcedOutcome } from './faults.ts';
 import { WebhookPoster } from './receipts.ts';
+import {
+  jsonAnswer,
+  type ReceivedMessage,
+  type SendContent,
+  type SendProtocol,
+  type StoredAnswer,
+} from './send-protocol.ts';
+import { registerTwilioRoutes } from './twilio-mock.ts';
+
+export type { ReceivedMessage } from './send-protocol.ts';
 
 export type ProviderKind = 'sms' | 'email';
 
@@ -31,29 +41,6 @@ export interface ProviderServerOptions {
   webhookSecret: string | undefined;
   log: Logger;
   random?: () => number;
-}
-
-/** What the provider received under one idempotency key. */
-export interface ReceivedMessage {
-  idempotencyKey: string | null;
-  /** Our message id, as sent in the payload. */
-  messageId: string | null;
-  providerMessageId: string | null;
-  from: string;
-  to: string;
-  type: string;
-  body: string;
-  outcome: 'accepted' | 'rejected';
-  httpStatus: number;
-  receivedAt: number;
-  /** Later sends with the same idempotency key (each got the first answer). */
-  repeats: number;
-}
-
-interface StoredAnswer {
-  status: number;
-  headers: Record<string, string>;
-  payload: unknown;
 }
 
 const smsSendSchema = z.object({
@@ -163,38 +150,63 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
       .headers(answer.headers)
       .send(answer.payload ?? '');
 
-  const scheduleReceipt = (record: ReceivedMessage, forced: ForcedOutcome | null) => {
+  const scheduleReceipt = (record: ReceivedMessage, forced: ForcedOutcome | null, protocol: SendProtocol) => {
     const settings = options.receipts;
     if (!settings.enabled || forced === 'no_receipt' || !record.providerMessageId) return;
     const failed = forced === 'undelivered';
-    const timestamp = new Date().toISOString();
-    const path = kind === 'sms' ? '/api/webhooks/sms/status' : '/api/webhooks/email/status';
-    const payload =
-      kind === 'sms'
-        ? {
-            messaging_provider_id: record.providerMessageId,
-            message_id: record.messageId,
-            status: failed ? 'undelivered' : 'delivered',
-            error_code: failed ? '30003' : null,
-            timestamp,
-          }
-        : {
-            xillio_id: record.providerMessageId,
-            message_id: record.messageId,
-            status: failed ? 'bounced' : 'delivered',
-            reason: failed ? '550 5.1.1 mailbox does not exist' : null,
-            timestamp,
-          };
     const late = random() < settings.outOfOrderRate ? settings.outOfOrderDelayMs : 0;
-    poster.post(path, payload, settings.delayMs + late);
-    if (random() < settings.duplicateRate) poster.post(path, payload, settings.delayMs + late + 20);
+    protocol.receipt(record, failed, settings.delayMs + late);
+    if (random() < settings.duplicateRate) protocol.receipt(record, failed, settings.delayMs + late + 20);
+  };
+
+  /** The scaffold's JSON protocol: receipts to `/api/webhooks/{sms,email}/status`, signed X-Hatch. */
+  const scaffold: SendProtocol = {
+    name: 'scaffold',
+    accept: (providerMessageId, message) => acceptance(providerMessageId, message),
+    reject: () => rejection(),
+    tooMany: (seconds) => ({
+      status: 429,
+      headers: {
+        'content-type': 'application/problem+json',
+        'retry-after': String(seconds),
+        ...(kind === 'email' ? { 'x-ratelimit-remaining': '0' } : {}),
+      },
+      payload: { type: 'about:blank', title: 'Too Many Requests', status: 429 },
+    }),
+    serverError: () => ({
+      status: 500,
+      headers: { 'content-type': 'application/problem+json' },
+      payload: { type: 'about:blank', title: 'Internal Server Error', status: 500 },
+    }),
+    receipt: (record, failed, delayMs) => {
+      const timestamp = new Date().toISOString();
+      const path = kind === 'sms' ? '/api/webhooks/sms/status' : '/api/webhooks/email/status';
+      const payload =
+        kind === 'sms'
+          ? {
+              messaging_provider_id: record.providerMessageId,
+              message_id: record.messageId,
+              status: failed ? 'undelivered' : 'delivered',
+              error_code: failed ? '30003' : null,
+              timestamp,
+            }
+          : {
+              xillio_id: record.providerMessageId,
+              message_id: record.messageId,
+              status: failed ? 'bounced' : 'delivered',
+              reason: failed ? '550 5.1.1 mailbox does not exist' : null,
+              timestamp,
+            };
+      poster.post(path, payload, delayMs);
+    },
   };
 
   /** Shared send path once the payload is validated. */
   const handleSend = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    message: { messageId: string | null; from: string; to: string; type: string; body: string },
+    message: SendContent,
+    protocol: SendProtocol = scaffold,
   ) => {
     const keyHeader = request.headers['idempotency-key'];
     const key = typeof keyHeader === 'string' && keyHeader.length > 0 ? keyHeader : null;
@@ -209,11 +221,11 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
       if (inFlight.has(key)) return problem(reply, 409, 'Conflict', 'a request with this Idempotency-Key is in flight');
     }
     const forced = forcedOutcome(message.to);
-    if (forced === 'error500') return problem(reply, 500, 'Internal Server Error');
-    if (forced === 'error429') return tooMany(reply);
+    if (forced === 'error500') return sendAnswer(reply, protocol.serverError());
+    if (forced === 'error429') return sendAnswer(reply, protocol.tooMany(faults.retryAfterSeconds));
     const fault = drawFault(faults, random);
-    if (fault === 'error500') return problem(reply, 500, 'Internal Server Error');
-    if (fault === 'error429') return tooMany(reply);
+    if (fault === 'error500') return sendAnswer(reply, protocol.serverError());
+    if (fault === 'error429') return sendAnswer(reply, protocol.tooMany(faults.retryAfterSeconds));
 
     if (key) inFlight.add(key);
     try {
@@ -224,6 +236,9 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
         idempotencyKey: key,
         messageId: message.messageId,
         providerMessageId,
+        protocol: protocol.name,
+        statusCallback: message.statusCallback ?? null,
+        contentTypes: message.contentTypes ?? [],
         from: message.from,
         to: message.to,
         type: message.type,
@@ -233,12 +248,12 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
         receivedAt: Date.now(),
         repeats: 0,
       };
-      const answer = rejected ? rejection() : acceptance(providerMessageId as string, message);
+      const answer = rejected ? protocol.reject(message) : protocol.accept(providerMessageId as string, message);
       record.httpStatus = answer.status;
       messages.set(key ?? randomUUID(), record);
       // Only answers from a send that ran are kept for the key: faults are not (a retry may succeed).
       if (key) answers.set(key, answer);
-      scheduleReceipt(record, forced);
+      scheduleReceipt(record, forced, protocol);
       if (fault === 'timeout') {
         // Accepted and stored, but the answer never comes: the caller times out and retries with the key.
         reply.hijack();
@@ -251,24 +266,12 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
     }
   };
 
-  const tooMany = (reply: FastifyReply) => {
-    reply.header('retry-after', String(faults.retryAfterSeconds));
-    if (kind === 'email') reply.header('x-ratelimit-remaining', '0');
-    return problem(reply, 429, 'Too Many Requests');
-  };
-
   const rejection = (): StoredAnswer =>
     kind === 'sms'
-      ? {
-          status: 400,
-          headers: { 'content-type': 'application/json' },
-          payload: { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 },
-        }
-      : {
-          status: 400,
-          headers: { 'content-type': 'application/json' },
-          payload: { errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to' }] },
-        };
+      ? jsonAnswer(400, { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 })
+      : jsonAnswer(400, {
+          errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to', help: null }],
+        });
 
   const acceptance = (providerMessageId: string, message: { from: string; to: string; body: string }): StoredAnswer =>
     kind === 'sms'
@@ -287,6 +290,7 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
       : { status: 202, headers: { 'x-message-id': providerMessageId, ...rateLimitHeaders() }, payload: '' };
 
   if (kind === 'sms') {
+    registerTwilioRoutes(app, handleSend, poster);
     app.post('/v1/messages', async (request, reply) => {
       const parsed = smsSendSchema.safeParse(request.body);
       if (!parsed.success) return problem(reply, 400, 'Bad Request', parsed.error.issues[0]?.message);

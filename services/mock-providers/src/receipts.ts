@@ -42,20 +42,25 @@ export class WebhookPoster {
 
   /** Fire and forget after `delayMs`, retried on no answer or a 5xx/429. */
   post(path: string, payload: unknown, delayMs: number): void {
+    this.deliver(() => this.postOnce(path, payload), delayMs, path);
+  }
+
+  /** Runs `send` (one POST in any protocol, resolving with its status) after `delayMs`, with the same retries. */
+  deliver(send: () => Promise<number>, delayMs: number, label: string): void {
     this.inFlight++;
     const attempt = async (n: number): Promise<void> => {
       try {
-        const status = await this.postOnce(path, payload);
+        const status = await send();
         if (status < 500 && status !== 429) {
           this.delivered++;
-          if (status >= 400) this.options.log.warn({ path, status }, 'webhook refused by callback');
+          if (status >= 400) this.options.log.warn({ path: label, status }, 'webhook refused by callback');
           return;
         }
         throw new Error(`callback answered ${status}`);
       } catch (error) {
         if (n + 1 >= this.options.attempts) {
           this.dropped++;
-          this.options.log.warn({ path, err: (error as Error).message, attempts: n + 1 }, 'webhook dropped');
+          this.options.log.warn({ path: label, err: (error as Error).message, attempts: n + 1 }, 'webhook dropped');
           return;
         }
         await sleep(250 * 2 ** n);

@@ -1,0 +1,112 @@
+// SendGrid v3 Mail Send on the wire: `POST /v3/mail/send` with `Authorization: Bearer <API key>`;
+// 202 with `X-Message-Id` (the provider message id; Event Webhook `sg_message_id`s start with it);
+// 429 carries `X-RateLimit-Reset` (unix seconds), which the retry honours.
+import type http from 'node:http';
+import { convert } from 'html-to-text';
+import { errorDetail, headerValue, networkFailure, postBody, providerAgent } from './http-provider-clients.ts';
+import type { OutboundMessage, ProviderClient, ProviderResponse } from './provider-client.ts';
+import { parseRetryAfter } from './retry-policy.ts';
+
+export interface SendGridClientOptions {
+  id: string;
+  /** `https://api.sendgrid.com` for the real service. */
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+  maxSockets?: number;
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * SendGrid attaches only inline base64 content, and our attachments are URLs: they are carried as links
+ * at the end of the body (both parts), so nothing is fetched on the send path.
+ */
+function htmlWithAttachmentLinks(message: OutboundMessage): string {
+  if (message.attachments.length === 0) return message.body;
+  const links = message.attachments.map((url) => `<li><a href="${escapeHtml(url)}">${escapeHtml(url)}</a></li>`);
+  const block = `<p>Attachments:</p><ul>${links.join('')}</ul>`;
+  // Inside the document when it is one (content after </body> is dropped by mail clients and html-to-text).
+  const end = message.body.search(/<\/body>/i);
+  return end >= 0 ? `${message.body.slice(0, end)}${block}${message.body.slice(end)}` : `${message.body}\n${block}`;
+}
+
+/** The Mail Send body: one personalization, `text/plain` (derived from the HTML) before `text/html`. */
+export function sendGridMailBody(message: OutboundMessage) {
+  const addresses = (list: string[]) => list.map((email) => ({ email }));
+  const html = htmlWithAttachmentLinks(message);
+  return {
+    personalizations: [
+      {
+        to: [{ email: message.to }],
+        ...(message.cc.length ? { cc: addresses(message.cc) } : {}),
+        ...(message.bcc.length ? { bcc: addresses(message.bcc) } : {}),
+        // Comes back on every Event Webhook event, so events find the message's stream.
+        custom_args: { message_id: message.messageId },
+      },
+    ],
+    from: { email: message.from },
+    ...(message.replyTo ? { reply_to: { email: message.replyTo } } : {}),
+    subject: message.subject ?? '',
+    // SendGrid requires text/plain first when both are given.
+    content: [
+      { type: 'text/plain', value: convert(html, { wordwrap: false }) || ' ' },
+      { type: 'text/html', value: html },
+    ],
+  };
+}
+
+/** Milliseconds until `X-RateLimit-Reset` (unix seconds), else Retry-After, else null. */
+export function sendGridRetryAfterMs(headers: http.IncomingHttpHeaders, nowMs: number): number | null {
+  const reset = headerValue(headers['x-ratelimit-reset']);
+  if (reset && /^\d{1,12}$/.test(reset.trim())) return Math.max(0, Number(reset) * 1000 - nowMs);
+  return parseRetryAfter(headerValue(headers['retry-after']), nowMs);
+}
+
+export class SendGridClient implements ProviderClient {
+  readonly id: string;
+  private readonly agent: http.Agent;
+  private readonly url: URL;
+
+  constructor(private readonly options: SendGridClientOptions) {
+    this.id = options.id;
+    this.agent = providerAgent(options.baseUrl, options.maxSockets);
+    this.url = new URL('/v3/mail/send', options.baseUrl);
+  }
+
+  async send(message: OutboundMessage, idempotencyKey: string): Promise<ProviderResponse> {
+    const headers = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${this.options.apiKey}`,
+      'idempotency-key': idempotencyKey,
+    };
+    try {
+      const answer = await postBody(
+        this.agent,
+        this.url,
+        headers,
+        JSON.stringify(sendGridMailBody(message)),
+        this.options.timeoutMs,
+      );
+      const ok = answer.status >= 200 && answer.status < 300;
+      const id = headerValue(answer.headers['x-message-id']);
+      return {
+        kind: 'answer',
+        status: answer.status,
+        // On a 202 X-RateLimit-Reset is only the window's end, not a wait.
+        retryAfterMs:
+          answer.status === 429
+            ? sendGridRetryAfterMs(answer.headers, Date.now())
+            : parseRetryAfter(headerValue(answer.headers['retry-after']), Date.now()),
+        providerMessageId: ok && id ? id : null,
+        detail: ok ? null : errorDetail(answer.body),
+      };
+    } catch (error) {
+      return { kind: 'no_answer', failure: networkFailure(error), detail: (error as Error).message ?? null };
+    }
+  }
+
+  close() {
+    this.agent.destroy();
+  }
+}
