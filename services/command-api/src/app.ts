@@ -24,6 +24,7 @@ export async function createCommandApi(deps: Omit<CommandDeps, 'registry'>, opti
   const app = await createHttpServer({
     logger: deps.logger,
     bodyLimit: deps.config.bodyLimit,
+    trustProxy: deps.config.trustProxy,
     openApi: {
       title: 'Hatch messaging API',
       version: '1.0.0',
