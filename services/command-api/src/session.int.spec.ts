@@ -7,7 +7,7 @@ import { createLogger } from '@hatch/platform';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountOperations } from '../../../bin/account-operations.ts';
-import { createCommandApi } from './app.ts';
+import { type CommandApiOptions, createCommandApi } from './app.ts';
 import { type CommandApiConfig, defaultCommandApiConfig } from './config.ts';
 
 const silent = createLogger('session-test', { level: 'silent' });
@@ -15,13 +15,11 @@ let db: TestDatabase;
 let store: PostgresEventStore;
 const apps: Awaited<ReturnType<typeof createCommandApi>>[] = [];
 
-async function serve(config: Partial<CommandApiConfig> = {}) {
-  const app = await createCommandApi({
-    eventStore: store,
-    clock: { now: () => new Date() },
-    logger: silent,
-    config: defaultCommandApiConfig(config),
-  });
+async function serve(config: Partial<CommandApiConfig> = {}, options: CommandApiOptions = {}) {
+  const app = await createCommandApi(
+    { eventStore: store, clock: { now: () => new Date() }, logger: silent, config: defaultCommandApiConfig(config) },
+    options,
+  );
   apps.push(app);
   return app.listen({ port: 0, host: '127.0.0.1' });
 }
@@ -146,7 +144,7 @@ describe('web inbox sign-in', () => {
     }
   });
 
-  it('in production: Secure cookie; API 401 after sign-out; revoking the key ends the session within 1 s', async () => {
+  it('in production: a Secure cookie; revoking its key ends the session within 1 s; without a cookie or key, 401', async () => {
     const acme = await createAccount('Revoked', ['+12015550301']);
     const url = await serve({ production: true });
     const signIn = await fetch(`${url}/api/session`, {
@@ -182,6 +180,39 @@ describe('web inbox sign-in', () => {
     expect(
       (await fetch(`${url}/api/messages/sms`, { method: 'POST', headers: json, body: sms('+12015550301') })).status,
     ).toBe(401);
+  });
+});
+
+describe('live streams', () => {
+  it('a stream opened with a key ends within a second of its revocation', async () => {
+    const acme = await createAccount('Streaming', []);
+    // A stand-in for the query API's SSE route, in the client scope like it.
+    const url = await serve(
+      {},
+      {
+        mountClientRoutes: async (scope) => {
+          scope.get('/api/test-stream', (_request, reply) => {
+            reply.hijack();
+            reply.raw.writeHead(200, { 'content-type': 'text/event-stream' });
+            reply.raw.write(': open\n\n');
+          });
+        },
+      },
+    );
+    const stream = await fetch(`${url}/api/test-stream`, {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${acme.apiKey}` },
+    });
+    expect(stream.status).toBe(200);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain(': open');
+    expect((await ops().revokeKey(acme.accountId, acme.keyId)).ok).toBe(true);
+    const since = Date.now();
+    const ended = await reader.read().then(
+      (chunk) => chunk.done,
+      () => true,
+    );
+    expect(ended).toBe(true);
+    expect(Date.now() - since).toBeLessThan(1000);
   });
 });
 
