@@ -463,7 +463,7 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
     await page.goto(`${inboxUrl}/#/sign-in`);
     await page.getByLabel('API key').fill(`hk_live_${'x'.repeat(40)}`);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    expect(await page.locator('#sign-in-error').textContent()).toBe('That key is unknown or revoked.');
+    await page.locator('#sign-in-error', { hasText: 'That key is unknown or revoked.' }).waitFor();
     expect(await sessionCookie()).toBeUndefined();
   });
 
