@@ -3,8 +3,10 @@
 // copies that id into the appended event's `metadata.correlationId` (the dispatcher carries it onto the
 // outcomes it appends), so after the run every new event in the log names the request that caused it:
 // an event whose request was answered 4xx is an append from a rejected request. Receipts from the mock
-// providers are switched off so that every append comes through the proxy.
-import { spawn } from 'node:child_process';
+// providers are switched off so that every append comes through the proxy. Requests carry an account's
+// key (`Authorization: Bearer`): HATCH_API_KEY, else an account made for the run with bin/hatch, owning the
+// document's example senders so generated sends from them are accepted.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
@@ -36,6 +38,25 @@ const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
 };
+
+/** The senders the OpenAPI document's examples send from (payloads.ts). */
+const exampleSenders = ['+12016661234', '@usehatchapp.com'];
+
+/** An account for the run, made with the operator command; its key from the JSON last line. */
+function createFuzzAccount(databaseUrl: string): string {
+  const attempt = (senders: string[]) =>
+    spawnSync('bin/hatch', ['accounts', 'create', `fuzz-${Date.now()}`, ...senders.flatMap((s) => ['--sender', s])], {
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      encoding: 'utf8',
+    });
+  // On a shared stack another account may own the example senders already: then an account without them.
+  let run = attempt(exampleSenders);
+  if (run.status !== 0) run = attempt([]);
+  if (run.status !== 0) throw new Error(`bin/hatch accounts create failed: ${run.stderr}`);
+  const created = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as { apiKey?: unknown };
+  if (typeof created.apiKey !== 'string') throw new Error(`bin/hatch printed no apiKey: ${run.stdout}`);
+  return created.apiKey;
+}
 
 const routeMatcher = (paths: string[]) => {
   const compiled = paths.map((p) => ({ p, re: new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}$`) }));
@@ -86,6 +107,8 @@ async function main() {
     throw new Error('with HATCH_API_URL, DATABASE_URL must name its database (to count appended events)');
   }
   const upstream = new URL(target);
+  // Before the head is read: the account's own events are not the run's appends.
+  const apiKey = process.env.HATCH_API_KEY || createFuzzAccount(databaseUrl as string);
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
 
@@ -195,6 +218,8 @@ async function main() {
       'off',
       '--request-timeout',
       '10',
+      '--header',
+      `Authorization: Bearer ${apiKey}`,
       // Server-sent event streams never end; their contract is covered by the query API's own tests.
       '--exclude-path-regex',
       '/stream$',

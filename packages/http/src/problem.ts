@@ -63,6 +63,7 @@ export const problemBody = z.looseObject({
 const problemMeaning: Record<number, string> = {
   400: 'Invalid request: `errors` names each invalid field',
   401: 'Missing or invalid credentials (API key or webhook signature)',
+  403: 'Not allowed: a sender the account does not own, or a cookie-authenticated write without X-Hatch-CSRF',
   404: 'Not found',
   409: 'Conflict: the same Idempotency-Key is still being written; retry after Retry-After',
   413: 'Body larger than the limit',

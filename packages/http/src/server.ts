@@ -18,6 +18,8 @@ export interface HttpServerOptions {
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimit?: number;
   openApi?: { title: string; version: string; description?: string };
+  /** fastify `trustProxy`: whose X-Forwarded-For gives `request.ip` (default: none, the peer address). */
+  trustProxy?: boolean | number | string;
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -26,6 +28,8 @@ export async function createHttpServer(options: HttpServerOptions) {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // A bare union would steer fastify's overloads to the HTTP/2 server type.
+    trustProxy: (options.trustProxy ?? false) as true,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();

@@ -44,9 +44,21 @@ const claimFold = (sender: string): Fold<SenderClaimState, SenderClaimEvent> => 
 
 export type SenderUse = { ok: true } | { ok: false; reason: 'not_owned' | 'taken' };
 
+/** One issued key: its account and its id (never the key or its hash). */
+export interface KeyRef {
+  accountId: string;
+  keyId: string;
+}
+
 export interface AccountDirectory {
   /** The account whose live key this is; null for an unknown, revoked or malformed key. */
   accountForKey(key: string): Promise<string | null>;
+  /** The live key this is; null for an unknown, revoked or malformed key. */
+  liveKey(key: string): Promise<KeyRef | null>;
+  /** Whether the key is still live (a sign-in session bound to it ends when it is revoked). */
+  isLive(ref: KeyRef): Promise<boolean>;
+  /** The account's name; null for an unknown account. */
+  accountName(accountId: string): Promise<string | null>;
   /** The account owning `to` on `channel` (most specific sender first); null when nobody does. */
   ownerOf(channel: Channel, to: string): Promise<string | null>;
   /** Whether the account may send from `from`; `claimUnowned` adds an unowned sender to it first (local mode). */
@@ -143,14 +155,25 @@ export function accountDirectory({ store, now, maxAgeMs = 500 }: AccountDirector
     return true;
   }
 
+  const live = (ref: KeyRef) => accounts.get(ref.accountId)?.apiKeys[ref.keyId]?.revokedAt === null;
+
   return {
     async accountForKey(key) {
+      return (await this.liveKey(key))?.accountId ?? null;
+    },
+    async liveKey(key) {
       if (!isApiKeyShaped(key)) return null;
       await current();
       const owner = keyOwners.get(hashApiKey(key));
-      if (!owner) return null;
-      const live = accounts.get(owner.accountId)?.apiKeys[owner.keyId]?.revokedAt === null;
-      return live ? owner.accountId : null;
+      return owner && live(owner) ? { accountId: owner.accountId, keyId: owner.keyId } : null;
+    },
+    async isLive(ref) {
+      await current();
+      return live(ref);
+    },
+    async accountName(accountId) {
+      await current();
+      return accounts.get(accountId)?.name ?? null;
     },
     async ownerOf(channel, to) {
       await current();

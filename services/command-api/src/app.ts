@@ -24,11 +24,18 @@ export async function createCommandApi(deps: Omit<CommandDeps, 'registry'>, opti
   const app = await createHttpServer({
     logger: deps.logger,
     bodyLimit: deps.config.bodyLimit,
+    trustProxy: deps.config.trustProxy,
     openApi: {
       title: 'Hatch messaging API',
       version: '1.0.0',
       description: 'Send SMS, MMS and email; receive provider webhooks (inbound messages and delivery receipts).',
     },
+  });
+  // API answers are data, never documents to render or frame (the inbox's pages set their own policy).
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (request.url.startsWith('/api/'))
+      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
   });
   // /metrics and the inbox's operations view say how the service runs (volumes, providers, lag).
   installOperatorGuard(app, deps.config.operatorToken, { paths: ['/metrics', '/api/inbox/operations'] });

@@ -12,8 +12,9 @@ import type { CommandDeps } from './command-deps.ts';
 import { contactRoutes } from './contact-routes.ts';
 import { durableLog } from './durable-append.ts';
 import { inboundCommands } from './inbound-commands.ts';
-import { clientRateLimiter } from './rate-limit.ts';
+import { clientRateLimiter, installWebhookRateLimit } from './rate-limit.ts';
 import { sendRoutes } from './send-routes.ts';
+import { installSessions, type Sessions, sessionRoutes } from './session.ts';
 import { twilioWebhookRoutes } from './twilio-webhook-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { installWebhookSignatureCheck } from './webhook-signature-check.ts';
@@ -44,11 +45,12 @@ export function installClientScope(
   scope: FastifyInstance,
   config: Pick<CommandDeps['config'], 'apiKeys' | 'rateLimit' | 'production'>,
   directory: AccountDirectory,
+  sessions?: Sessions,
 ) {
   // The deprecated API_KEYS keep their old meaning: once set, every request needs a key.
   const allowKeyless = !config.production && !config.apiKeys;
   const legacyKeys = config.production ? null : config.apiKeys;
-  scope.addHook('onRequest', clientAuthenticator({ directory, allowKeyless, legacyKeys }));
+  scope.addHook('onRequest', clientAuthenticator({ directory, allowKeyless, legacyKeys, sessions }));
   scope.addHook('onRequest', clientRateLimiter(config.rateLimit));
 }
 
@@ -84,9 +86,21 @@ export function registerCommandRoutes(
   }
   const directory = deps.directory ?? accountDirectory({ store: log, now: () => deps.clock.now() });
   const options = { deps: { ...deps, directory }, log };
+  const nowMs = () => deps.clock.now().getTime();
+  const sessions = installSessions(
+    app,
+    directory,
+    { ...deps.config.session, production: deps.config.production },
+    nowMs,
+  );
+  installWebhookRateLimit(app, deps.config.webhookRateLimit);
   // Each group in its own encapsulated scope: hooks and the raw-body parser stay where they belong.
+  app.register(async (signIn) => {
+    nameUnknownFields(signIn);
+    await signIn.register(sessionRoutes, { directory, sessions, ttlSeconds: deps.config.session.ttlSeconds, nowMs });
+  });
   app.register(async (clients) => {
-    installClientScope(clients, deps.config, directory);
+    installClientScope(clients, deps.config, directory, sessions);
     nameUnknownFields(clients);
     await clients.register(sendRoutes, options);
     await clients.register(cancelRoutes, options);

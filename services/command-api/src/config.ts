@@ -54,6 +54,33 @@ const commandApiSettingsSchema = z.object({
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(1000),
   /** Burst a client may send at once (bucket size). */
   RATE_LIMIT_BURST: z.coerce.number().int().positive().default(2000),
+  /** `on` limits provider webhooks per source address; default: on in production, off locally. */
+  WEBHOOK_RATE_LIMIT: z.enum(['on', 'off']).optional(),
+  /** Sustained webhook requests per second per source address. */
+  WEBHOOK_RATE_PER_SECOND: z.coerce.number().positive().default(50),
+  /** Webhook requests a source address may send at once. */
+  WEBHOOK_BURST: z.coerce.number().int().positive().default(200),
+  /**
+   * Which proxy's X-Forwarded-For to believe for the source address (fastify `trustProxy`): `true`,
+   * a hop count, or addresses/CIDRs (comma-separated). Default off: the peer address.
+   */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((raw): boolean | number | string => {
+      const value = raw?.trim() ?? '';
+      if (value === '' || value === 'false') return false;
+      if (value === 'true') return true;
+      return /^\d+$/.test(value) ? Number(value) : value;
+    }),
+  /** Signs the web inbox's session cookie (≥ 32 characters); unset: a random one per process. */
+  SESSION_SECRET: z.string().min(32).optional(),
+  /** How long a web inbox sign-in lasts. */
+  SESSION_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(12 * 60 * 60),
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -139,6 +166,12 @@ export interface CommandApiConfig {
   operatorToken: string | null;
   webhookToleranceSeconds: number;
   rateLimit: { perSecond: number; burst: number };
+  /** Provider webhooks per source address; null: unlimited. */
+  webhookRateLimit: { perSecond: number; burst: number } | null;
+  /** fastify `trustProxy`: whose X-Forwarded-For gives `request.ip`. */
+  trustProxy: boolean | number | string;
+  /** The web inbox's sign-in cookie. */
+  session: { secret: string | null; ttlSeconds: number };
   appendTimeoutMs: number;
   bodyLimit: number;
 }
@@ -156,6 +189,12 @@ export const commandApiConfigFrom = (env: CommandApiEnv): CommandApiConfig => ({
   consentReplyWindowMs: env.CONSENT_REPLY_WINDOW_SECONDS * 1000,
   webhookToleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS,
   rateLimit: { perSecond: env.RATE_LIMIT_PER_SECOND, burst: env.RATE_LIMIT_BURST },
+  webhookRateLimit:
+    (env.WEBHOOK_RATE_LIMIT ?? (env.NODE_ENV === 'production' ? 'on' : 'off')) === 'on'
+      ? { perSecond: env.WEBHOOK_RATE_PER_SECOND, burst: env.WEBHOOK_BURST }
+      : null,
+  trustProxy: env.TRUST_PROXY,
+  session: { secret: env.SESSION_SECRET ?? null, ttlSeconds: env.SESSION_TTL_SECONDS },
   appendTimeoutMs: env.APPEND_TIMEOUT_MS,
   bodyLimit: env.BODY_LIMIT_BYTES,
 });

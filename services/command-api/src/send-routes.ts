@@ -169,7 +169,7 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
         security: [{ bearer: [] }],
         headers: idempotencyHeaders,
         body: sendSmsPayload,
-        response: { 202: acceptedResponse, ...problemResponses(400, 401, 409, 413, 415, 422, 429, 503) },
+        response: { 202: acceptedResponse, ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429, 503) },
       },
     },
     async (request, reply) => {
@@ -202,7 +202,7 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
         security: [{ bearer: [] }],
         headers: idempotencyHeaders,
         body: sendEmailPayload,
-        response: { 202: acceptedResponse, ...problemResponses(400, 401, 409, 413, 415, 422, 429, 503) },
+        response: { 202: acceptedResponse, ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429, 503) },
       },
     },
     async (request, reply) => {

@@ -88,6 +88,13 @@ export interface EmailDraft {
   attachments: string[];
 }
 
+/** Who the inbox acts for: the signed-in account (its session cookie). */
+export interface SignedIn {
+  accountId: string;
+  name: string;
+  expiresAt: string;
+}
+
 export interface Operations {
   checkedAt: string;
   providers: { provider: string; breaker: string }[];
@@ -122,6 +129,8 @@ const wireProblem = z.object({
   detail: optionalString,
   errors: z.optional(z.array(z.object({ field: z.string(), message: z.string() }))),
 });
+
+const wireSignedIn = z.object({ accountId: z.string(), name: z.string(), expiresAt: z.string() });
 
 const wireOperations = z.object({
   checkedAt: z.string(),
@@ -225,13 +234,24 @@ export interface ApiClient {
   operations(): Promise<Operations>;
   /** URL of the live stream (all conversations, or one), resuming after `lastEventId` when given. */
   streamUrl(options?: { conversationId?: string; lastEventId?: string | null }): string;
+  /** The signed-in account; a 401 Problem when not signed in. */
+  session(): Promise<SignedIn>;
+  /** Exchanges the key for the session cookie (the key is not kept anywhere in the browser). */
+  signIn(apiKey: string): Promise<SignedIn>;
+  signOut(): Promise<void>;
 }
+
+/**
+ * Sent on every write: the API refuses a write authenticated by the session cookie without it (a page on
+ * another site cannot add a custom header to a request here).
+ */
+export const csrfHeaders = { 'x-hatch-csrf': '1' } as const;
 
 export function createApiClient(
   options: {
     baseUrl?: string;
     fetch?: typeof fetch;
-    /** Bearer key for servers that require one (`API_KEYS`); asked for each request. */
+    /** Bearer key, asked for each request (Node clients; the browser signs in and sends its cookie). */
     apiKey?: () => string | null;
   } = {},
 ): ApiClient {
@@ -292,7 +312,7 @@ export function createApiClient(
   };
   const post = (body: unknown): RequestInit => ({
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...csrfHeaders },
     body: JSON.stringify(body),
   });
   const id = encodeURIComponent;
@@ -352,6 +372,15 @@ export function createApiClient(
     streamUrl({ conversationId, lastEventId } = {}) {
       const path = conversationId ? `/api/conversations/${id(conversationId)}/stream` : '/api/stream';
       return `${base}${path}${query({ lastEventId: lastEventId ?? undefined })}`;
+    },
+    session() {
+      return request('/api/session', wireSignedIn);
+    },
+    signIn(apiKey) {
+      return request('/api/session', wireSignedIn, post({ apiKey }));
+    },
+    async signOut() {
+      await request('/api/session', z.unknown(), { method: 'DELETE', headers: csrfHeaders });
     },
   };
 }

@@ -1,5 +1,6 @@
 // The inbox in a real browser (Debian's Chromium driven by playwright-core) against the real stack:
 // PostgreSQL, command API, query API, projector, dispatcher and mock providers as child processes.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,6 +29,8 @@ const us = '+12016661234';
 const contact = '+18045551234';
 const rejectedRecipient = '+12015550400'; // mock SMS provider: permanent 400
 const throttledRecipient = '+12015550429'; // mock SMS provider: always 429 with Retry-After
+const betaNumber = '+12015557700'; // owned by a second account, created with bin/hatch
+const betaContact = '+18045557711';
 
 describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
   let db: TestDatabase;
@@ -39,6 +42,8 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
   let page: Page;
   const profile = mkdtempSync(join(tmpdir(), 'inbox-chromium-'));
   const stackLog: string[] = [];
+  /** Every console line of the whole run: Chromium reports each CSP violation there. */
+  const consoleLines: string[] = [];
   const local = (port: number) => `http://127.0.0.1:${port}`;
 
   beforeAll(async () => {
@@ -96,6 +101,7 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(15_000);
+    page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
     // Every status a message row shows, in order, so a status that is on screen only briefly is seen too.
     await page.addInitScript(() => {
       const seen: Record<string, string[]> = {};
@@ -108,6 +114,11 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
           if (list.at(-1) !== row.dataset.status) list.push(row.dataset.status!);
         }
       };
+      const violations: string[] = [];
+      (window as unknown as { cspViolations: string[] }).cspViolations = violations;
+      document.addEventListener('securitypolicyviolation', (e) =>
+        violations.push(`${e.violatedDirective} ${e.blockedURI}`),
+      );
       const states: string[] = [];
       (window as unknown as { connectionStates: string[] }).connectionStates = states;
       const recordConnection = () => {
@@ -357,5 +368,113 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
     await page.locator('li.conversation a').first().click();
     await page.getByRole('link', { name: '← Conversations' }).waitFor();
     await shot('phone-conversation');
+  });
+
+  // ---- sign-in (the suite so far ran keyless as the local account, which local mode allows) ----------
+
+  /** A second account with its own number, made the way an operator does (last line: JSON with the key). */
+  function createAccount(name: string, sender: string): { accountId: string; apiKey: string } {
+    const run = spawnSync(join(root, 'bin/hatch'), ['accounts', 'create', name, '--sender', sender], {
+      env: { ...process.env, DATABASE_URL: db.url },
+      encoding: 'utf8',
+    });
+    if (run.status !== 0) throw new Error(`bin/hatch failed: ${run.stderr}`);
+    return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}');
+  }
+  let beta: { accountId: string; apiKey: string };
+
+  async function signIn(apiKey: string) {
+    await page.goto(`${inboxUrl}/#/sign-in`);
+    const form = page.getByRole('form', { name: 'Sign in' });
+    await form.getByLabel('API key').fill(apiKey);
+    await form.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#sign-out').waitFor();
+  }
+  const sessionCookie = async () => (await context.cookies(inboxUrl)).find((c) => c.name === 'hatch_session');
+
+  it('signs in with a pasted key: an HttpOnly SameSite=Strict cookie, nothing kept in storage, live and sending', async () => {
+    await page.setViewportSize({ width: 1200, height: 800 });
+    beta = createAccount('Beta Ltd', betaNumber);
+    await page.goto(`${inboxUrl}/#/`);
+    expect(await page.locator('#signed-in-as').textContent()).toBe('Local account');
+    await signIn(beta.apiKey);
+    expect(await page.locator('#signed-in-as').textContent()).toBe('Beta Ltd');
+    const cookie = await sessionCookie();
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(cookie?.value).not.toContain(beta.apiKey);
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+    expect(stored).not.toContain(beta.apiKey);
+    expect(await page.evaluate(() => document.cookie)).not.toContain('hatch_session'); // HttpOnly
+    // The live stream is authorised by the cookie; a send made with it is the account's.
+    await page.locator('#connection[data-state="live"]').waitFor();
+    await page.goto(`${inboxUrl}/#/new`);
+    const form = page.getByRole('form', { name: 'New message' });
+    await form.getByLabel('Channel').selectOption('sms');
+    await form.getByLabel('From').fill(betaNumber);
+    await form.getByLabel('To').fill(betaContact);
+    await form.getByLabel('Message').fill('Hello from Beta');
+    await form.getByRole('button', { name: 'Send' }).click();
+    await row('Hello from Beta').and(page.locator('[data-status="delivered"]')).waitFor();
+    // Sending from the local account's number is refused for Beta: it owns only its own.
+    await compose({ to: betaContact, body: 'Not my number' });
+    const refused = page
+      .getByRole('form', { name: 'New message' })
+      .locator('.form-error:not([hidden]), .field-error:not([hidden])')
+      .filter({ hasText: /\S/ })
+      .first();
+    await refused.waitFor();
+    expect(await refused.textContent()).toMatch(/own|sender/i);
+    await shot('signed-in');
+  });
+
+  it('one account’s inbox never shows another’s conversation', async () => {
+    if ((await page.locator('#signed-in-as').textContent()) !== 'Beta Ltd') await signIn(beta.apiKey);
+    await page.goto(`${inboxUrl}/#/`);
+    await page.locator('li.conversation', { hasText: betaContact }).waitFor();
+    await page.locator('#connection[data-state="live"]').waitFor();
+    // The local account's contact writes in meanwhile: Beta's list, live or reloaded, never shows it.
+    await fetch(`${local(config.smsProviderPort)}/admin/reply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: contact, to: us, body: 'For the local account only' }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await page.reload();
+    await page.locator('li.conversation', { hasText: betaContact }).waitFor();
+    const listed = await page.locator('li.conversation').allTextContents();
+    expect(listed.join('\n')).not.toContain(contact);
+    expect(listed.join('\n')).not.toContain('For the local account only');
+    // The API answers the same with Beta's cookie: nothing of the local account's.
+    const seen = await page.evaluate(async () => (await fetch('/api/conversations')).text());
+    expect(seen).not.toContain(contact);
+  });
+
+  it('signs out: the cookie is gone and the inbox is the local account’s again', async () => {
+    if ((await page.locator('#signed-in-as').textContent()) !== 'Beta Ltd') await signIn(beta.apiKey);
+    await page.locator('#sign-out').click();
+    await page.locator('#sign-in-link').waitFor();
+    expect(await page.locator('#signed-in-as').textContent()).toBe('Local account');
+    expect(await sessionCookie()).toBeUndefined();
+    expect(await page.evaluate(async () => (await fetch('/api/session')).status)).toBe(401);
+    await page.locator('li.conversation', { hasText: contact }).waitFor();
+    // A bad key says so beside the field and signs nobody in.
+    await page.goto(`${inboxUrl}/#/sign-in`);
+    await page.getByLabel('API key').fill(`hk_live_${'x'.repeat(40)}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#sign-in-error', { hasText: 'That key is unknown or revoked.' }).waitFor();
+    expect(await sessionCookie()).toBeUndefined();
+  });
+
+  it('runs under its Content-Security-Policy with no violation reported during the whole suite', async () => {
+    await page.goto('about:blank');
+    const answer = await page.goto(`${inboxUrl}/#/`);
+    const csp = (await answer?.allHeaders())?.['content-security-policy'] ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("connect-src 'self'");
+    expect((await answer?.allHeaders())?.['x-content-type-options']).toBe('nosniff');
+    await page.locator('#connection[data-state="live"]').waitFor();
+    expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
+    expect(consoleLines.filter((line) => /Content Security Policy|Refused to/i.test(line))).toEqual([]);
   });
 });

@@ -41,6 +41,24 @@ describe('registerWebInbox', () => {
     expect(asset.headers['cache-control']).toContain('immutable');
   });
 
+  it('sends a Content-Security-Policy without inline script, never framed, and nosniff', async () => {
+    for (const url of ['/', '/api/inbox/operations']) {
+      const answer = await app.inject({ method: 'GET', url });
+      const csp = String(answer.headers['content-security-policy']);
+      expect(csp, url).toContain("script-src 'self'");
+      expect(csp, url).toContain("frame-ancestors 'none'");
+      expect(csp, url).toContain("connect-src 'self'");
+      expect(csp, url).not.toContain('unsafe-inline');
+      expect(answer.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(answer.headers['x-frame-options'], url).toBe('DENY');
+    }
+    // The build itself has no inline script for the policy to block.
+    const index = await app.inject({ method: 'GET', url: '/' });
+    expect(index.body).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    // Routes outside the inbox keep their own headers.
+    expect((await app.inject({ method: 'GET', url: '/api/ping' })).headers['content-security-policy']).toBeUndefined();
+  });
+
   it('leaves the API routes and unknown paths to the server', async () => {
     expect((await app.inject({ method: 'GET', url: '/api/ping' })).json()).toEqual({ pong: true });
     expect((await app.inject({ method: 'GET', url: '/api/not-a-route' })).statusCode).toBe(404);

@@ -1,6 +1,7 @@
 // Serves the built inbox at `/` on an API server. The inbox talks to the same origin, so no CORS.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { defaultDistDir } from './dist-dir.ts';
@@ -34,6 +35,38 @@ export async function registerWebInbox(app: FastifyInstance, options: WebInboxOp
       `web inbox is not built: ${distDir}/index.html is missing (run pnpm build, or pnpm --filter @hatch/web-inbox build for development)`,
     );
   }
+  // The inbox's own scope: its security headers stay on its pages and routes.
+  await app.register(async (inbox) => {
+    await inbox.register(fastifyHelmet, inboxSecurityHeaders);
+    await serveInbox(inbox, distDir, options);
+  });
+}
+
+/**
+ * The inbox's pages: a Content-Security-Policy allowing only this origin's script, style and connections
+ * (no inline script or style: the Vite build has none), never framed; nosniff and helmet's other defaults.
+ */
+export const inboxSecurityHeaders = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      fontSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  frameguard: { action: 'deny' as const },
+  referrerPolicy: { policy: 'no-referrer' as const },
+};
+
+async function serveInbox(app: FastifyInstance, distDir: string, options: WebInboxOptions) {
   // wildcard: false registers one route per built file, so unknown paths (and every /api route) keep
   // the server's own 404 and handlers.
   await app.register(fastifyStatic, {

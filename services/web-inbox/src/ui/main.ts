@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-// The inbox application: hash routes (#/, #/c/<id>, #/new, #/ops), the conversation list, the open
-// conversation's timeline and composer, the operations view, and the live stream driving them.
+// The inbox application: hash routes (#/, #/c/<id>, #/new, #/ops, #/sign-in), the conversation list, the
+// open conversation's timeline and composer, the operations view, and the live stream driving them. It acts
+// for the signed-in account (session cookie), or the local account where the server allows keyless use.
 import { channels } from '@hatch/vocabulary';
 import { type Channel, type ConversationSummary, createApiClient, type Message, Problem } from '../api.ts';
 import { channelLabel } from '../format.ts';
@@ -10,12 +11,19 @@ import { markSeen, renderConversationItem } from './conversation-list.ts';
 import { h, replaceChildren } from './dom.ts';
 import { type ConnectionState, connectLive, type LiveChange } from './live.ts';
 import { renderOperations } from './operations-view.ts';
+import { recheckSession, renderAccountBar, renderSignIn, type Viewer, whoIsViewing } from './sign-in.ts';
 import { Timeline } from './timeline.ts';
 import './styles.css';
 
-const api = createApiClient({ apiKey: () => localStorage.getItem('hatch.apiKey') });
+const api = createApiClient();
+let viewer: Viewer = { kind: 'local' };
 
-type Route = { name: 'inbox' } | { name: 'conversation'; id: string } | { name: 'new' } | { name: 'ops' };
+type Route =
+  | { name: 'inbox' }
+  | { name: 'conversation'; id: string }
+  | { name: 'new' }
+  | { name: 'ops' }
+  | { name: 'sign-in' };
 
 const layout = document.getElementById('layout')!;
 const listPane = document.getElementById('list-pane')!;
@@ -121,6 +129,7 @@ async function loadList(append = false) {
   } catch (error) {
     if (request !== listRequest) return;
     listState.error = error instanceof Error ? error.message : String(error);
+    if (error instanceof Problem && error.status === 401) void recheckSession(api, viewer);
   }
   renderList();
 }
@@ -308,27 +317,7 @@ let opsTimer: ReturnType<typeof setInterval> | undefined;
 function showOperations() {
   open = null;
   const body = h('div', { 'aria-live': 'polite' }, 'Loading…');
-  const keyInput = h('input', {
-    type: 'password',
-    id: 'api-key',
-    autocomplete: 'off',
-    value: localStorage.getItem('hatch.apiKey') ?? '',
-  });
-  keyInput.addEventListener('change', () => {
-    if (keyInput.value.trim()) localStorage.setItem('hatch.apiKey', keyInput.value.trim());
-    else localStorage.removeItem('hatch.apiKey');
-  });
-  replaceChildren(
-    detailPane,
-    h('h2', { tabindex: '-1', id: 'ops-heading' }, 'Operations'),
-    body,
-    h(
-      'div',
-      { class: 'field settings' },
-      h('label', { for: 'api-key' }, 'API key for sending (only when the server requires one; kept in this browser)'),
-      keyInput,
-    ),
-  );
+  replaceChildren(detailPane, h('h2', { tabindex: '-1', id: 'ops-heading' }, 'Operations'), body);
   const refresh = async () => {
     try {
       replaceChildren(body, renderOperations(await api.operations()));
@@ -348,6 +337,7 @@ function parseRoute(hash: string): Route {
   if (first === 'c' && second) return { name: 'conversation', id: decodeURIComponent(second) };
   if (first === 'new') return { name: 'new' };
   if (first === 'ops') return { name: 'ops' };
+  if (first === 'sign-in') return { name: 'sign-in' };
   return { name: 'inbox' };
 }
 
@@ -366,13 +356,15 @@ function applyRoute() {
   if (route.name === 'conversation') void showConversation(route.id);
   else if (route.name === 'new') showNewMessage();
   else if (route.name === 'ops') showOperations();
-  else {
+  else if (route.name === 'sign-in') {
+    open = null;
+    renderSignIn(detailPane, api, viewer);
+  } else {
     open = null;
     replaceChildren(detailPane, h('p', { class: 'empty' }, 'Pick a conversation, or start a new message.'));
   }
   renderList();
 }
-window.addEventListener('hashchange', applyRoute);
 
 // ---- live updates --------------------------------------------------------------------------------
 
@@ -401,33 +393,56 @@ function onLiveChange(change: LiveChange) {
   void refreshMessage(change.messageId);
 }
 
-// Keep relative times fresh and unread markers honest.
-setInterval(renderList, 30_000);
-applyRoute();
-await loadList();
-connectLive({
-  url: (lastEventId) => api.streamUrl({ lastEventId }),
-  startAfter: listState.position,
-  eventNames: [
-    'MessageRequested',
-    'MessageReceived',
-    'MessageSent',
-    'MessageRetryScheduled',
-    'MessageFailed',
-    'MessageDelivered',
-    'MessageUndelivered',
-  ],
-  onChange: onLiveChange,
-  onState(state, detail) {
-    connection.dataset.state = state;
-    connection.textContent =
-      state === 'offline' && detail.retryInMs
-        ? `${connectionText[state]} — retrying in ${Math.round(detail.retryInMs / 1000)} s`
-        : connectionText[state];
-    connection.title = detail.lastEventId ? `Last event ${detail.lastEventId}` : '';
-  },
-  onResync() {
-    void loadList();
-    void reloadOpenConversation();
-  },
-});
+async function start() {
+  window.addEventListener('hashchange', applyRoute);
+  // Keep relative times fresh and unread markers honest.
+  setInterval(renderList, 30_000);
+  applyRoute();
+  await loadList();
+  startLive();
+}
+
+/** Production without a session: nothing but the sign-in form until signed in. */
+function showSignInOnly() {
+  layout.dataset.view = 'sign-in';
+  listPane.hidden = true;
+  for (const link of document.querySelectorAll<HTMLElement>('nav')) link.hidden = true;
+  connection.dataset.state = 'offline';
+  connection.textContent = 'Signed out';
+  renderSignIn(detailPane, api, viewer);
+}
+
+const startLive = () =>
+  connectLive({
+    url: (lastEventId) => api.streamUrl({ lastEventId }),
+    startAfter: listState.position,
+    eventNames: [
+      'MessageRequested',
+      'MessageReceived',
+      'MessageSent',
+      'MessageRetryScheduled',
+      'MessageFailed',
+      'MessageDelivered',
+      'MessageUndelivered',
+    ],
+    onChange: onLiveChange,
+    onState(state, detail) {
+      connection.dataset.state = state;
+      connection.textContent =
+        state === 'offline' && detail.retryInMs
+          ? `${connectionText[state]} — retrying in ${Math.round(detail.retryInMs / 1000)} s`
+          : connectionText[state];
+      connection.title = detail.lastEventId ? `Last event ${detail.lastEventId}` : '';
+      if (state === 'offline') void recheckSession(api, viewer);
+    },
+    onResync() {
+      void loadList();
+      void reloadOpenConversation();
+    },
+  });
+
+// A server that cannot be asked is shown like before (the list says why); a session is never assumed.
+viewer = await whoIsViewing(api).catch((): Viewer => ({ kind: 'local' }));
+renderAccountBar(document.getElementById('account')!, api, viewer);
+if (viewer.kind === 'signed-out') showSignInOnly();
+else await start();
