@@ -4,6 +4,19 @@ export { createLogger, redactedPaths } from './logger.ts';
 export { maskAddress, maskJsonLine, maskKnownFields, maskPii } from './masking.ts';
 export { createMetricsRegistry } from './metrics.ts';
 export { failStartup } from './startup.ts';
+export type { Span, SpanOptions, TraceCarrier, TracedEvent } from './tracing.ts';
+export {
+  nameServerSpan,
+  recordEventSpans,
+  SpanKind,
+  traceAttributes,
+  traceContextFrom,
+  traceLogFields,
+  traceMetadata,
+  tracingConfigured,
+  withEventSpan,
+  withSpan,
+} from './tracing.ts';
 export type { SignatureCheck } from './webhook-signature.ts';
 export {
   signatureHeader,

@@ -160,6 +160,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
       decide: (state) => decideDeliveryReceipt({ type: 'RecordDeliveryReceipt', data: receipt }, state),
       metadata: metadata(request, receipt.provider),
       concurrency: 'any',
+      traceInStream: 'receipt',
     });
     if (!decision.ok)
       throw decision.reason === 'not_found'
