@@ -148,7 +148,9 @@ const shownAttributes = [
 ];
 
 /** One trace as an indented tree: service, span, duration, the attributes an operator reads first. */
-export function traceTree(spans: readonly CollectedSpan[], traceId: string): string {
+export function traceTree(spans: readonly CollectedSpan[], traceId: string, options: { all?: boolean } = {}): string {
+  // Connection checkouts are noise in a picture of one message (`all` keeps them).
+  const hidden = (s: CollectedSpan) => !options.all && /^pg(?:-pool)?\.connect$/.test(s.name);
   const inTrace = spans.filter((s) => s.traceId === traceId).sort((a, b) => a.startMs - b.startMs);
   const ids = new Set(inTrace.map((s) => s.spanId));
   const children = new Map<string | null, CollectedSpan[]>();
@@ -160,6 +162,10 @@ export function traceTree(spans: readonly CollectedSpan[], traceId: string): str
   const lines = [`trace ${traceId} (${inTrace.length} spans)`];
   const walk = (parent: string | null, depth: number) => {
     for (const span of children.get(parent) ?? []) {
+      if (hidden(span)) {
+        walk(span.spanId, depth);
+        continue;
+      }
       const shown = shownAttributes
         .filter((key) => span.attributes[key] !== undefined)
         .map((key) => `${key.replace(/^hatch\./, '')}=${String(span.attributes[key])}`);

@@ -13,6 +13,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { tracingConfigured } from './tracing-config.ts';
 
 export type { Span } from '@opentelemetry/api';
 export { SpanKind } from '@opentelemetry/api';
@@ -36,16 +37,7 @@ export const traceAttributes = {
   httpStatus: 'http.response.status_code',
 } as const;
 
-/**
- * Whether the standard OTEL_* environment asks for traces: an OTLP endpoint or a traces exporter other
- * than `none`, and OTEL_SDK_DISABLED not `true`. Nothing is loaded otherwise.
- */
-export function tracingConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
-  const exporter = env.OTEL_TRACES_EXPORTER?.trim().toLowerCase();
-  if (exporter === 'none') return false;
-  return Boolean(exporter || env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
-}
+export { tracingConfigured };
 
 const tracer = () => trace.getTracer('hatch');
 
