@@ -114,10 +114,14 @@ export async function startService(options: {
   env: Record<string, string | undefined>;
 }) {
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const server: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...tracingPreload(options.mainFile), options.mainFile], {
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const server: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', ...tracingPreload(options.mainFile), options.mainFile],
+    {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const stop = async () => {
     if (server.exitCode !== null) return;
     const exited = new Promise((r) => server.once('exit', r));
