@@ -25,5 +25,5 @@ COPY migrations/ migrations/
 COPY --from=dependencies /app/node_modules/ node_modules/
 COPY --from=build /app/dist/ dist/
 USER node
-# Overridden per service in docker-compose.yml.
-CMD ["node", "--enable-source-maps", "dist/command-api.js"]
+# Overridden per service in docker-compose.yml. dist/tracing.js starts OpenTelemetry when OTEL_* configures it.
+CMD ["node", "--enable-source-maps", "--import", "./dist/tracing.js", "dist/command-api.js"]

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createEventStore, type EventStoreTuning, eventStoreConfigSchema } from '@hatch/event-store';
 import { startEmbeddedPostgres } from '@hatch/infra';
+import { tracingPreload } from '@hatch/infra/service-process';
 import { migrate } from '@hatch/migrate';
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -113,10 +114,14 @@ export async function startService(options: {
   env: Record<string, string | undefined>;
 }) {
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const server: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', options.mainFile], {
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const server: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', ...tracingPreload(options.mainFile), options.mainFile],
+    {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const stop = async () => {
     if (server.exitCode !== null) return;
     const exited = new Promise((r) => server.once('exit', r));

@@ -20,6 +20,8 @@ export const productionEntries: Record<string, string> = {
   projector: 'services/projector/src/main.ts',
   'mock-providers': 'services/mock-providers/src/main.ts',
   migrate: 'packages/migrate/src/main.ts',
+  // The tracing preload: `node --import ./dist/tracing.js dist/<process>.js` (see the Dockerfile).
+  tracing: 'packages/platform/src/tracing-register.ts',
 };
 
 /** Packages a production process must never load: development databases, containers, build and test tools. */

@@ -3,6 +3,7 @@
 // entry with tsx or its production bundle with plain node, output captured (bounded tail) or inherited,
 // stopped by a signal and then SIGKILL after a grace period.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +13,17 @@ export const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..'
 /** A service's source file, `services/<service>/src/<file>` (main.ts unless told). */
 export const serviceEntry = (service: string, file = 'main.ts') =>
   join(repositoryRoot, 'services', service, 'src', file);
+
+/**
+ * The tracing preload (`node --import`), which must run before the entry's imports: the source file next to
+ * a `.ts` entry, the bundle's `tracing.js` beside a built one. It starts OpenTelemetry only when OTEL_* asks.
+ */
+export const tracingPreload = (entry: string): string[] => {
+  const preload = entry.endsWith('.ts')
+    ? join(repositoryRoot, 'packages', 'platform', 'src', 'tracing-register.ts')
+    : join(dirname(entry), 'tracing.js');
+  return existsSync(preload) ? ['--import', preload] : [];
+};
 
 export interface ServiceProcessOptions {
   /** Absolute path of a `.ts` source (run with tsx) or a built `.js` bundle (run with plain node). */
@@ -49,7 +61,11 @@ export interface ServiceProcess {
 
 export function startServiceProcess(options: ServiceProcessOptions): ServiceProcess {
   const source = options.entry.endsWith('.ts');
-  const nodeArgs = [...(options.nodeArgs ?? []), ...(source ? ['--import', 'tsx'] : ['--enable-source-maps'])];
+  const nodeArgs = [
+    ...(options.nodeArgs ?? []),
+    ...(source ? ['--import', 'tsx'] : ['--enable-source-maps']),
+    ...tracingPreload(options.entry),
+  ];
   const output = options.output ?? 'capture';
   const inherit = output === 'inherit';
   const child = spawn(process.execPath, [...nodeArgs, options.entry, ...(options.args ?? [])], {

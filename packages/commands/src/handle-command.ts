@@ -7,8 +7,10 @@ import {
   type EventStore,
   type ExpectedVersion,
   type NewEvent,
+  type RecordedEvent,
   WrongExpectedVersionError,
 } from '@hatch/event-store';
+import { traceAttributes, traceMetadata, withSpan } from '@hatch/platform';
 
 /** The part of the event log commands use (the command API passes its deadline-guarded log). */
 export type CommandLog = Pick<EventStore, 'append' | 'readStream'>;
@@ -43,6 +45,11 @@ export interface CommandSpec<State, Event, D extends HandledDecision, Context> {
   metadata: CommandMetadata;
   concurrency?: Concurrency;
   maxAttempts?: number;
+  /**
+   * A span of this name records the append in the trace of the stream's first event (linked to the active
+   * span): a receipt joins the trace of the send it answers.
+   */
+  traceInStream?: string;
 }
 
 export interface Handled<State, D extends HandledDecision> {
@@ -64,6 +71,8 @@ export function stampMetadata(events: readonly PendingEvent[], metadata: Command
     ...(metadata.idempotencyKey ? { idempotencyKey: metadata.idempotencyKey } : {}),
     actor: metadata.actor,
     schemaVersion: currentSchemaVersion,
+    // The active span (the HTTP request's): consumers of the log continue its trace.
+    ...traceMetadata(),
   };
   return events.map((e) => ({ id: e.id, type: e.type, data: e.data, metadata: stamped }));
 }
@@ -77,8 +86,10 @@ export async function handleCommand<State, Event, D extends HandledDecision, Con
   for (let attempt = 1; ; attempt++) {
     let state = spec.fold.initialState();
     let expected: ExpectedVersion = concurrency === 'any' ? 'any' : 'no_stream';
+    let streamTrace: RecordedEvent['metadata'] | undefined;
     if (concurrency !== 'no_stream') {
       const past = await log.readStream(spec.streamId);
+      streamTrace = past[0]?.metadata;
       for (const recorded of past) {
         const event = spec.fold.parse(recorded.type, recorded.data);
         if (event !== null) state = spec.fold.evolve(state, event);
@@ -92,7 +103,22 @@ export async function handleCommand<State, Event, D extends HandledDecision, Con
     if (decision.streamId !== spec.streamId)
       throw new Error(`decided for ${decision.streamId} while handling ${spec.streamId}`);
     try {
-      const result = await log.append(spec.streamId, stampMetadata(decision.events, spec.metadata), expected);
+      const append = () => log.append(spec.streamId, stampMetadata(decision.events, spec.metadata), expected);
+      const result =
+        spec.traceInStream && streamTrace?.traceparent
+          ? await withSpan(
+              spec.traceInStream,
+              {
+                parent: streamTrace,
+                links: [traceMetadata()],
+                attributes: {
+                  'hatch.stream': spec.streamId,
+                  [traceAttributes.eventType]: decision.events.map((e) => e.type).join(','),
+                },
+              },
+              append,
+            )
+          : await append();
       return { decision, state, result };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError) || attempt >= maxAttempts) throw error;

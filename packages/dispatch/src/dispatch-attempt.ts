@@ -11,6 +11,7 @@ import {
   messageStreamId,
 } from '@hatch/domain';
 import { type EventStore, type RecordedEvent, WrongExpectedVersionError } from '@hatch/event-store';
+import { traceAttributes, traceMetadata, withEventSpan } from '@hatch/platform';
 import { type BreakerOptions, type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
 import { ConcurrencyLimit } from './concurrency-limit.ts';
 import { type OutcomeEvent, outcomeOfCall, planAttempt } from './dispatch-decision.ts';
@@ -122,7 +123,6 @@ export async function dispatchAttempt(
   knownStream?: RecordedEvent[],
 ): Promise<AttemptResult> {
   const now = deps.now ?? Date.now;
-  const random = deps.random ?? Math.random;
   const streamId = messageStreamId(messageId);
   let state = foldDispatchState(messageId, knownStream ?? (await deps.store.readStream(streamId)));
   if (state.scheduled && !state.dispatchStarted && state.outcome === 'pending' && (state.dueAtMs ?? 0) <= now()) {
@@ -148,13 +148,43 @@ export async function dispatchAttempt(
   );
   if (plan.kind === 'nothing') return { outcome: 'nothing_to_do', provider: null, reason: plan.why };
   if (plan.kind === 'not_due') return { outcome: 'not_due', provider: null, reason: null };
-  if (plan.kind === 'record') return record(deps, state, plan.event);
+  // Each attempt (the first and every retry) is its own span in the request's trace.
+  const retry = state.attempts > 0;
+  return withEventSpan(
+    retry ? 'dispatch retry' : 'dispatch attempt',
+    state.trace,
+    {
+      [traceAttributes.messageId]: messageId,
+      [traceAttributes.attempt]: state.attempts + 1,
+      ...(state.request ? { [traceAttributes.channel]: state.request.channel } : {}),
+      ...(retry && state.lastReason ? { 'hatch.retry.after': state.lastReason } : {}),
+    },
+    async (span) => {
+      const result =
+        plan.kind === 'record'
+          ? await record(deps, state, plan.event)
+          : await callProvider(deps, state, plan.provider, ticket ?? { probe: false });
+      span.setAttribute(traceAttributes.outcome, result.outcome);
+      if (result.provider) span.setAttribute(traceAttributes.provider, result.provider);
+      if (result.reason) span.setAttribute(traceAttributes.reason, result.reason);
+      return result;
+    },
+  );
+}
 
-  const provider = plan.provider;
+async function callProvider(
+  deps: DispatchDeps,
+  state: MessageDispatchState,
+  provider: string,
+  heldTicket: { probe: boolean },
+): Promise<AttemptResult> {
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const messageId = state.messageId;
+  const route = state.request ? deps.providers.routes[state.request.channel] : [];
   const client = deps.providers.client(provider);
   const breaker = deps.providers.breakers.get(provider)!;
   const limit = deps.providers.limits.get(provider)!;
-  const heldTicket = ticket ?? { probe: false };
   const started = now();
   const request = state.request!;
   const optedOut = deps.consent ?? consentFromLog(deps.store);
@@ -213,6 +243,7 @@ async function takeScheduled(
             causationId: state.lastEventId,
             actor: 'dispatcher',
             schemaVersion: currentSchemaVersion,
+            ...(state.trace ?? {}),
           },
         },
       ],
@@ -245,6 +276,8 @@ async function record(deps: DispatchDeps, state: MessageDispatchState, event: Ou
             causationId: state.lastEventId,
             actor: 'dispatcher',
             schemaVersion: currentSchemaVersion,
+            // The attempt's span: the outcome (and the retry it schedules) continue the request's trace.
+            ...traceMetadata(),
           },
         },
       ],

@@ -3,6 +3,7 @@
 // deliveries of the same request and racing dispatchers are made harmless.
 import { type MessageEvent, parseMessageEvent } from '@hatch/domain';
 import type { RecordedEvent } from '@hatch/event-store';
+import type { TraceCarrier } from '@hatch/platform';
 
 type RequestedData = Extract<MessageEvent, { type: 'MessageRequested' }>['data'];
 
@@ -12,6 +13,8 @@ export interface MessageDispatchState {
   version: number;
   request: RequestedData | null;
   correlationId: string | null;
+  /** The request's trace context (MessageRequested metadata): every attempt is a span of that trace. */
+  trace: TraceCarrier | null;
   lastEventId: string | null;
   outcome: 'pending' | 'sent' | 'failed' | 'cancelled';
   /** A scheduled send (MessageRequested.sendAt) must be taken (MessageDispatchStarted) before any call. */
@@ -21,6 +24,8 @@ export interface MessageDispatchState {
   attempts: number;
   /** Failed calls per provider: the retry budget is per provider. */
   failuresByProvider: Record<string, number>;
+  /** Why the last retry was scheduled (a retry's span names it). */
+  lastReason: string | null;
   /** When the last scheduled retry is due (ms epoch), null when none is pending. */
   dueAtMs: number | null;
 }
@@ -33,6 +38,7 @@ export function foldDispatchState(messageId: string, events: RecordedEvent[]): M
     version: -1,
     request: null,
     correlationId: null,
+    trace: null,
     lastEventId: null,
     outcome: 'pending',
     scheduled: false,
@@ -40,6 +46,7 @@ export function foldDispatchState(messageId: string, events: RecordedEvent[]): M
     attempts: 0,
     failuresByProvider: {},
     dueAtMs: null,
+    lastReason: null,
   };
   for (const recorded of events) {
     state.version = recorded.streamVersion;
@@ -49,6 +56,9 @@ export function foldDispatchState(messageId: string, events: RecordedEvent[]): M
       case 'MessageRequested':
         state.request = event.data;
         state.correlationId = recorded.metadata.correlationId;
+        state.trace = recorded.metadata.traceparent
+          ? { traceparent: recorded.metadata.traceparent, tracestate: recorded.metadata.tracestate }
+          : null;
         if (event.data.sendAt) {
           state.scheduled = true;
           state.dueAtMs = Date.parse(event.data.sendAt);
@@ -62,6 +72,7 @@ export function foldDispatchState(messageId: string, events: RecordedEvent[]): M
         break;
       case 'MessageRetryScheduled':
         state.dueAtMs = Date.parse(event.data.dueAt);
+        state.lastReason = event.data.reason;
         if (event.data.reason !== circuitOpenReason) {
           state.attempts++;
           state.failuresByProvider[event.data.provider] = (state.failuresByProvider[event.data.provider] ?? 0) + 1;

@@ -8,6 +8,12 @@ export const eventMetadataSchema = z.object({
   idempotencyKey: z.string().min(1).optional(),
   actor: z.string().min(1),
   schemaVersion: z.number().int().positive(),
+  /** W3C trace context of the work that appended the event (absent when nothing was traced). */
+  traceparent: z
+    .string()
+    .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+    .optional(),
+  tracestate: z.string().max(512).optional(),
 });
 export type EventMetadata = z.infer<typeof eventMetadataSchema>;
 

@@ -2,7 +2,7 @@
 // the types and the OpenAPI document), request ids carried from `X-Request-Id`, problem+json errors.
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
-import type { Logger } from '@hatch/platform';
+import { type Logger, nameServerSpan } from '@hatch/platform';
 import Fastify, { type FastifyBaseLogger, type FastifyError, LogController } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -57,6 +57,7 @@ export async function createHttpServer(options: HttpServerOptions) {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    nameServerSpan(request.method, request.routeOptions.url);
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(

@@ -32,6 +32,11 @@ export interface DispatchRelay {
   stop(): Promise<void>;
 }
 
+const traceHeaders = (metadata: RecordedEvent['metadata']): Record<string, string> => ({
+  ...(metadata.traceparent ? { traceparent: metadata.traceparent } : {}),
+  ...(metadata.tracestate ? { tracestate: metadata.tracestate } : {}),
+});
+
 const isDispatchEvent = (type: string): type is DispatchRecord['eventType'] =>
   (dispatchEventTypes as readonly string[]).includes(type);
 
@@ -77,7 +82,8 @@ export async function startDispatchRelay(options: DispatchRelayOptions): Promise
       messages.push({
         key: await conversationOf(data.messageId, conversations),
         value: encodeDispatchRecord(record),
-        headers: { 'event-type': event.type },
+        // The event's W3C trace context: the consumer's span continues the request's trace.
+        headers: { 'event-type': event.type, ...traceHeaders(event.metadata) },
       });
     }
     if (messages.length > 0) await producer.send({ topic: options.topic, acks: -1, messages });

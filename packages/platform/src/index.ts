@@ -13,6 +13,19 @@ export {
   verifyTwilioSignature,
 } from './provider-signatures.ts';
 export { failStartup } from './startup.ts';
+export type { Span, SpanOptions, TraceCarrier, TracedEvent } from './tracing.ts';
+export {
+  nameServerSpan,
+  recordEventSpans,
+  SpanKind,
+  traceAttributes,
+  traceContextFrom,
+  traceLogFields,
+  traceMetadata,
+  tracingConfigured,
+  withEventSpan,
+  withSpan,
+} from './tracing.ts';
 export type { SignatureCheck } from './webhook-signature.ts';
 export {
   signatureHeader,

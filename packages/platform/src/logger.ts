@@ -2,6 +2,7 @@
 // masked in every logged string; message bodies are never logged by our code (log ids instead).
 import pino, { type Logger } from 'pino';
 import { maskJsonLine, maskKnownFields } from './masking.ts';
+import { traceLogFields, tracingConfigured } from './tracing.ts';
 
 export type { Logger } from 'pino';
 
@@ -38,6 +39,8 @@ export function createLogger(
         streamWrite: maskJsonLine,
       },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // Lines written inside a span join its trace; with tracing off there is no mixin to call at all.
+      ...(tracingConfigured() ? { mixin: traceLogFields } : {}),
     },
     options.destination,
   );

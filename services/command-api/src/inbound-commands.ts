@@ -146,6 +146,7 @@ export function inboundCommands({ deps, log }: CommandRouteOptions) {
       decide: (state) => decideDeliveryReceipt({ type: 'RecordDeliveryReceipt', data: receipt }, state),
       metadata: metadata(request, receipt.provider),
       concurrency: 'any',
+      traceInStream: 'receipt',
     });
     if (!decision.ok)
       throw decision.reason === 'not_found'

@@ -4,7 +4,7 @@
 // transaction (applyBatchWithCheckpoints).
 import type { EventStore, RecordedEvent, Subscription } from '@hatch/event-store';
 import { loadCheckpoint, StaleCheckpointError } from '@hatch/event-store';
-import type { Logger } from '@hatch/platform';
+import { type Logger, recordEventSpans, withSpan } from '@hatch/platform';
 import { applyBatchWithCheckpoints, checkpointId, type Projection } from '@hatch/projections';
 import pg from 'pg';
 
@@ -197,7 +197,20 @@ export class Projector {
     }
   }
 
-  private async applyBatch(events: RecordedEvent[]) {
+  /** A batch is one span of its own; each traced event gets a span in its request's trace, linked to it. */
+  private applyBatch(events: RecordedEvent[]) {
+    const started = Date.now();
+    return withSpan(
+      'project batch',
+      { parent: null, attributes: { 'hatch.batch.events': events.length } },
+      async () => {
+        await this.applyBatchUntraced(events);
+        recordEventSpans('project', events, started);
+      },
+    );
+  }
+
+  private async applyBatchUntraced(events: RecordedEvent[]) {
     if (!this.owner) throw new Error('not the owner');
     const started = performance.now();
     // By default one transaction holds every projection's rows and checkpoints, so the read tables always
