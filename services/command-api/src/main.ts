@@ -32,7 +32,13 @@ const app = await createCommandApi(
   {
     details: { eventStore: env.EVENT_STORE },
     mountClientRoutes: async (scope) => {
-      if (readPool) await registerQueryRoutes(scope, { pool: readPool, store: eventStore, logger });
+      if (readPool)
+        await registerQueryRoutes(scope, {
+          pool: readPool,
+          store: eventStore,
+          logger,
+          accountScope: (request) => request.accountId,
+        });
     },
     mount: async (server) => {
       if (env.SERVE_INBOX) {

@@ -252,6 +252,9 @@ export const webhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
           ...(sender.ok ? [] : [{ field: 'sender', message: sender.message }]),
         ]);
       const change = decideEmailUnsubscribe({
+        // The opt-out is recorded whoever owns the sender (it binds every later send from it); the read side
+        // shows it to the owning account (an unowned sender's: the local account's).
+        accountId: (await directory.ownerOf('email', sender.value)) ?? localAccountId,
         sender: sender.value,
         address: address.value,
         provider: emailProvider,

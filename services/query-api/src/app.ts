@@ -5,8 +5,9 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { type QueryRoutesDeps, registerQueryRoutes } from './routes.ts';
 
+/** Unscoped (`accountScope` every account): the operator's view, guarded by the operator token. */
 export async function createQueryApi(
-  deps: QueryRoutesDeps,
+  deps: Omit<QueryRoutesDeps, 'accountScope'>,
   options: { details?: Record<string, unknown>; operatorToken?: string | null } = {},
 ) {
   const app = await createHttpServer({
@@ -23,6 +24,6 @@ export async function createQueryApi(
     },
     details: options.details,
   });
-  await registerQueryRoutes(app, deps);
+  await registerQueryRoutes(app, { ...deps, accountScope: () => null });
   return app;
 }

@@ -43,6 +43,11 @@ export interface QueryRoutesDeps {
   heartbeatMs?: number;
   /** How often waiting requests re-check the projection checkpoint (default 50 ms). */
   watermarkPollMs?: number;
+  /**
+   * The account a request reads (another account's ids answer 404 like unknown ones); null: every account.
+   * Only the standalone, operator-guarded query API reads unscoped.
+   */
+  accountScope: (request: FastifyRequest) => string | null;
 }
 
 export const minPositionHeader = 'x-hatch-min-position';
@@ -170,7 +175,9 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
           response: { 200: contactListSchema, ...errors },
         },
       },
-      async (request) => ({ items: await contacts.search(request.query.q, request.query.limit) }),
+      async (request) => ({
+        items: await contacts.search(deps.accountScope(request), request.query.q, request.query.limit),
+      }),
     );
 
     api.get(
@@ -186,7 +193,7 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
         },
       },
       async (request) => {
-        const contact = await contacts.contact(request.params.id);
+        const contact = await contacts.contact(deps.accountScope(request), request.params.id);
         if (!contact)
           throw new Problem(404, 'not-found', 'Contact not found', { detail: `no contact ${request.params.id}` });
         return contact;
@@ -206,7 +213,7 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
         },
       },
       async (request) => {
-        if (!(await contacts.contact(request.params.id)))
+        if (!(await contacts.contact(deps.accountScope(request), request.params.id)))
           throw new Problem(404, 'not-found', 'Contact not found', { detail: `no contact ${request.params.id}` });
         const ids = await contacts.conversationIds(request.params.id, request.query.limit);
         const found = await Promise.all(ids.map((id) => readModel.conversation(id)));
