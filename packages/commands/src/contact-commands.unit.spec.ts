@@ -185,7 +185,10 @@ describe('contact commands', () => {
     const dead: CommandLog = {
       readStream: (streamId, options) => store.readStream(streamId, options),
       append: async (streamId, events, expected) => {
-        if (!streamId.startsWith('contactaddress-') || (events[0]?.data as { contactId: unknown }).contactId === null)
+        if (
+          !streamId.startsWith('contactaddress-') ||
+          (events[0]?.data as { contactId?: unknown } | undefined)?.contactId === null
+        )
           throw new Error('the event log is unavailable');
         return store.append(streamId, events, expected);
       },

@@ -1,6 +1,7 @@
 // Contact decisions in given / when / then form. The address holder (read from the claim stream by the
 // caller) is part of the scenario where a decision depends on it.
 import { describe, expect, it } from 'vitest';
+import { localAccountId } from '../accounts/local-account.ts';
 import { deciderSpecification } from '../testing/decider-specification.ts';
 import {
   type AddContactAddress,
@@ -18,7 +19,6 @@ import {
   type RenameContact,
   strandedClaimGraceMs,
 } from './contact-decisions.ts';
-import { localAccountId } from '../accounts/local-account.ts';
 import { type AddressClaim, addressHolderFold, type ContactState, contactFold } from './contact-state.ts';
 import { type ContactEvent, contactAddressStreamId, contactStreamId, implicitContactId } from './events.ts';
 
