@@ -80,6 +80,12 @@ export const contactRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
   const contacts = contactCommands(log);
   const ids = deps.newId ?? newId;
   const now = () => deps.clock.now().toISOString();
+  /** A command on the caller's contact `contactId`: a fresh command id, the caller's account. */
+  const onContact = (request: FastifyRequest, contactId: string) => ({
+    commandId: ids(),
+    accountId: request.accountId,
+    contactId,
+  });
   const metadata = (request: FastifyRequest) => ({
     correlationId: request.id,
     causationId: null,
@@ -122,9 +128,7 @@ export const contactRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
     },
     async (request) => {
       const data = {
-        commandId: ids(),
-        accountId: request.accountId,
-        contactId: request.params.id,
+        ...onContact(request, request.params.id),
         displayName: request.body.display_name ?? null,
         renamedAt: now(),
       };
@@ -145,13 +149,7 @@ export const contactRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
     },
     async (request) => {
       const [addr] = normalised([request.body.address]) as [string];
-      const data = {
-        commandId: ids(),
-        accountId: request.accountId,
-        contactId: request.params.id,
-        address: addr,
-        addedAt: now(),
-      };
+      const data = { ...onContact(request, request.params.id), address: addr, addedAt: now() };
       return answer(await contacts.addAddress(data, metadata(request)));
     },
   );
@@ -168,13 +166,7 @@ export const contactRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
     },
     async (request) => {
       const [addr] = normalised([request.params.address]) as [string];
-      const data = {
-        commandId: ids(),
-        accountId: request.accountId,
-        contactId: request.params.id,
-        address: addr,
-        removedAt: now(),
-      };
+      const data = { ...onContact(request, request.params.id), address: addr, removedAt: now() };
       return answer(await contacts.removeAddress(data, metadata(request)));
     },
   );
@@ -192,9 +184,7 @@ export const contactRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
     },
     async (request) => {
       const data = {
-        commandId: ids(),
-        accountId: request.accountId,
-        contactId: request.params.id,
+        ...onContact(request, request.params.id),
         otherId: request.body.contact_id,
         mergedAt: now(),
       };
