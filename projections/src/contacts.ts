@@ -5,13 +5,18 @@
 // rebuild creates the same ones. Contact commands (create, rename, add/remove address, merge) move
 // addresses between contacts; a merged contact keeps its row with `merged_into`, and its conversations
 // stay reachable through the addresses the survivor now holds.
-import { addressKind, implicitContactId } from '@hatch/domain';
+//
+// Everything is per account: an address is held by one contact in each account (the same number can be a
+// contact of two customers), a message's counterpart resolves within the message's account, a consent
+// row belongs to the account owning the sender. Events from before accounts are the local account's.
+import { addressKind, consentAccountOf, contactAccountOf, implicitContactId, messageAccountOf } from '@hatch/domain';
 import type { Queryable } from '@hatch/event-store';
 import { occurredAt } from './messages.ts';
 import type { ProjectedDomainEvent, Projection } from './projection.ts';
 import { qualified, upsertRowsSql as upsertSql } from './sql.ts';
 
 export interface ContactRow {
+  account_id: string;
   contact_id: string;
   display_name: string | null;
   origin: 'explicit' | 'implicit';
@@ -21,6 +26,7 @@ export interface ContactRow {
 }
 
 export interface ContactAddressRow {
+  account_id: string;
   address: string;
   contact_id: string;
   kind: 'phone' | 'email';
@@ -29,6 +35,7 @@ export interface ContactAddressRow {
 }
 
 export interface ContactConsentRow {
+  account_id: string;
   address: string;
   sender: string;
   channel: 'sms' | 'email';
@@ -39,7 +46,8 @@ export interface ContactConsentRow {
   updated_position: string;
 }
 
-/** What a batch folds over: the rows it touches, as loaded; null marks an address nobody holds. */
+/** What a batch folds over: the rows it touches, as loaded; null marks an address nobody holds. Addresses
+ * and consents are keyed by `addressKey` / `consentKey` (both include the account). */
 export interface ContactsState {
   contacts: Map<string, ContactRow>;
   addresses: Map<string, ContactAddressRow | null>;
@@ -49,8 +57,16 @@ export interface ContactsState {
   dirtyConsents: Set<string>;
 }
 
-export const consentKey = (address: string, sender: string, channel: string) =>
-  `${address}\u0000${sender}\u0000${channel}`;
+/** An address within an account. */
+export const addressKey = (account: string, address: string) => `${account}\u0000${address}`;
+
+const splitAddressKey = (key: string) => {
+  const at = key.indexOf('\u0000');
+  return { account: key.slice(0, at), address: key.slice(at + 1) };
+};
+
+export const consentKey = (account: string, address: string, sender: string, channel: string) =>
+  `${account}\u0000${address}\u0000${sender}\u0000${channel}`;
 
 export function emptyContactsState(): ContactsState {
   return {
@@ -63,12 +79,16 @@ export function emptyContactsState(): ContactsState {
   };
 }
 
-/** Whom an event is about that must resolve to a contact: a message's counterpart, a consent's contact. */
-export function counterpartOf(event: ProjectedDomainEvent['event']): { address: string; at: string } | null {
-  if (event.type === 'MessageRequested') return { address: event.data.to, at: occurredAt(event) };
-  if (event.type === 'MessageReceived') return { address: event.data.from, at: occurredAt(event) };
+/** Whom an event is about that must resolve to a contact (in which account): a message's counterpart, a consent's contact. */
+export function counterpartOf(
+  event: ProjectedDomainEvent['event'],
+): { account: string; address: string; at: string } | null {
+  if (event.type === 'MessageRequested')
+    return { account: messageAccountOf(event.data), address: event.data.to, at: occurredAt(event) };
+  if (event.type === 'MessageReceived')
+    return { account: messageAccountOf(event.data), address: event.data.from, at: occurredAt(event) };
   if (event.type === 'ContactOptedOut' || event.type === 'ContactOptedIn')
-    return { address: event.data.address, at: event.data.changedAt };
+    return { account: consentAccountOf(event.data), address: event.data.address, at: event.data.changedAt };
   return null;
 }
 
@@ -78,11 +98,11 @@ export function touchedBy(events: readonly ProjectedDomainEvent[]) {
   const contacts = new Set<string>();
   for (const { event } of events) {
     const counterpart = counterpartOf(event);
-    if (counterpart) addresses.add(counterpart.address);
+    if (counterpart) addresses.add(addressKey(counterpart.account, counterpart.address));
     switch (event.type) {
       case 'ContactCreated':
         contacts.add(event.data.contactId);
-        for (const a of event.data.addresses) addresses.add(a);
+        for (const a of event.data.addresses) addresses.add(addressKey(contactAccountOf(event.data), a));
         break;
       case 'ContactRenamed':
         contacts.add(event.data.contactId);
@@ -90,18 +110,21 @@ export function touchedBy(events: readonly ProjectedDomainEvent[]) {
       case 'ContactAddressAdded':
       case 'ContactAddressRemoved':
         contacts.add(event.data.contactId);
-        addresses.add(event.data.address);
+        addresses.add(addressKey(contactAccountOf(event.data), event.data.address));
         break;
       case 'ContactMerged':
         contacts.add(event.data.contactId);
         contacts.add(event.data.into);
-        for (const a of event.data.addresses) addresses.add(a);
+        for (const a of event.data.addresses) addresses.add(addressKey(contactAccountOf(event.data), a));
         break;
       default:
         break;
     }
   }
-  for (const a of addresses) contacts.add(implicitContactId(a));
+  for (const key of addresses) {
+    const { account, address } = splitAddressKey(key);
+    contacts.add(implicitContactId(account, address));
+  }
   return { addresses, contacts };
 }
 
@@ -110,19 +133,28 @@ function touchContact(state: ContactsState, row: ContactRow) {
   state.dirtyContacts.add(row.contact_id);
 }
 
-/** Gives `address` to `contactId`. An implicit contact losing the address it was made for is merged away. */
-function assign(state: ContactsState, address: string, contactId: string, at: string, position: string) {
-  const previous = state.addresses.get(address) ?? null;
+/** Gives `address` to `contactId` within `account`. An implicit contact losing the address it was made for is merged away. */
+function assign(
+  state: ContactsState,
+  account: string,
+  address: string,
+  contactId: string,
+  at: string,
+  position: string,
+) {
+  const key = addressKey(account, address);
+  const previous = state.addresses.get(key) ?? null;
   if (previous?.contact_id === contactId) return;
-  state.addresses.set(address, {
+  state.addresses.set(key, {
+    account_id: account,
     address,
     contact_id: contactId,
     kind: addressKind(address),
     added_at: at,
     updated_position: position,
   });
-  state.dirtyAddresses.add(address);
-  if (previous && previous.contact_id === implicitContactId(address)) {
+  state.dirtyAddresses.add(key);
+  if (previous && previous.contact_id === implicitContactId(account, address)) {
     const implicit = state.contacts.get(previous.contact_id);
     if (implicit?.origin === 'implicit')
       touchContact(state, { ...implicit, merged_into: contactId, updated_position: position });
@@ -133,13 +165,14 @@ function assign(state: ContactsState, address: string, contactId: string, at: st
 export function evolveContacts(state: ContactsState, projected: ProjectedDomainEvent): void {
   const { event, position } = projected;
   const counterpart = counterpartOf(event);
-  if (counterpart && !state.addresses.get(counterpart.address)) {
-    // First contact: the address's implicit contact holds it (revived if it had been merged away).
-    const { address, at } = counterpart;
-    const id = implicitContactId(address);
+  if (counterpart && !state.addresses.get(addressKey(counterpart.account, counterpart.address))) {
+    // First contact: the address's implicit contact in the account holds it (revived if it had been merged away).
+    const { account, address, at } = counterpart;
+    const id = implicitContactId(account, address);
     const existing = state.contacts.get(id);
     if (!existing)
       touchContact(state, {
+        account_id: account,
         contact_id: id,
         display_name: null,
         origin: 'implicit',
@@ -149,12 +182,13 @@ export function evolveContacts(state: ContactsState, projected: ProjectedDomainE
       });
     else if (existing.merged_into !== null)
       touchContact(state, { ...existing, merged_into: null, updated_position: position });
-    assign(state, address, id, at, position);
+    assign(state, account, address, id, at, position);
   }
   switch (event.type) {
     case 'ContactCreated': {
       const d = event.data;
       touchContact(state, {
+        account_id: contactAccountOf(d),
         contact_id: d.contactId,
         display_name: d.displayName,
         origin: 'explicit',
@@ -162,7 +196,7 @@ export function evolveContacts(state: ContactsState, projected: ProjectedDomainE
         created_at: d.createdAt,
         updated_position: position,
       });
-      for (const a of d.addresses) assign(state, a, d.contactId, d.createdAt, position);
+      for (const a of d.addresses) assign(state, contactAccountOf(d), a, d.contactId, d.createdAt, position);
       break;
     }
     case 'ContactRenamed': {
@@ -171,19 +205,27 @@ export function evolveContacts(state: ContactsState, projected: ProjectedDomainE
       break;
     }
     case 'ContactAddressAdded':
-      assign(state, event.data.address, event.data.contactId, event.data.addedAt, position);
+      assign(
+        state,
+        contactAccountOf(event.data),
+        event.data.address,
+        event.data.contactId,
+        event.data.addedAt,
+        position,
+      );
       break;
     case 'ContactAddressRemoved': {
-      const held = state.addresses.get(event.data.address);
+      const key = addressKey(contactAccountOf(event.data), event.data.address);
+      const held = state.addresses.get(key);
       if (held?.contact_id === event.data.contactId) {
-        state.addresses.set(event.data.address, null);
-        state.dirtyAddresses.add(event.data.address);
+        state.addresses.set(key, null);
+        state.dirtyAddresses.add(key);
       }
       break;
     }
     case 'ContactMerged': {
       const d = event.data;
-      for (const a of d.addresses) assign(state, a, d.into, d.mergedAt, position);
+      for (const a of d.addresses) assign(state, contactAccountOf(d), a, d.into, d.mergedAt, position);
       const merged = state.contacts.get(d.contactId);
       if (merged) touchContact(state, { ...merged, merged_into: d.into, updated_position: position });
       break;
@@ -191,8 +233,10 @@ export function evolveContacts(state: ContactsState, projected: ProjectedDomainE
     case 'ContactOptedOut':
     case 'ContactOptedIn': {
       const d = event.data;
-      const key = consentKey(d.address, d.sender, d.channel);
+      const account = consentAccountOf(d);
+      const key = consentKey(account, d.address, d.sender, d.channel);
       state.consents.set(key, {
+        account_id: account,
         address: d.address,
         sender: d.sender,
         channel: d.channel,
@@ -210,9 +254,18 @@ export function evolveContacts(state: ContactsState, projected: ProjectedDomainE
   }
 }
 
-const contactColumns = ['contact_id', 'display_name', 'origin', 'merged_into', 'created_at', 'updated_position'];
-const addressColumns = ['address', 'contact_id', 'kind', 'added_at', 'updated_position'];
+const contactColumns = [
+  'account_id',
+  'contact_id',
+  'display_name',
+  'origin',
+  'merged_into',
+  'created_at',
+  'updated_position',
+];
+const addressColumns = ['account_id', 'address', 'contact_id', 'kind', 'added_at', 'updated_position'];
 const consentColumns = [
+  'account_id',
   'address',
   'sender',
   'channel',
@@ -231,13 +284,15 @@ export const contactsProjection: Projection = {
     const touched = touchedBy(events);
     const state = emptyContactsState();
     if (touched.addresses.size > 0) {
+      const keys = [...touched.addresses].map(splitAddressKey);
       const { rows } = await db.query(
-        `SELECT row_to_json(t) AS row FROM ${qualified(schema, 'contact_addresses')} t WHERE address = ANY($1::text[])`,
-        [[...touched.addresses]],
+        `SELECT row_to_json(t) AS row FROM ${qualified(schema, 'contact_addresses')} t
+          WHERE (account_id, address) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+        [keys.map((k) => k.account), keys.map((k) => k.address)],
       );
       for (const r of rows) {
         const row = r.row as ContactAddressRow;
-        state.addresses.set(row.address, row);
+        state.addresses.set(addressKey(row.account_id, row.address), row);
         touched.contacts.add(row.contact_id);
       }
     }
@@ -259,17 +314,22 @@ export const contactsProjection: Projection = {
     if (contacts.length > 0)
       await db.query(upsertSql(schema, 'contacts', contactColumns, ['contact_id']), [JSON.stringify(contacts)]);
     const held = pick(state.addresses, state.dirtyAddresses);
-    const released = [...state.dirtyAddresses].filter((a) => state.addresses.get(a) === null);
+    const released = [...state.dirtyAddresses].filter((a) => state.addresses.get(a) === null).map(splitAddressKey);
     if (released.length > 0)
-      await db.query(`DELETE FROM ${qualified(schema, 'contact_addresses')} WHERE address = ANY($1::text[])`, [
-        released,
-      ]);
+      await db.query(
+        `DELETE FROM ${qualified(schema, 'contact_addresses')}
+          WHERE (account_id, address) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+        [released.map((k) => k.account), released.map((k) => k.address)],
+      );
     if (held.length > 0)
-      await db.query(upsertSql(schema, 'contact_addresses', addressColumns, ['address']), [JSON.stringify(held)]);
+      await db.query(upsertSql(schema, 'contact_addresses', addressColumns, ['account_id', 'address']), [
+        JSON.stringify(held),
+      ]);
     const consents = pick(state.consents, state.dirtyConsents);
     if (consents.length > 0)
-      await db.query(upsertSql(schema, 'contact_consents', consentColumns, ['address', 'sender', 'channel']), [
-        JSON.stringify(consents),
-      ]);
+      await db.query(
+        upsertSql(schema, 'contact_consents', consentColumns, ['account_id', 'address', 'sender', 'channel']),
+        [JSON.stringify(consents)],
+      );
   },
 };

@@ -1,6 +1,6 @@
 import { decideSend } from '@hatch/domain';
 import { describe, expect, it } from 'vitest';
-import { type ContactsState, emptyContactsState, evolveContacts } from './contacts.ts';
+import { addressKey, type ContactsState, emptyContactsState, evolveContacts } from './contacts.ts';
 import { evolveMessage, type MessageRow } from './messages.ts';
 import type { ProjectedDomainEvent, ProjectedEvent } from './projection.ts';
 
@@ -81,11 +81,18 @@ describe('contacts projection', () => {
       first,
       {
         type: 'ContactCreated',
-        data: { contactId: a, displayName: 'Ada', addresses: ['+18045551234'], createdAt: '2026-11-01T10:01:00Z' },
+        data: {
+          accountId: 'c',
+          contactId: a,
+          displayName: 'Ada',
+          addresses: ['+18045551234'],
+          createdAt: '2026-11-01T10:01:00Z',
+        },
       },
       {
         type: 'ContactCreated',
         data: {
+          accountId: 'c',
           contactId: b,
           displayName: 'Ada L.',
           addresses: ['ada@example.com'],
@@ -94,13 +101,44 @@ describe('contacts projection', () => {
       },
       {
         type: 'ContactMerged',
-        data: { contactId: b, into: a, addresses: ['ada@example.com'], mergedAt: '2026-11-01T10:03:00Z' },
+        data: {
+          accountId: 'c',
+          contactId: b,
+          into: a,
+          addresses: ['ada@example.com'],
+          mergedAt: '2026-11-01T10:03:00Z',
+        },
       },
     ]);
-    expect(state.addresses.get('+18045551234')?.contact_id).toBe(a);
-    expect(state.addresses.get('ada@example.com')?.contact_id).toBe(a);
+    expect(state.addresses.get(addressKey('c', '+18045551234'))?.contact_id).toBe(a);
+    expect(state.addresses.get(addressKey('c', 'ada@example.com'))?.contact_id).toBe(a);
     expect(state.contacts.get(b)?.merged_into).toBe(a);
     const implicit = [...state.contacts.values()].find((c) => c.origin === 'implicit');
     expect(implicit?.merged_into).toBe(a);
+  });
+
+  it("keeps accounts apart: another account's contact for the same address leaves this one's implicit contact alone", () => {
+    const a = '5a4b9d1c-0000-4000-8000-000000000001';
+    const state = run([
+      requested().event,
+      {
+        type: 'ContactCreated',
+        data: {
+          accountId: 'other',
+          contactId: a,
+          displayName: 'Ada',
+          addresses: ['+18045551234'],
+          createdAt: '2026-11-01T10:01:00Z',
+        },
+      },
+    ]);
+    expect(state.addresses.get(addressKey('other', '+18045551234'))?.contact_id).toBe(a);
+    const implicit = state.addresses.get(addressKey('c', '+18045551234'));
+    expect(implicit?.contact_id).not.toBe(a);
+    expect(state.contacts.get(implicit?.contact_id ?? '')).toMatchObject({
+      account_id: 'c',
+      origin: 'implicit',
+      merged_into: null,
+    });
   });
 });

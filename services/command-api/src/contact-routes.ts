@@ -1,6 +1,7 @@
 // Contact commands over HTTP: create, rename, add/remove an address, merge. The commands and their
 // streams are @hatch/commands' (contact-commands.ts) and the decisions @hatch/domain's; here requests
-// become commands (with ids from the injected id source) and outcomes become answers.
+// become commands (with ids from the injected id source) and outcomes become answers. Every command acts
+// within the caller's account: another account's contact answers the same 404 as an unknown id.
 import { type ContactOutcome, contactCommands } from '@hatch/commands';
 import { newId, normaliseContactAddresses } from '@hatch/domain';
 import { Problem } from '@hatch/http';
@@ -79,6 +80,12 @@ export const contactRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
   const contacts = contactCommands(log);
   const ids = deps.newId ?? newId;
   const now = () => deps.clock.now().toISOString();
+  /** A command on the caller's contact `contactId`: a fresh command id, the caller's account. */
+  const onContact = (request: FastifyRequest, contactId: string) => ({
+    commandId: ids(),
+    accountId: request.accountId,
+    contactId,
+  });
   const metadata = (request: FastifyRequest) => ({
     correlationId: request.id,
     causationId: null,
@@ -97,7 +104,13 @@ export const contactRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
     },
     async (request, reply) => {
       const addresses = normalised(request.body.addresses);
-      const data = { contactId: ids(), displayName: request.body.display_name ?? null, addresses, createdAt: now() };
+      const data = {
+        accountId: request.accountId,
+        contactId: ids(),
+        displayName: request.body.display_name ?? null,
+        addresses,
+        createdAt: now(),
+      };
       return reply.code(201).send(answer(await contacts.create(data, metadata(request))));
     },
   );
@@ -115,8 +128,7 @@ export const contactRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
     },
     async (request) => {
       const data = {
-        commandId: ids(),
-        contactId: request.params.id,
+        ...onContact(request, request.params.id),
         displayName: request.body.display_name ?? null,
         renamedAt: now(),
       };
@@ -137,7 +149,7 @@ export const contactRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
     },
     async (request) => {
       const [addr] = normalised([request.body.address]) as [string];
-      const data = { commandId: ids(), contactId: request.params.id, address: addr, addedAt: now() };
+      const data = { ...onContact(request, request.params.id), address: addr, addedAt: now() };
       return answer(await contacts.addAddress(data, metadata(request)));
     },
   );
@@ -154,7 +166,7 @@ export const contactRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
     },
     async (request) => {
       const [addr] = normalised([request.params.address]) as [string];
-      const data = { commandId: ids(), contactId: request.params.id, address: addr, removedAt: now() };
+      const data = { ...onContact(request, request.params.id), address: addr, removedAt: now() };
       return answer(await contacts.removeAddress(data, metadata(request)));
     },
   );
@@ -172,8 +184,7 @@ export const contactRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (
     },
     async (request) => {
       const data = {
-        commandId: ids(),
-        contactId: request.params.id,
+        ...onContact(request, request.params.id),
         otherId: request.body.contact_id,
         mergedAt: now(),
       };

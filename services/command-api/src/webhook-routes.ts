@@ -1,9 +1,10 @@
 // Provider webhooks: inbound messages (→ MessageReceived), delivery receipts (→ MessageDelivered /
 // MessageUndelivered), opt-out keywords and unsubscribe callbacks (→ consent changes). The provider scope
 // checks signatures (webhook-signature-check.ts); the commands behind them are inbound-commands.ts.
-import { decideEmailUnsubscribe, normaliseEmail } from '@hatch/domain';
+import { decideEmailUnsubscribe, localAccountId, normaliseEmail } from '@hatch/domain';
 import { problemResponses } from '@hatch/http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AccountDirectory } from './account-directory.ts';
 import type { InboundCommands } from './inbound-commands.ts';
 import {
   consentChangeResponse,
@@ -26,6 +27,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions & { inboun
   { deps, inbound },
 ) => {
   const { receive, recordReceipt, recordConsentChange } = inbound;
+  const directory = deps.directory as AccountDirectory;
 
   const webhook = { tags: ['webhooks'] };
 
@@ -106,6 +108,9 @@ export const webhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions & { inboun
           ...(sender.ok ? [] : [{ field: 'sender', message: sender.message }]),
         ]);
       const change = decideEmailUnsubscribe({
+        // The opt-out is recorded whoever owns the sender (it binds every later send from it); the read side
+        // shows it to the owning account (an unowned sender's: the local account's).
+        accountId: (await directory.ownerOf('email', sender.value)) ?? localAccountId,
         sender: sender.value,
         address: address.value,
         provider: emailProvider,

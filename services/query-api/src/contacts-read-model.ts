@@ -1,5 +1,7 @@
 // Queries over the contacts tables (written by the `contacts` projection), each with its row schema
-// (parsed on every row by the read pool).
+// (parsed on every row by the read pool). Every query takes the caller's account (`AccountScope`; null:
+// every account, for the operator-guarded standalone query API): another account's contact is not found.
+import { conversationBelongsTo } from '@hatch/domain';
 import type { ReadPool } from '@hatch/projections';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -8,6 +10,7 @@ import { normaliseParticipant } from './participant.ts';
 import type { Conversation } from './schemas.ts';
 
 const contactRow = z.object({
+  account_id: z.string(),
   contact_id: z.string(),
   display_name: z.string().nullable(),
   origin: z.enum(['explicit', 'implicit']),
@@ -16,10 +19,18 @@ const contactRow = z.object({
   addresses: z.array(contactAddressSchema).nullable(),
 });
 
-const contactSelect = sql.fragment`SELECT c.contact_id, c.display_name, c.origin, c.merged_into, c.created_at,
+/** The account a read is limited to; null: every account. */
+export type AccountScope = string | null;
+
+const contactSelect = sql.fragment`SELECT c.account_id, c.contact_id, c.display_name, c.origin, c.merged_into,
+    c.created_at,
     (SELECT json_agg(json_build_object('address', a.address, 'kind', a.kind) ORDER BY a.kind, a.address)
-       FROM contact_addresses a WHERE a.contact_id = c.contact_id) AS addresses
+       FROM contact_addresses a WHERE a.account_id = c.account_id AND a.contact_id = c.contact_id) AS addresses
   FROM contacts c`;
+
+/** `column` is the caller's account (always true for an unscoped read). */
+const inScope = (column: string, account: AccountScope) =>
+  account === null ? sql.fragment`TRUE` : sql.fragment`${sql.identifier(column.split('.'))} = ${account}`;
 
 const toContact = (r: z.infer<typeof contactRow>): Contact => ({
   id: r.contact_id,
@@ -40,19 +51,32 @@ const consentRow = z.object({
   changed_at: z.date(),
 });
 
-const addressHolderRow = z.object({ address: z.string(), contact_id: z.string(), display_name: z.string().nullable() });
-const conversationIdRow = z.object({ conversation_id: z.string() });
+const addressHolderRow = z.object({
+  account_id: z.string(),
+  address: z.string(),
+  contact_id: z.string(),
+  display_name: z.string().nullable(),
+});
+const conversationOfRow = z.object({
+  conversation_id: z.string(),
+  participants: z.array(z.string()),
+  account_id: z.string(),
+  last_activity_at: z.date(),
+});
 
 export class ContactsReadModel {
   constructor(private readonly db: ReadPool) {}
 
-  async contact(id: string): Promise<ContactWithConsent | null> {
-    const row = await this.db.maybeOne(sql.type(contactRow)`${contactSelect} WHERE c.contact_id = ${id}`);
+  async contact(account: AccountScope, id: string): Promise<ContactWithConsent | null> {
+    const row = await this.db.maybeOne(
+      sql.type(contactRow)`${contactSelect} WHERE c.contact_id = ${id} AND ${inScope('c.account_id', account)}`,
+    );
     if (!row) return null;
     const contact = toContact(row);
+    // The contact's account's consent only (an unscoped read too: the contact belongs to one account).
     const consent = await this.db.any(
       sql.type(consentRow)`SELECT address, sender, channel, opted_out, source, keyword, changed_at FROM contact_consents
-        WHERE address = ANY(${sql.array(
+        WHERE account_id = ${row.account_id} AND address = ANY(${sql.array(
           contact.addresses.map((a) => a.address),
           'text',
         )}) ORDER BY address, channel, sender`,
@@ -72,53 +96,71 @@ export class ContactsReadModel {
   }
 
   /** Live contacts (not merged away) whose name contains `q`, or who hold the address `q`. */
-  async search(q: string | undefined, limit: number): Promise<Contact[]> {
+  async search(account: AccountScope, q: string | undefined, limit: number): Promise<Contact[]> {
     let matching = sql.fragment``;
     if (q !== undefined) {
       const pattern = `%${q.replace(/[\\%_]/g, (m) => `\\${m}`).toLowerCase()}%`;
       matching = sql.fragment`AND (lower(c.display_name) LIKE ${pattern}
-        OR c.contact_id IN (SELECT contact_id FROM contact_addresses
-          WHERE address = ${normaliseParticipant(q)} OR address LIKE ${pattern}))`;
+        OR c.contact_id IN (SELECT contact_id FROM contact_addresses a
+          WHERE a.account_id = c.account_id AND (address = ${normaliseParticipant(q)} OR address LIKE ${pattern})))`;
     }
     const rows = await this.db.any(
-      sql.type(contactRow)`${contactSelect} WHERE c.merged_into IS NULL ${matching}
+      sql.type(
+        contactRow,
+      )`${contactSelect} WHERE c.merged_into IS NULL AND ${inScope('c.account_id', account)} ${matching}
         ORDER BY c.display_name NULLS LAST, c.created_at, c.contact_id LIMIT ${limit}`,
     );
     return rows.map(toContact);
   }
 
-  /** Who holds each address now (for conversation listings). */
-  async contactsOf(addresses: string[]): Promise<Map<string, { contactId: string; displayName: string | null }>> {
-    if (addresses.length === 0) return new Map();
-    const rows = await this.db.any(
-      sql.type(addressHolderRow)`SELECT a.address, a.contact_id, c.display_name
-        FROM contact_addresses a JOIN contacts c USING (contact_id)
-        WHERE a.address = ANY(${sql.array(addresses, 'text')})`,
-    );
-    return new Map(rows.map((r) => [r.address, { contactId: r.contact_id, displayName: r.display_name }]));
+  /** Who holds each of the addresses now, in every account holding it (for conversation listings). */
+  async holdersOf(addresses: string[]): Promise<z.infer<typeof addressHolderRow>[]> {
+    if (addresses.length === 0) return [];
+    return [
+      ...(await this.db.any(
+        sql.type(addressHolderRow)`SELECT a.account_id, a.address, a.contact_id, c.display_name
+          FROM contact_addresses a JOIN contacts c USING (account_id, contact_id)
+          WHERE a.address = ANY(${sql.array(addresses, 'text')})`,
+      )),
+    ];
   }
 
-  /** Conversation ids with any of the contact's addresses, newest activity first. */
+  /**
+   * Conversation ids with any of the contact's addresses in the contact's account, newest activity first.
+   * The participant rows do not say whose conversation it is; the id does (`conversationBelongsTo`).
+   */
   async conversationIds(contactId: string, limit: number): Promise<string[]> {
     const rows = await this.db.any(
-      sql.type(conversationIdRow)`SELECT c.conversation_id FROM conversations c
-        WHERE c.conversation_id IN (
-          SELECT p.conversation_id FROM conversation_participants p
-            JOIN contact_addresses a ON a.address = p.address WHERE a.contact_id = ${contactId})
-        ORDER BY c.last_activity_at DESC, c.conversation_id DESC LIMIT ${limit}`,
+      sql.type(conversationOfRow)`SELECT DISTINCT c.conversation_id, c.participants, a.account_id, c.last_activity_at
+        FROM conversations c
+        JOIN conversation_participants p ON p.conversation_id = c.conversation_id
+        JOIN contact_addresses a ON a.address = p.address
+        WHERE a.contact_id = ${contactId}
+        ORDER BY c.last_activity_at DESC, c.conversation_id DESC`,
     );
-    return rows.map((r) => r.conversation_id);
+    return rows
+      .filter((r) => conversationBelongsTo(r.account_id, r.conversation_id, r.participants))
+      .slice(0, limit)
+      .map((r) => r.conversation_id);
   }
 }
 
-/** Adds the contact behind each participant (name shown in listings). */
+/**
+ * Adds the contact behind each participant (name shown in listings): the contacts of the account the
+ * conversation belongs to, never another account's holder of the same address.
+ */
 export async function withContactNames<T extends Conversation>(contacts: ContactsReadModel, conversations: T[]) {
-  const known = await contacts.contactsOf([...new Set(conversations.flatMap((c) => c.participants))]);
-  return conversations.map((c) => ({
-    ...c,
-    contacts: c.participants.flatMap((address) => {
-      const who = known.get(address);
-      return who ? [{ address, contactId: who.contactId, displayName: who.displayName }] : [];
-    }),
-  }));
+  const holders = await contacts.holdersOf([...new Set(conversations.flatMap((c) => c.participants))]);
+  const accounts = [...new Set(holders.map((h) => h.account_id))];
+  return conversations.map((c) => {
+    const account = accounts.find((a) => conversationBelongsTo(a, c.id, c.participants));
+    const known = new Map(holders.filter((h) => h.account_id === account).map((h) => [h.address, h]));
+    return {
+      ...c,
+      contacts: c.participants.flatMap((address) => {
+        const who = known.get(address);
+        return who ? [{ address, contactId: who.contact_id, displayName: who.display_name }] : [];
+      }),
+    };
+  });
 }

@@ -2,7 +2,7 @@
 // implicit contacts, contact commands name and merge them, every conversation stays reachable from the
 // survivor, listings show names, and `bin/replay --verify` finds the rebuilt contacts and opt-outs identical.
 import { join } from 'node:path';
-import { implicitContactId } from '@hatch/domain';
+import { implicitContactId, localAccountId } from '@hatch/domain';
 import { freePort } from '@hatch/infra';
 import { repositoryRoot, startServiceProcess } from '@hatch/infra/service-process';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
@@ -94,7 +94,7 @@ describe('contacts against real processes', () => {
     });
     expect(mail.status).toBe(202);
 
-    const implicit = await read(`/api/contacts/${implicitContactId(ada)}`);
+    const implicit = await read(`/api/contacts/${implicitContactId(localAccountId, ada)}`);
     expect(implicit.body).toMatchObject({ origin: 'implicit', addresses: [{ address: ada, kind: 'phone' }] });
     expect(implicit.body.consent).toEqual([
       expect.objectContaining({ sender: ours, channel: 'sms', status: 'opted_out' }),
@@ -112,7 +112,7 @@ describe('contacts against real processes', () => {
     expect((await command('POST', `/api/contacts/${y}/addresses`, { address: ada })).status).toBe(409);
 
     // The implicit contact was absorbed; the opt-out follows the address.
-    expect((await read(`/api/contacts/${implicitContactId(ada)}`)).body.mergedInto).toBe(x);
+    expect((await read(`/api/contacts/${implicitContactId(localAccountId, ada)}`)).body.mergedInto).toBe(x);
     expect((await read(`/api/contacts/${x}`)).body.consent).toHaveLength(1);
 
     const merged = await command('POST', `/api/contacts/${x}/merge`, { contact_id: y });
@@ -148,7 +148,9 @@ describe('contacts against real processes', () => {
       attachments: null,
       timestamp: '2024-11-01T14:02:00Z',
     });
-    expect((await read(`/api/contacts/${implicitContactId(adaMail)}`)).body).toMatchObject({ mergedInto: null });
+    expect((await read(`/api/contacts/${implicitContactId(localAccountId, adaMail)}`)).body).toMatchObject({
+      mergedInto: null,
+    });
   });
 
   it('bin/replay --verify finds the rebuilt contacts and opt-outs identical to the live tables', async () => {

@@ -136,6 +136,7 @@ describe('contacts read side', () => {
     await append(keyword!.change!.streamId, [keyword!.change!.event]);
     await sent('reader@example.com', 'email', 3, 'news@usehatchapp.com');
     const unsubscribe = decideEmailUnsubscribe({
+      accountId: localAccountId,
       sender: 'news@usehatchapp.com',
       address: 'reader@example.com',
       provider: 'xillio',
@@ -144,10 +145,10 @@ describe('contacts read side', () => {
     });
     await append(unsubscribe.streamId, [unsubscribe.event]);
 
-    const contact = await get(`/api/contacts/${implicitContactId(theirs)}`);
+    const contact = await get(`/api/contacts/${implicitContactId(localAccountId, theirs)}`);
     expect(contact.status).toBe(200);
     expect(contact.body).toMatchObject({
-      id: implicitContactId(theirs),
+      id: implicitContactId(localAccountId, theirs),
       origin: 'implicit',
       mergedInto: null,
       addresses: [{ address: theirs, kind: 'phone' }],
@@ -155,7 +156,7 @@ describe('contacts read side', () => {
         { address: theirs, sender: ours, channel: 'sms', status: 'opted_out', source: 'keyword', keyword: 'STOP' },
       ],
     });
-    const reader = await get(`/api/contacts/${implicitContactId('reader@example.com')}`);
+    const reader = await get(`/api/contacts/${implicitContactId(localAccountId, 'reader@example.com')}`);
     expect(reader.body.consent).toEqual([
       expect.objectContaining({
         sender: 'news@usehatchapp.com',
@@ -165,14 +166,16 @@ describe('contacts read side', () => {
       }),
     ]);
     // Our own number is not a contact.
-    expect((await get(`/api/contacts/${implicitContactId(ours)}`)).status).toBe(404);
+    expect((await get(`/api/contacts/${implicitContactId(localAccountId, ours)}`)).status).toBe(404);
 
     const found = await get(`/api/contacts?q=${encodeURIComponent('(804) 555-1234')}`);
-    expect(found.body.items.map((c: Body) => c.id)).toEqual([implicitContactId(theirs)]);
+    expect(found.body.items.map((c: Body) => c.id)).toEqual([implicitContactId(localAccountId, theirs)]);
     const listing = await get('/api/conversations');
     const withTheirs = listing.body.items.find((c: Body) => c.participants.includes(theirs));
-    expect(withTheirs.contacts).toEqual([{ address: theirs, contactId: implicitContactId(theirs), displayName: null }]);
-    const conversations = await get(`/api/contacts/${implicitContactId(theirs)}/conversations`);
+    expect(withTheirs.contacts).toEqual([
+      { address: theirs, contactId: implicitContactId(localAccountId, theirs), displayName: null },
+    ]);
+    const conversations = await get(`/api/contacts/${implicitContactId(localAccountId, theirs)}/conversations`);
     expect(conversations.body.items).toHaveLength(1);
   });
 

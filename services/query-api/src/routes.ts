@@ -179,7 +179,9 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
           response: { 200: contactListSchema, ...errors },
         },
       },
-      async (request) => ({ items: await contacts.search(request.query.q, request.query.limit) }),
+      async (request) => ({
+        items: await contacts.search(deps.accountScope(request), request.query.q, request.query.limit),
+      }),
     );
 
     api.get(
@@ -195,7 +197,7 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
         },
       },
       async (request) => {
-        const contact = await contacts.contact(request.params.id);
+        const contact = await contacts.contact(deps.accountScope(request), request.params.id);
         if (!contact)
           throw new Problem(404, 'not-found', 'Contact not found', { detail: `no contact ${request.params.id}` });
         return contact;
@@ -215,7 +217,7 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
         },
       },
       async (request) => {
-        if (!(await contacts.contact(request.params.id)))
+        if (!(await contacts.contact(deps.accountScope(request), request.params.id)))
           throw new Problem(404, 'not-found', 'Contact not found', { detail: `no contact ${request.params.id}` });
         const ids = await contacts.conversationIds(request.params.id, request.query.limit);
         const found = await Promise.all(ids.map((id) => readModel.conversation(id)));

@@ -1,8 +1,10 @@
 // Consent: whether a contact accepts messages from one sender on one channel family. One stream per
 // (family, sender, contact address), `consent-<uuid>`, holding ContactOptedOut / ContactOptedIn events:
 // the send path and the dispatcher read it right before deciding (no projection lag), and the stream
-// itself is the audit trail of every opt-out and opt-in.
+// itself is the audit trail of every opt-out and opt-in. A sender belongs to one account, so the stream
+// needs no account in its id; the events name the owning account (`consentAccountOf`) for the read side.
 import { z } from 'zod';
+import { accountOrLocal } from '../accounts/local-account.ts';
 import { type Fold, foldEvents } from '../decider.ts';
 import { deterministicUuid } from '../ids.ts';
 import type { Channel } from '../messages/events.ts';
@@ -20,6 +22,8 @@ export const consentStreamId = (family: ConsentFamily, sender: string, address: 
 const isoTimestamp = z.iso.datetime({ offset: true });
 
 const consentChange = {
+  /** The account owning `sender` when the change was recorded; absent on older events (the local account). */
+  accountId: z.string().min(1).optional(),
   channel: consentFamilySchema,
   sender: z.string().min(1),
   address: z.string().min(1),
@@ -35,6 +39,9 @@ const consentChange = {
 
 export const contactOptedOutSchema = z.object(consentChange);
 export const contactOptedInSchema = z.object(consentChange);
+
+/** The account a consent change belongs to (events without one: the local account). */
+export const consentAccountOf = accountOrLocal;
 
 export const consentEventSchemas = {
   ContactOptedOut: contactOptedOutSchema,

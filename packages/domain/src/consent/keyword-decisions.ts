@@ -22,6 +22,7 @@ export interface ConsentChange {
     id: string;
     type: ConsentEventType;
     data: {
+      accountId: string;
       channel: 'sms' | 'email';
       sender: string;
       address: string;
@@ -52,6 +53,8 @@ export function decideInboundKeyword(
   const sender = received.to;
   const address = received.from;
   const family = consentFamilyOf(received.channel);
+  // The account the keyword was routed to: the one owning the number they wrote to.
+  const accountId = messageAccountOf(received);
   let change: ConsentChange | null = null;
   if (keyword.kind !== 'help') {
     const type: ConsentEventType = keyword.kind === 'opt_out' ? 'ContactOptedOut' : 'ContactOptedIn';
@@ -61,6 +64,7 @@ export function decideInboundKeyword(
         id: consentEventId(type, received.messageId),
         type,
         data: {
+          accountId,
           channel: family,
           sender,
           address,
@@ -85,7 +89,7 @@ export function decideInboundKeyword(
       messageId: consentReplyMessageId(sender, address, keyword.kind, received.receivedAt, replyWindowMs),
       clientId: consentReplyClientId,
       // The reply belongs to the conversation the keyword arrived in.
-      accountId: messageAccountOf(received),
+      accountId,
       requestedAt: received.receivedAt,
       purpose: 'consent_reply',
     },
@@ -93,8 +97,9 @@ export function decideInboundKeyword(
   return { change, reply };
 }
 
-/** The email provider's unsubscribe callback: `address` opts out of email from `sender`. */
+/** The email provider's unsubscribe callback: `address` opts out of email from `sender` (owned by `accountId`). */
 export function decideEmailUnsubscribe(input: {
+  accountId: string;
   sender: string;
   address: string;
   provider: string;
@@ -107,6 +112,7 @@ export function decideEmailUnsubscribe(input: {
       id: consentEventId('ContactOptedOut', `${input.provider}\u0000${input.providerEventId}`),
       type: 'ContactOptedOut',
       data: {
+        accountId: input.accountId,
         channel: 'email',
         sender: input.sender,
         address: input.address,

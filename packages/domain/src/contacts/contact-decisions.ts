@@ -2,10 +2,11 @@
 // id from the caller's id source) and every event id derives from them, so deciding twice decides the
 // same events. Addresses arrive normalised (`normaliseContactAddresses`). Who holds an address is
 // decided on the address's own stream (`decideClaimAddress`); the contact decisions get what that stream
-// said as `AddressHolder`, read by the caller just before.
+// said as `AddressHolder`, read by the caller just before. Every command names the caller's account: a
+// contact of another account is `not_found`, exactly like an id nobody created.
 import type { Accepted } from '../decider.ts';
 import { deterministicUuid } from '../ids.ts';
-import type { ContactState } from './contact-state.ts';
+import type { AddressClaim, ContactState } from './contact-state.ts';
 import { type ContactEvent, type ContactEventType, contactAddressStreamId, contactStreamId } from './events.ts';
 
 export type DecidedContactEvent<K extends ContactEventType = ContactEventType> = Extract<ContactEvent, { type: K }> & {
@@ -21,37 +22,62 @@ export type ContactRejection =
 
 export type ContactDecision<K extends ContactEventType> = Accepted<DecidedContactEvent<K>> | ContactRejection;
 
-/** Who holds an address per its claim stream, and whether that holder was merged away (then it holds nothing). */
+/**
+ * Who holds an address per its claim stream, and whether that holder holds nothing after all: it was
+ * merged away, or it is `stranded` (the claim names a contact that never came to exist).
+ */
 export interface AddressHolder {
   contactId: string | null;
   mergedAway: boolean;
+  stranded: boolean;
 }
+
+/**
+ * A create claims its addresses before it records the contact. A claim whose contact still does not exist
+ * this long after it was made belongs to a create that failed or was cut short, and holds nothing. Far
+ * longer than any append may take, so a create still under way keeps what it claimed.
+ */
+export const strandedClaimGraceMs = 60_000;
+
+/** `holder`: the claimed contact's state (null: never created); `at`: when the deciding command runs. */
+export const isStrandedClaim = (claim: AddressClaim, holder: ContactState | null, at: string) =>
+  claim.contactId !== null &&
+  holder === null &&
+  claim.claimedAt !== null &&
+  Date.parse(at) - Date.parse(claim.claimedAt) >= strandedClaimGraceMs;
 
 export interface CreateContact {
   type: 'CreateContact';
-  data: { contactId: string; displayName: string | null; addresses: string[]; createdAt: string };
+  data: { accountId: string; contactId: string; displayName: string | null; addresses: string[]; createdAt: string };
 }
 export interface RenameContact {
   type: 'RenameContact';
-  data: { commandId: string; contactId: string; displayName: string | null; renamedAt: string };
+  data: { commandId: string; accountId: string; contactId: string; displayName: string | null; renamedAt: string };
 }
 export interface AddContactAddress {
   type: 'AddContactAddress';
-  data: { commandId: string; contactId: string; address: string; addedAt: string };
+  data: { commandId: string; accountId: string; contactId: string; address: string; addedAt: string };
 }
 export interface RemoveContactAddress {
   type: 'RemoveContactAddress';
-  data: { commandId: string; contactId: string; address: string; removedAt: string };
+  data: { commandId: string; accountId: string; contactId: string; address: string; removedAt: string };
 }
 /** `contactId` survives; `otherId` is merged into it. */
 export interface MergeContacts {
   type: 'MergeContacts';
-  data: { commandId: string; contactId: string; otherId: string; mergedAt: string };
+  data: { commandId: string; accountId: string; contactId: string; otherId: string; mergedAt: string };
 }
 /** Gives `address` to `contactId` (null: releases it) unless a live contact other than `from` holds it. */
 export interface ClaimContactAddress {
   type: 'ClaimContactAddress';
-  data: { commandId: string; address: string; contactId: string | null; from: string | null; claimedAt: string };
+  data: {
+    commandId: string;
+    accountId: string;
+    address: string;
+    contactId: string | null;
+    from: string | null;
+    claimedAt: string;
+  };
 }
 
 export const contactEventId = (commandId: string, type: ContactEventType, discriminator = '') =>
@@ -63,15 +89,15 @@ const accept = <K extends ContactEventType>(streamId: string, events: DecidedCon
   events,
 });
 
-/** The contact as a command may change it: it exists and was not merged away. */
-function live(contactId: string, state: ContactState | null): ContactRejection | null {
-  if (!state) return { ok: false, reason: 'not_found', contactId };
+/** The contact as a command of `accountId` may change it: it exists in that account and was not merged away. */
+function live(contactId: string, state: ContactState | null, accountId: string): ContactRejection | null {
+  if (!state || state.accountId !== accountId) return { ok: false, reason: 'not_found', contactId };
   if (state.mergedInto) return { ok: false, reason: 'merged', contactId, mergedInto: state.mergedInto };
   return null;
 }
 
 const heldElsewhere = (address: string, holder: AddressHolder, ...allowed: (string | null)[]) =>
-  holder.contactId !== null && !allowed.includes(holder.contactId) && !holder.mergedAway
+  holder.contactId !== null && !allowed.includes(holder.contactId) && !holder.mergedAway && !holder.stranded
     ? ({ ok: false, reason: 'address_taken', address, holder: holder.contactId } as const)
     : null;
 
@@ -88,7 +114,7 @@ export function decideRenameContact(
 ): ContactDecision<'ContactRenamed'> {
   const { commandId, ...data } = command.data;
   return (
-    live(data.contactId, state) ??
+    live(data.contactId, state, data.accountId) ??
     accept(contactStreamId(data.contactId), [
       { id: contactEventId(commandId, 'ContactRenamed'), type: 'ContactRenamed', data },
     ])
@@ -102,7 +128,7 @@ export function decideAddContactAddress(
   holder: AddressHolder,
 ): ContactDecision<'ContactAddressAdded'> {
   const { commandId, ...data } = command.data;
-  const rejection = live(data.contactId, state);
+  const rejection = live(data.contactId, state, data.accountId);
   if (rejection) return rejection;
   const streamId = contactStreamId(data.contactId);
   if (state?.addresses.includes(data.address)) return accept(streamId, []);
@@ -119,7 +145,7 @@ export function decideRemoveContactAddress(
   state: ContactState | null,
 ): ContactDecision<'ContactAddressRemoved'> {
   const { commandId, ...data } = command.data;
-  const rejection = live(data.contactId, state);
+  const rejection = live(data.contactId, state, data.accountId);
   if (rejection) return rejection;
   if (!state?.addresses.includes(data.address)) return { ok: false, reason: 'no_such_address', address: data.address };
   return accept(contactStreamId(data.contactId), [
@@ -133,15 +159,15 @@ export function decideMergeContacts(
   other: ContactState | null,
   survivor: ContactState | null,
 ): ContactDecision<'ContactMerged'> {
-  const { commandId, contactId, otherId, mergedAt } = command.data;
+  const { commandId, accountId, contactId, otherId, mergedAt } = command.data;
   if (otherId === contactId) return { ok: false, reason: 'merge_into_itself' };
-  const rejection = live(contactId, survivor) ?? live(otherId, other);
+  const rejection = live(contactId, survivor, accountId) ?? live(otherId, other, accountId);
   if (rejection) return rejection;
   return accept(contactStreamId(otherId), [
     {
       id: contactEventId(commandId, 'ContactMerged'),
       type: 'ContactMerged',
-      data: { contactId: otherId, into: contactId, addresses: other?.addresses ?? [], mergedAt },
+      data: { accountId, contactId: otherId, into: contactId, addresses: other?.addresses ?? [], mergedAt },
     },
   ]);
 }
@@ -152,7 +178,7 @@ export function decideRecordMergedAddresses(
   survivor: ContactState | null,
   addresses: readonly string[],
 ): Accepted<DecidedContactEvent<'ContactAddressAdded'>> {
-  const { commandId, contactId, mergedAt } = command.data;
+  const { commandId, accountId, contactId, mergedAt } = command.data;
   return accept(
     contactStreamId(contactId),
     addresses
@@ -160,7 +186,7 @@ export function decideRecordMergedAddresses(
       .map((address) => ({
         id: contactEventId(commandId, 'ContactAddressAdded', address),
         type: 'ContactAddressAdded' as const,
-        data: { contactId, address, addedAt: mergedAt },
+        data: { accountId, contactId, address, addedAt: mergedAt },
       })),
   );
 }
@@ -170,8 +196,8 @@ export function decideClaimAddress(
   command: ClaimContactAddress,
   holder: AddressHolder,
 ): ContactDecision<'ContactAddressClaimed'> {
-  const { commandId, address, contactId, from, claimedAt } = command.data;
-  const streamId = contactAddressStreamId(address);
+  const { commandId, accountId, address, contactId, from, claimedAt } = command.data;
+  const streamId = contactAddressStreamId(accountId, address);
   if (holder.contactId === contactId) return accept(streamId, []);
   return (
     heldElsewhere(address, holder, from) ??
@@ -179,7 +205,7 @@ export function decideClaimAddress(
       {
         id: contactEventId(commandId, 'ContactAddressClaimed', `${address}\u0000${contactId ?? ''}`),
         type: 'ContactAddressClaimed',
-        data: { address, contactId, claimedAt },
+        data: { accountId, address, contactId, claimedAt },
       },
     ])
   );

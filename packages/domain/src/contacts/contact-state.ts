@@ -3,9 +3,11 @@
 import { normaliseEmail, normalisePhone } from '../addresses/addresses.ts';
 import type { Fold } from '../decider.ts';
 import type { FieldError } from '../messages/channel-rules.ts';
-import { type ContactEvent, isContactEventType, parseContactEvent } from './events.ts';
+import { type ContactEvent, contactAccountOf, isContactEventType, parseContactEvent } from './events.ts';
 
 export interface ContactState {
+  /** The account the contact belongs to: no other account's command sees it. */
+  accountId: string;
   contactId: string;
   displayName: string | null;
   addresses: string[];
@@ -16,6 +18,7 @@ export function evolveContact(state: ContactState | null, event: ContactEvent): 
   switch (event.type) {
     case 'ContactCreated':
       return {
+        accountId: contactAccountOf(event.data),
         contactId: event.data.contactId,
         displayName: event.data.displayName,
         addresses: [...event.data.addresses],
@@ -45,10 +48,20 @@ export const contactFold: Fold<ContactState | null, ContactEvent> = {
   parse: parseContact,
 };
 
-/** An address's claim stream: who holds it (null: nobody, i.e. its implicit contact). */
-export const addressHolderFold: Fold<string | null, ContactEvent> = {
-  initialState: () => null,
-  evolve: (holder, event) => (event.type === 'ContactAddressClaimed' ? event.data.contactId : holder),
+/** The last claim on an address's stream: who holds it (null: nobody, i.e. its implicit contact) since when. */
+export interface AddressClaim {
+  contactId: string | null;
+  claimedAt: string | null;
+}
+
+export const unclaimed: AddressClaim = { contactId: null, claimedAt: null };
+
+export const addressHolderFold: Fold<AddressClaim, ContactEvent> = {
+  initialState: () => unclaimed,
+  evolve: (claim, event) =>
+    event.type === 'ContactAddressClaimed'
+      ? { contactId: event.data.contactId, claimedAt: event.data.claimedAt }
+      : claim,
   parse: parseContact,
 };
 

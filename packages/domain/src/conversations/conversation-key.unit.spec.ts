@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { accountConversationIdFor, conversationIdFor, conversationIdOf, conversationKey } from './conversation-key.ts';
+import { localAccountId } from '../accounts/local-account.ts';
+import {
+  accountConversationIdFor,
+  conversationBelongsTo,
+  conversationIdFor,
+  conversationIdOf,
+  conversationKey,
+} from './conversation-key.ts';
 
 describe('conversation key', () => {
   it('is the same participant set whatever the direction or duplicates', () => {
@@ -31,5 +38,16 @@ describe('conversation key', () => {
     expect(id).not.toBe(conversationIdFor(participants));
     // Pinned: the id is part of stored history, so a change of derivation must fail here first.
     expect(id).toBe('4fd2eeb6-1b0b-53dc-9ef3-39869e6cd881');
+  });
+
+  it("tells a conversation's account from its id; ids from before accounts are the local account's", () => {
+    const acme = '0b6f3c2e-6d1a-4c1e-9f7a-2b3c4d5e6f70';
+    const participants = ['+12016661234', '+18045551234'];
+    const id = accountConversationIdFor(acme, participants);
+    expect(conversationBelongsTo(acme, id, participants)).toBe(true);
+    expect(conversationBelongsTo(localAccountId, id, participants)).toBe(false);
+    expect(conversationBelongsTo(acme, id, ['+12016661234'])).toBe(false);
+    expect(conversationBelongsTo(localAccountId, conversationIdFor(participants), participants)).toBe(true);
+    expect(conversationBelongsTo(acme, conversationIdFor(participants), participants)).toBe(false);
   });
 });
