@@ -20,6 +20,8 @@ export interface CommandMetadata {
   causationId: string | null;
   idempotencyKey?: string;
   actor: string;
+  /** The version of the events' schemas (default: the message events' `currentSchemaVersion`). */
+  schemaVersion?: number;
 }
 
 /** A decision the handler can carry out: accepted with events to append, or any named rejection. */
@@ -63,7 +65,7 @@ export function stampMetadata(events: readonly PendingEvent[], metadata: Command
     causationId: metadata.causationId,
     ...(metadata.idempotencyKey ? { idempotencyKey: metadata.idempotencyKey } : {}),
     actor: metadata.actor,
-    schemaVersion: currentSchemaVersion,
+    schemaVersion: metadata.schemaVersion ?? currentSchemaVersion,
   };
   return events.map((e) => ({ id: e.id, type: e.type, data: e.data, metadata: stamped }));
 }
