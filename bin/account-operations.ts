@@ -1,11 +1,12 @@
-// What `bin/hatch` does to accounts, through the event-log port: read a stream, fold it, decide purely,
-// append at the version decided on, and decide again on a version conflict. The one command handler
-// (issue 20) does the same for the routes; this stays this small so it can be replaced by it.
+// What `bin/hatch` does to accounts: pure account decisions carried out by the one command handler (read,
+// fold, decide, append at the version read, decide again on a conflict), like every route's command.
 import { randomUUID } from 'node:crypto';
+import { handleCommand } from '@hatch/commands';
 import {
   type AccountDecision,
   type AccountState,
   accountEventSchemaVersion,
+  accountFold,
   accountStateFrom,
   accountStreamId,
   decideAddSender,
@@ -15,13 +16,17 @@ import {
   decideReleaseSender,
   decideRemoveSender,
   decideRevokeApiKey,
+  type Fold,
   generateApiKey,
   normaliseSender,
+  type PendingEvent,
   type RandomBytes,
+  type SenderClaimState,
+  senderClaimFold,
   senderClaimFrom,
   senderStreamId,
 } from '@hatch/domain';
-import { type EventStore, type RecordedEvent, WrongExpectedVersionError } from '@hatch/event-store';
+import type { EventStore, RecordedEvent } from '@hatch/event-store';
 
 export type Refusal = Extract<AccountDecision<never>, { ok: false }>;
 export type Outcome<T> = { ok: true; value: T } | Refusal;
@@ -35,8 +40,6 @@ export interface OperationDeps {
   actor: string;
 }
 
-const attempts = 3;
-
 const invalidSender = (raw: string, message: string): Refusal => ({
   ok: false,
   reason: 'invalid',
@@ -48,42 +51,24 @@ export function accountOperations(deps: OperationDeps) {
   const at = () => deps.now().toISOString();
   const correlationId = randomUUID();
 
-  async function run<S, E extends { id: string; type: string; data: unknown }>(
+  const metadata = { correlationId, causationId: null, actor: deps.actor, schemaVersion: accountEventSchemaVersion };
+
+  /** Through the one command handler: read, fold, decide, append at the version read, retry a conflict. */
+  async function run<S, Ev, E extends PendingEvent>(
     streamId: string,
-    fold: (events: RecordedEvent[]) => S,
+    fold: Fold<S, Ev>,
     decide: (state: S) => AccountDecision<E>,
   ): Promise<AccountDecision<E>> {
-    for (let attempt = 1; ; attempt++) {
-      const decision = decide(fold(await store.readStream(streamId)));
-      if (!decision.ok || decision.events.length === 0) return decision;
-      const metadata = {
-        correlationId,
-        causationId: null,
-        actor: deps.actor,
-        schemaVersion: accountEventSchemaVersion,
-      };
-      try {
-        await store.append(
-          decision.streamId,
-          decision.events.map((e) => ({ id: e.id, type: e.type, data: e.data, metadata })),
-          decision.expectedVersion === -1 ? 'no_stream' : decision.expectedVersion,
-        );
-        return decision;
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError) || attempt >= attempts) throw error;
-      }
-    }
+    return (await handleCommand(store, { streamId, fold, decide, metadata })).decision;
   }
 
-  const onAccount = <E extends { id: string; type: string; data: unknown }>(
+  const onAccount = <E extends PendingEvent>(
     accountId: string,
     decide: (state: AccountState | null) => AccountDecision<E>,
-  ) => run(accountStreamId(accountId), accountStateFrom, decide);
+  ) => run(accountStreamId(accountId), accountFold, decide);
 
-  const onClaim = <E extends { id: string; type: string; data: unknown }>(
-    sender: string,
-    decide: (claim: ReturnType<typeof senderClaimFrom>) => AccountDecision<E>,
-  ) => run(senderStreamId(sender), (events) => senderClaimFrom(sender, events), decide);
+  const onClaim = <E extends PendingEvent>(sender: string, decide: (claim: SenderClaimState) => AccountDecision<E>) =>
+    run(senderStreamId(sender), senderClaimFold(sender), decide);
 
   async function loadAccount(accountId: string) {
     return accountStateFrom(await store.readStream(accountStreamId(accountId)));

@@ -22,6 +22,8 @@ export interface CommandMetadata {
   causationId: string | null;
   idempotencyKey?: string;
   actor: string;
+  /** The version of the events' schemas (default: the message events' `currentSchemaVersion`). */
+  schemaVersion?: number;
 }
 
 /** A decision the handler can carry out: accepted with events to append, or any named rejection. */
@@ -70,7 +72,7 @@ export function stampMetadata(events: readonly PendingEvent[], metadata: Command
     causationId: metadata.causationId,
     ...(metadata.idempotencyKey ? { idempotencyKey: metadata.idempotencyKey } : {}),
     actor: metadata.actor,
-    schemaVersion: currentSchemaVersion,
+    schemaVersion: metadata.schemaVersion ?? currentSchemaVersion,
     // The active span (the HTTP request's): consumers of the log continue its trace.
     ...traceMetadata(),
   };

@@ -4,43 +4,26 @@
 // projector runs, on either event-store adapter. Catching up reads only the events since the last one.
 import { type CommandLog, handleCommand } from '@hatch/commands';
 import {
-  type AccountEvent,
   type AccountState,
+  accountEventSchemaVersion,
+  accountFold,
   accountStreamId,
   type Channel,
   decideAddSender,
   decideClaimSender,
   decideCreateAccount,
   evolveAccount,
-  evolveSenderClaim,
-  type Fold,
   hashApiKey,
-  initialSenderClaim,
   isAccountEventType,
   isApiKeyShaped,
-  isSenderClaimEventType,
   localAccountId,
   localAccountName,
   parseAccountEvent,
-  parseSenderClaimEvent,
-  type SenderClaimEvent,
-  type SenderClaimState,
   senderCandidates,
+  senderClaimFold,
   senderOwnedBy,
 } from '@hatch/domain';
 import type { EventStore, LogPosition } from '@hatch/event-store';
-
-const accountFold: Fold<AccountState | null, AccountEvent> = {
-  initialState: () => null,
-  evolve: evolveAccount,
-  parse: (type, data) => (isAccountEventType(type) ? parseAccountEvent(type, data) : null),
-};
-
-const claimFold = (sender: string): Fold<SenderClaimState, SenderClaimEvent> => ({
-  initialState: () => initialSenderClaim(sender),
-  evolve: evolveSenderClaim,
-  parse: (type, data) => (isSenderClaimEventType(type) ? parseSenderClaimEvent(type, data) : null),
-});
 
 export type SenderUse = { ok: true } | { ok: false; reason: 'not_owned' | 'taken' };
 
@@ -134,13 +117,14 @@ export function accountDirectory({ store, now, maxAgeMs = 500 }: AccountDirector
     correlationId: correlationId ?? `accounts:${now().toISOString()}`,
     causationId: null,
     actor,
+    schemaVersion: accountEventSchemaVersion,
   });
 
   async function claim(accountId: string, sender: string, correlationId?: string): Promise<boolean> {
     const at = now().toISOString();
     const claimed = await handleCommand(store, {
       streamId: `sender-${sender}`,
-      fold: claimFold(sender),
+      fold: senderClaimFold(sender),
       decide: (c) => decideClaimSender({ type: 'ClaimSender', data: { accountId, sender, claimedAt: at } }, c),
       metadata: metadata('command-api', correlationId),
     });

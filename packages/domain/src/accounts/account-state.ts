@@ -1,6 +1,7 @@
 // An account's state folded from its stream, and a sender's owner folded from its claim stream: what the
 // account decisions are made on. `version` is the stream version the state reflects (-1: no stream yet);
 // the caller appends the decided events expecting it.
+import { type Fold, foldEvents } from '../decider.ts';
 import {
   type AccountEvent,
   isAccountEventType,
@@ -62,13 +63,15 @@ export function evolveAccount(state: AccountState | null, event: AccountEvent): 
   }
 }
 
-/** Folds events as read from the log (validated here; other types are not on an account stream). */
-export function accountStateFrom(events: readonly { type: string; data: unknown }[]): AccountState | null {
-  let state: AccountState | null = null;
-  for (const e of events)
-    if (isAccountEventType(e.type)) state = evolveAccount(state, parseAccountEvent(e.type, e.data));
-  return state;
-}
+/** An account stream's fold: events as read from the log, validated; other types are not on it. */
+export const accountFold: Fold<AccountState | null, AccountEvent> = {
+  initialState: () => null,
+  evolve: evolveAccount,
+  parse: (type, data) => (isAccountEventType(type) ? parseAccountEvent(type, data) : null),
+};
+
+export const accountStateFrom = (events: readonly { type: string; data: unknown }[]): AccountState | null =>
+  foldEvents(accountFold, events);
 
 export interface SenderClaimState {
   sender: string;
@@ -85,9 +88,12 @@ export function evolveSenderClaim(state: SenderClaimState, event: SenderClaimEve
   return { ...state, accountId: state.accountId === event.data.accountId ? null : state.accountId, version };
 }
 
-export function senderClaimFrom(sender: string, events: readonly { type: string; data: unknown }[]) {
-  let state = initialSenderClaim(sender);
-  for (const e of events)
-    if (isSenderClaimEventType(e.type)) state = evolveSenderClaim(state, parseSenderClaimEvent(e.type, e.data));
-  return state;
-}
+/** A sender's claim stream's fold. */
+export const senderClaimFold = (sender: string): Fold<SenderClaimState, SenderClaimEvent> => ({
+  initialState: () => initialSenderClaim(sender),
+  evolve: evolveSenderClaim,
+  parse: (type, data) => (isSenderClaimEventType(type) ? parseSenderClaimEvent(type, data) : null),
+});
+
+export const senderClaimFrom = (sender: string, events: readonly { type: string; data: unknown }[]) =>
+  foldEvents(senderClaimFold(sender), events);
