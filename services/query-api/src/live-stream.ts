@@ -70,13 +70,14 @@ export async function streamChanges(
   const listener: FeedListener = {
     deliver(changes) {
       if (abort.signal.aborted) return;
-      for (const c of changes) {
-        if (!keep(c)) continue;
-        if (pending) {
-          pending.push(c.frame);
-          pendingBytes += c.frame.length;
-        } else raw.write(c.frame);
-      }
+      // One write per batch: a syscall per stream per batch, not per change.
+      let chunk = '';
+      for (const c of changes) if (keep(c)) chunk += c.frame;
+      if (chunk === '') return;
+      if (pending) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+      } else raw.write(chunk);
       if ((pending ? pendingBytes : raw.writableLength) > bufferBytes) tooSlow();
     },
   };
@@ -104,16 +105,16 @@ export async function streamChanges(
         start,
         joinedAt,
         async (changes) => {
-          let flowing = true;
-          for (const c of changes) if (wants(options, c)) flowing = raw.write(c.frame);
-          if (!flowing && !abort.signal.aborted) await drained();
+          let chunk = '';
+          for (const c of changes) if (wants(options, c)) chunk += c.frame;
+          if (chunk !== '' && !raw.write(chunk) && !abort.signal.aborted) await drained();
         },
         abort.signal,
       );
     if (!abort.signal.aborted) {
       const waiting = pending;
       pending = null;
-      for (const frame of waiting) raw.write(frame);
+      if (waiting.length > 0) raw.write(waiting.join(''));
       await new Promise<void>((resolve) => {
         if (abort.signal.aborted) resolve();
         else abort.signal.addEventListener('abort', () => resolve(), { once: true });
