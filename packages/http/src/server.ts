@@ -17,6 +17,13 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /**
+   * Longest a client may take to send a whole request (default 30 s), its headers (default 10 s), and an
+   * idle socket may stay open (default 120 s): slow or stalled clients cannot pin sockets. Only the
+   * receiving side is timed, so a long response (an SSE stream, which also clears its socket's idle
+   * timeout) is never cut.
+   */
+  timeouts?: { requestMs?: number; headersMs?: number; idleSocketMs?: number };
   openApi?: { title: string; version: string; description?: string };
   /** fastify `trustProxy`: whose X-Forwarded-For gives `request.ip` (default: none, the peer address). */
   trustProxy?: boolean | number | string;
@@ -30,6 +37,9 @@ export async function createHttpServer(options: HttpServerOptions) {
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // A bare union would steer fastify's overloads to the HTTP/2 server type.
     trustProxy: (options.trustProxy ?? false) as true,
+    requestTimeout: options.timeouts?.requestMs ?? 30_000,
+    connectionTimeout: options.timeouts?.idleSocketMs ?? 120_000,
+    http: { headersTimeout: Math.min(options.timeouts?.headersMs ?? 10_000, options.timeouts?.requestMs ?? 30_000) },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();

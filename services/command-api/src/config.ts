@@ -1,5 +1,6 @@
 // The command API's settings, all from the environment (12-factor). Defaults suit a local run.
 import { checkEventStoreEnv, eventStoreEnvSchema, missingDatabaseUrl } from '@hatch/event-store';
+import { liveStreamEnvSchema } from '@hatch/query-api';
 import { z } from 'zod';
 
 const apiKeyPairs = z
@@ -38,6 +39,7 @@ const secretList = z
 /** The settings without the cross-field rules (defaults for tests); processes load `commandApiConfigSchema`. */
 const commandApiSettingsSchema = z.object({
   ...eventStoreEnvSchema.shape,
+  ...liveStreamEnvSchema.shape,
   /** `production` closes the service: keys on every route, secrets required (see commandApiConfigSchema). */
   NODE_ENV: z.string().default('development'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),

@@ -2,7 +2,7 @@
 import { localAccountId, localAccountName } from '@hatch/domain';
 import { openEventStore } from '@hatch/event-store';
 import { createLogger, failStartup, loadConfig } from '@hatch/platform';
-import { createReadPool, registerQueryRoutes } from '@hatch/query-api';
+import { createReadPool, LiveStreams, liveStreamLimitsFrom, registerQueryRoutes } from '@hatch/query-api';
 import { registerWebInbox } from '@hatch/web-inbox';
 import { accountDirectory } from './account-directory.ts';
 import { createCommandApi } from './app.ts';
@@ -25,6 +25,8 @@ const eventStore = await openEventStore(env, { tuning: { appendConnections: env.
 );
 // Clients get one base URL: the query routes (conversations, messages, live stream) are served here too,
 // unless SERVE_QUERIES=false (then the query API runs alone on its own port).
+// The open live streams (caps from STREAMS_*); `liveStreams.endWhere` ends streams from outside.
+const liveStreams = new LiveStreams(liveStreamLimitsFrom(env));
 const readPool =
   env.SERVE_QUERIES && env.DATABASE_URL ? await createReadPool(env.DATABASE_URL, { maximumPoolSize: 10 }) : null;
 const app = await createCommandApi(
@@ -38,6 +40,7 @@ const app = await createCommandApi(
           store: eventStore,
           logger,
           accountScope: (request) => request.accountId,
+          streams: liveStreams,
         });
     },
     mount: async (server) => {

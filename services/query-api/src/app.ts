@@ -1,5 +1,5 @@
 // The query API as its own server: conventions from @hatch/http, operations endpoints, the query routes.
-import { createHttpServer, installOperatorGuard, registerOperations } from '@hatch/http';
+import { createHttpServer, type HttpServerOptions, installOperatorGuard, registerOperations } from '@hatch/http';
 import { createMetricsRegistry } from '@hatch/platform';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -7,10 +7,15 @@ import { type QueryRoutesDeps, registerQueryRoutes } from './routes.ts';
 
 export async function createQueryApi(
   deps: QueryRoutesDeps,
-  options: { details?: Record<string, unknown>; operatorToken?: string | null } = {},
+  options: {
+    details?: Record<string, unknown>;
+    operatorToken?: string | null;
+    timeouts?: HttpServerOptions['timeouts'];
+  } = {},
 ) {
   const app = await createHttpServer({
     logger: deps.logger,
+    timeouts: options.timeouts,
     openApi: { title: 'Hatch messaging query API', version: '1.0.0' },
   });
   // Unscoped reads of every account: with a token, operators only (health checks stay open).

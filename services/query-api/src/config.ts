@@ -1,9 +1,11 @@
 import { checkEventStoreEnv, databaseUrlSchema, eventStoreEnvSchema } from '@hatch/event-store';
 import { z } from 'zod';
+import { liveStreamEnvSchema } from './live-streams.ts';
 
 export const queryApiConfigSchema = z
   .object({
     ...eventStoreEnvSchema.shape,
+    ...liveStreamEnvSchema.shape,
     /** The read tables live in PostgreSQL whichever adapter holds the log. */
     DATABASE_URL: databaseUrlSchema,
     /** Loopback by default (local mode); containers set 0.0.0.0. */

@@ -2,6 +2,7 @@
 export { createReadPool, type ReadPool } from '@hatch/projections';
 export * from './app.ts';
 export * from './config.ts';
+export * from './live-streams.ts';
 export * from './participant.ts';
 export * from './routes.ts';
 export * from './schemas.ts';

@@ -2,26 +2,25 @@
 // only sent once the read model has applied it (the watermark), so a client that queries on receipt sees
 // the change. Reconnecting with `Last-Event-ID` resumes right after that position: the log order is total,
 // so nothing is missed and nothing repeats.
-import { isMessageEventType, type MessageEvent, messageAccountOf, parseMessageEvent } from '@hatch/domain';
-import type { EventStore, RecordedEvent } from '@hatch/event-store';
+//
+// A stream reads nothing on its own once it is live: the process's one ChangeFeed hands it every batch and
+// it keeps its account's (and conversation's) changes. A stream that resumes from before the feed's
+// position first reads that gap from the log (live batches wait meanwhile, bounded), then goes live.
+// Unsent bytes are bounded too: a client that falls that far behind is cut and resumes with Last-Event-ID.
 import type { Logger } from '@hatch/platform';
-import { occurredAt, reportedStatus } from '@hatch/projections';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AccountScope, ReadModel } from './read-model.ts';
-import type { LiveChange } from './schemas.ts';
+import { type ChangeFeed, type FeedChange, type FeedListener, wants } from './change-feed.ts';
+import type { LiveStreams } from './live-streams.ts';
+import type { AccountScope } from './read-model.ts';
 import type { ProjectionWatermark } from './watermark.ts';
 
 export interface LiveStreamDeps {
-  store: EventStore;
-  readModel: ReadModel;
+  feed: ChangeFeed;
+  streams: LiveStreams;
   watermark: ProjectionWatermark;
   logger: Logger;
   heartbeatMs: number;
-  /** Open streams, closed when the server closes. */
-  open: Set<() => void>;
 }
-
-const readBatch = 500;
 
 export async function streamChanges(
   deps: LiveStreamDeps,
@@ -29,11 +28,29 @@ export async function streamChanges(
   reply: FastifyReply,
   options: { account: AccountScope; conversationId?: string; resumeAfter: string | null },
 ) {
-  // Without a resume position the stream starts at what the read model shows now.
-  let position = options.resumeAfter ?? (await deps.watermark.current());
   const abort = new AbortController();
+  let endReason = '';
+  const end = (reason: string) => {
+    endReason ||= reason;
+    abort.abort();
+  };
+  // Admitted before any wait, so the caps hold under a burst of connects (throws 429/503).
+  const admission = deps.streams.admit(
+    { account: options.account, conversationId: options.conversationId, request },
+    end,
+  );
+  let start: string | null;
+  try {
+    // Without a resume position the stream starts at what the read model shows now.
+    start = options.resumeAfter ?? (await deps.watermark.current());
+  } catch (error) {
+    admission.release();
+    throw error;
+  }
   const raw = reply.raw;
   reply.hijack();
+  // A stream is a long response by design: no idle timeout on its socket (heartbeats keep proxies happy).
+  request.raw.socket.setTimeout(0);
   raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
@@ -41,79 +58,80 @@ export async function streamChanges(
     'x-accel-buffering': 'no',
     'x-request-id': String(request.id),
   });
-  const close = () => abort.abort();
-  deps.open.add(close);
-  request.raw.on('close', close);
-  const write = async (chunk: string) => {
-    if (abort.signal.aborted) return;
-    if (!raw.write(chunk))
-      await new Promise<void>((resolve) => {
-        raw.once('drain', resolve);
-        abort.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
+  const bufferBytes = deps.streams.limits.bufferBytes;
+  const onClose = () => end('client closed');
+  request.raw.on('close', onClose);
+
+  const keep = (c: FeedChange) => wants(options, c) && (start === null || c.change.position > start);
+  /** Frames of live batches that arrived while catching up (null: live). */
+  let pending: string[] | null = [];
+  let pendingBytes = 0;
+  const tooSlow = () => end('client too far behind');
+  const listener: FeedListener = {
+    deliver(changes) {
+      if (abort.signal.aborted) return;
+      // One write per batch: a syscall per stream per batch, not per change.
+      let chunk = '';
+      for (const c of changes) if (keep(c)) chunk += c.frame;
+      if (chunk === '') return;
+      if (pending) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+      } else raw.write(chunk);
+      if ((pending ? pendingBytes : raw.writableLength) > bufferBytes) tooSlow();
+    },
   };
-  const heartbeat = setInterval(() => void write(': heartbeat\n\n'), deps.heartbeatMs);
+  const heartbeat = setInterval(() => {
+    if (!abort.signal.aborted) raw.write(': heartbeat\n\n');
+  }, deps.heartbeatMs);
+  /** Waits until the socket took what it was given (or the stream ended). */
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        raw.off('drain', done);
+        abort.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      raw.once('drain', done);
+      abort.signal.addEventListener('abort', done, { once: true });
+    });
+
   try {
-    await write(`retry: 1000\n: stream from ${position ?? 'the start'}\n\n`);
-    while (!abort.signal.aborted) {
-      const mark = await deps.watermark.waitFor(position, { signal: abort.signal });
-      if (mark === null) break;
-      const events = await deps.store.readAll({ after: position, limit: readBatch });
-      const applied = events.filter((e) => e.position <= mark);
-      if (applied.length === 0) continue;
-      const changes = await toChanges(deps.readModel, applied, options);
-      for (const change of changes) {
-        await write(`id: ${change.position}\nevent: ${change.type}\ndata: ${JSON.stringify(change)}\n\n`);
-      }
-      position = (applied.at(-1) as RecordedEvent).position;
+    raw.write(`retry: 1000\n: stream from ${start ?? 'the start'}\n\n`);
+    const joinedAt = await deps.feed.join(listener);
+    const behind = joinedAt !== null && (start === null || start < joinedAt);
+    if (behind && !abort.signal.aborted)
+      await deps.feed.catchUp(
+        start,
+        joinedAt,
+        async (changes) => {
+          let chunk = '';
+          for (const c of changes) if (wants(options, c)) chunk += c.frame;
+          if (chunk !== '' && !raw.write(chunk) && !abort.signal.aborted) await drained();
+        },
+        abort.signal,
+      );
+    if (!abort.signal.aborted) {
+      const waiting = pending;
+      pending = null;
+      if (waiting.length > 0) raw.write(waiting.join(''));
+      await new Promise<void>((resolve) => {
+        if (abort.signal.aborted) resolve();
+        else abort.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
     }
   } catch (error) {
     if (!abort.signal.aborted) deps.logger.warn({ err: error }, 'live stream failed');
   } finally {
     clearInterval(heartbeat);
-    deps.open.delete(close);
-    request.raw.off('close', close);
-    raw.end();
+    deps.feed.leave(listener);
+    admission.release();
+    request.raw.off('close', onClose);
+    if (endReason === 'client too far behind') {
+      // Drop what it has not read: holding it is what the bound prevents. The client resumes from the
+      // last whole event it got.
+      deps.logger.info({ requestId: request.id }, 'live stream ended: client too far behind');
+      raw.destroy();
+    } else raw.end();
   }
-}
-
-async function toChanges(
-  readModel: ReadModel,
-  recorded: RecordedEvent[],
-  filter: { account: AccountScope; conversationId?: string },
-) {
-  const parsed: { recorded: RecordedEvent; event: MessageEvent }[] = [];
-  for (const r of recorded) {
-    if (!isMessageEventType(r.type)) continue;
-    try {
-      parsed.push({ recorded: r, event: parseMessageEvent(r.type, r.data) });
-    } catch {
-      // an event the projections skip is not a change either
-    }
-  }
-  const needLookup = parsed
-    .filter((p) => p.event.type !== 'MessageRequested' && p.event.type !== 'MessageReceived')
-    .map((p) => p.event.data.messageId);
-  const owners = await readModel.ownersOf([...new Set(needLookup)]);
-  const changes: LiveChange[] = [];
-  for (const { recorded, event } of parsed) {
-    const owner =
-      event.type === 'MessageRequested' || event.type === 'MessageReceived'
-        ? { accountId: messageAccountOf(event.data), conversationId: event.data.conversationId }
-        : owners.get(event.data.messageId);
-    const conversation = owner?.conversationId ?? null;
-    // A receipt for a message not yet seen names no account: only the unscoped (operator) stream carries it.
-    if (filter.account !== null && owner?.accountId !== filter.account) continue;
-    if (filter.conversationId !== undefined && conversation !== filter.conversationId) continue;
-    changes.push({
-      position: recorded.position,
-      type: event.type,
-      messageId: event.data.messageId,
-      conversationId: conversation,
-      status: reportedStatus(event),
-      occurredAt: occurredAt(event),
-      recordedAt: recorded.recordedAt,
-    });
-  }
-  return changes;
 }

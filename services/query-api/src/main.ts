@@ -4,6 +4,7 @@ import { createLogger, failStartup, loadConfig } from '@hatch/platform';
 import { createReadPool } from '@hatch/projections';
 import { createQueryApi } from './app.ts';
 import { queryApiConfigSchema } from './config.ts';
+import { LiveStreams, liveStreamLimitsFrom } from './live-streams.ts';
 
 const config = loadConfig(queryApiConfigSchema);
 const logger = createLogger('query-api', { level: config.LOG_LEVEL });
@@ -21,6 +22,7 @@ const app = await createQueryApi(
     accountScope: () => null,
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     heartbeatMs: config.SSE_HEARTBEAT_MS,
+    streams: new LiveStreams(liveStreamLimitsFrom(config)),
   },
   { details: { eventStore: config.EVENT_STORE }, operatorToken: config.OPERATOR_TOKEN ?? null },
 );

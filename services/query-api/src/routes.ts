@@ -7,6 +7,7 @@ import type { ReadPool } from '@hatch/projections';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { ChangeFeed } from './change-feed.ts';
 import {
   contactConversationsSchema,
   contactListSchema,
@@ -15,6 +16,7 @@ import {
 } from './contact-schemas.ts';
 import { ContactsReadModel, withContactNames } from './contacts-read-model.ts';
 import { streamChanges } from './live-stream.ts';
+import { LiveStreams } from './live-streams.ts';
 import { normaliseParticipant } from './participant.ts';
 import { type AccountScope, ReadModel } from './read-model.ts';
 import {
@@ -48,12 +50,18 @@ export interface QueryRoutesDeps {
   heartbeatMs?: number;
   /** How often waiting requests re-check the projection checkpoint (default 50 ms). */
   watermarkPollMs?: number;
+  /**
+   * The process's open live streams with their caps (`new LiveStreams(liveStreamLimitsFrom(env))`); pass
+   * one to end streams from outside (`endWhere`, e.g. on key revocation). Default: the default caps.
+   */
+  streams?: LiveStreams;
 }
 
 export const minPositionHeader = 'x-hatch-min-position';
 export const positionHeader = 'x-hatch-position';
 
 const errors = problemResponses(400, 404, 503);
+const streamErrors = problemResponses(400, 404, 429, 503);
 
 // Another account's conversation or message answers exactly like one that does not exist.
 const conversationNotFound = (id: string) =>
@@ -67,19 +75,14 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
     const readModel = new ReadModel(deps.pool);
     const contacts = new ContactsReadModel(deps.pool);
     const watermark = new ProjectionWatermark(deps.pool, deps.watermarkPollMs ?? 50);
-    const open = new Set<() => void>();
     const timeoutMs = deps.readYourWritesTimeoutMs ?? 5000;
-    const stream = {
-      store: deps.store,
-      readModel,
-      watermark,
-      logger: deps.logger,
-      heartbeatMs: deps.heartbeatMs ?? 15_000,
-      open,
-    };
+    const streams = deps.streams ?? new LiveStreams();
+    const feed = new ChangeFeed({ store: deps.store, readModel, watermark, logger: deps.logger });
+    const stream = { feed, streams, watermark, logger: deps.logger, heartbeatMs: deps.heartbeatMs ?? 15_000 };
     // Streams never go idle: end them before the server waits for its connections to close.
     api.addHook('preClose', async () => {
-      for (const close of [...open]) close();
+      streams.endAll();
+      feed.close();
       watermark.close();
     });
 
@@ -279,7 +282,7 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
     };
     const sseResponse = {
       200: z.string().describe('text/event-stream; each event: id = log position, event = type, data = change JSON'),
-      ...errors,
+      ...streamErrors,
     };
 
     api.get(
