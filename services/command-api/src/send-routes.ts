@@ -76,21 +76,28 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
     request: FastifyRequest,
     reply: FastifyReply,
     channel: Channel,
-    content: Omit<SendMessage['data'], 'messageId' | 'clientId' | 'requestedAt' | 'requestHash' | 'channel'>,
+    content: Omit<
+      SendMessage['data'],
+      'messageId' | 'clientId' | 'requestedAt' | 'requestHash' | 'channel' | 'timestamp'
+    > & {
+      timestamp: string | undefined;
+    },
     payload: SendSmsPayload | SendEmailPayload,
   ) {
     const key = (request.headers as { 'idempotency-key'?: string })['idempotency-key'];
     const accountId = request.accountId;
     const messageId = key ? outboundMessageId(accountId, key) : newMessageId();
     const requestHash = key ? requestFingerprint({ channel: request.routeOptions.url, payload }) : undefined;
+    const requestedAt = deps.clock.now().toISOString();
     const decision = decideSend({
       type: 'SendMessage',
       data: {
         ...content,
+        timestamp: content.timestamp ?? requestedAt,
         channel,
         messageId,
         clientId: accountId,
-        requestedAt: deps.clock.now().toISOString(),
+        requestedAt,
         requestHash,
       },
     });

@@ -2,7 +2,7 @@
 import { openEventStore } from '@hatch/event-store';
 import { createHttpServer, registerOperations } from '@hatch/http';
 import { createLogger, createMetricsRegistry, failStartup, loadConfig } from '@hatch/platform';
-import { checkpointId, projectionsByName } from '@hatch/projections';
+import { checkpointId, countOpenQuarantine, projectionsByName } from '@hatch/projections';
 import pg from 'pg';
 import { projectorConfigSchema } from './config.ts';
 import { projectorMetrics } from './metrics.ts';
@@ -30,6 +30,7 @@ const metrics = projectorMetrics(
     );
     return rows[0]?.n === projections.length ? rows[0].position : null;
   },
+  () => countOpenQuarantine(pool),
 );
 const projector = new Projector({
   pool,
@@ -40,6 +41,7 @@ const projector = new Projector({
   batchSize: config.PROJECTOR_BATCH_SIZE,
   lockRetryMs: config.PROJECTOR_LOCK_RETRY_MS,
   onBatch: metrics.onBatch,
+  onQuarantine: metrics.onQuarantine,
 });
 
 const app = await createHttpServer({ logger });
