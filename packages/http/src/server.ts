@@ -17,14 +17,26 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /**
+   * The whole request (headers and body) must arrive within this (default 30 s), its headers within
+   * `headersTimeoutMs` (default 10 s): a client trickling bytes cannot hold a connection forever. Node
+   * clears both once the request is read, so a long response (an SSE stream) is never cut by them.
+   */
+  requestTimeoutMs?: number;
+  headersTimeoutMs?: number;
   openApi?: { title: string; version: string; description?: string };
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function createHttpServer(options: HttpServerOptions) {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout);
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
+    requestTimeout,
+    // Node checks both timeouts on this interval (its default, 30 s, would let a 1 s timeout last 30 s).
+    http: { headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -53,6 +65,20 @@ export async function createHttpServer(options: HttpServerOptions) {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // PostgreSQL refuses U+0000 in text: a NUL in any query parameter is the client's mistake (400 naming
+  // it), never a database error (bin/fuzz found GET /api/conversations?participant=%00 answering 500).
+  app.addHook('preValidation', async (request) => {
+    const query = request.query;
+    if (typeof query !== 'object' || query === null) return;
+    const errors = Object.entries(query as Record<string, unknown>)
+      .filter(([, value]) => [value].flat().some((v) => typeof v === 'string' && v.includes('\u0000')))
+      .map(([name]) => ({ field: `querystring.${name}`, message: 'must not contain U+0000' }));
+    if (errors.length > 0)
+      throw new Problem(400, 'validation', 'Invalid request', {
+        detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+        errors,
+      });
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
