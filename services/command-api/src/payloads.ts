@@ -115,6 +115,10 @@ export const acceptedResponse = z.object({
   status: z.enum(['queued', 'scheduled']),
   /** Log position of the MessageRequested event: the query side can wait for it (read-your-writes). */
   position: z.string(),
+  idempotencyKey: z
+    .string()
+    .optional()
+    .describe('The Idempotency-Key this send was recorded under (ours when none was given): retry with it'),
 });
 export const cancelledResponse = z.object({
   id: z.uuid(),

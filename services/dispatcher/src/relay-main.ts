@@ -1,6 +1,13 @@
 // The Kafka relay process (DISPATCH_TRANSPORT=kafka): publishes requested sends and scheduled retries from
 // the log to the dispatch topic, checkpointed in PostgreSQL. Run exactly one.
-import { checkEventStoreEnv, databaseUrlSchema, eventStoreEnvSchema, openEventStore } from '@hatch/event-store';
+import {
+  checkEventStoreEnv,
+  databaseUrlSchema,
+  eventStoreEnvSchema,
+  openEventStore,
+  poolTimeouts,
+  poolTimeoutsFromEnv,
+} from '@hatch/event-store';
 import {
   type DispatchRelay,
   ensureDispatchTopic,
@@ -28,7 +35,7 @@ const log = createLogger('relay');
 const kafkaConfig = loadConfig(kafkaDispatchConfigSchema);
 const config = loadConfig(relayConfigSchema);
 const store = await openEventStore(config).catch(failStartup);
-const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
+const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2, ...poolTimeouts(poolTimeoutsFromEnv()) });
 pool.on('error', (error) => log.warn({ err: error }, 'idle database connection lost'));
 
 let relay: DispatchRelay | null = null;

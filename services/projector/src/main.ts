@@ -1,5 +1,5 @@
 // The projector process: config, adapters, the projector, and its /health /ready /metrics.
-import { openEventStore } from '@hatch/event-store';
+import { openEventStore, poolTimeouts, poolTimeoutsFromEnv } from '@hatch/event-store';
 import { createHttpServer, registerOperations } from '@hatch/http';
 import { createLogger, createMetricsRegistry, failStartup, loadConfig } from '@hatch/platform';
 import { checkpointId, countOpenQuarantine, projectionsByName } from '@hatch/projections';
@@ -14,7 +14,11 @@ const store = await openEventStore(config, { tuning: { readConnections: config.E
   failStartup,
 );
 // one connection per projection: they apply each batch concurrently
-const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+const pool = new pg.Pool({
+  connectionString: config.DATABASE_URL,
+  max: 4,
+  ...poolTimeouts(poolTimeoutsFromEnv()),
+});
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 
 const projections = projectionsByName(config.PROJECTIONS.split(',').map((s) => s.trim()));

@@ -1,5 +1,5 @@
 // Projection lag (age of the oldest event not yet applied), throughput and ownership, for /metrics.
-import type { EventStore } from '@hatch/event-store';
+import { type EventStore, PostgresEventStore } from '@hatch/event-store';
 import type { QuarantinedEvent } from '@hatch/projections';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { BatchApplied, Projector } from './projector.ts';
@@ -74,6 +74,25 @@ export function projectorMetrics(
       this.set(oldest ? Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000) : 0);
     },
   });
+  if (store instanceof PostgresEventStore) {
+    // An old open transaction anywhere holds every log reader back (the snapshot gate): how long, here.
+    new Gauge({
+      name: 'hatch_log_snapshot_gate_held_seconds',
+      help: 'How long the projector has been held behind the snapshot gate by an older open transaction (0: not held)',
+      registers: [registry],
+      collect() {
+        this.set(store.snapshotGateStats().heldSeconds);
+      },
+    });
+    new Gauge({
+      name: 'hatch_log_snapshot_gate_held_seconds_total',
+      help: 'Seconds the projector spent held behind the snapshot gate since it started',
+      registers: [registry],
+      collect() {
+        this.set(store.snapshotGateStats().totalHeldSeconds);
+      },
+    });
+  }
   new Gauge({
     name: 'hatch_projection_owner',
     help: '1 when this projector holds the projections lock',
