@@ -12,6 +12,7 @@ import {
   type DispatchRelay,
   ensureDispatchTopic,
   kafkaDispatchConfigSchema,
+  postgresDeferredDispatches,
   postgresRelayCheckpoint,
   startDispatchRelay,
 } from '@hatch/kafka-dispatch';
@@ -63,6 +64,7 @@ relay = await startDispatchRelay({
   kafka,
   topic: kafkaConfig.KAFKA_TOPIC,
   checkpoint: postgresRelayCheckpoint(pool),
+  deferred: postgresDeferredDispatches(pool),
   logger: log,
 });
 log.info({ topic: kafkaConfig.KAFKA_TOPIC }, 'relay publishing');
