@@ -17,6 +17,7 @@ import { PartitionProgress } from './partition-progress.ts';
  * What the dispatcher provides: attempt (or finish) the send of one message. Resolve when its outcome is in
  * the log; resolve `'not_due'` when the message is not due yet (it is tried again later, not committed).
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: most callbacks return nothing (done); `'not_due'` is the exception
 export type DispatchMessage = (messageId: string, record: DispatchRecord) => Promise<void | 'not_due'>;
 
 /** Longest single timer by default (well below setTimeout's 2^31-1 ms); a longer wait re-arms. */
