@@ -61,6 +61,7 @@ describe('query parameters', () => {
     ['a 20-digit position in after', `/api/conversations?after=${huge}-${huge}`, 'querystring.after'],
     ['a position past bigint', `/api/conversations?after=00000000000000000001-${huge}`, 'querystring.after'],
     ['a malformed position', '/api/conversations?after=nope', 'querystring.after'],
+    ['a position not in canonical form', '/api/conversations?after=1-1', 'querystring.after'],
     ['a cursor with 20-digit micros', `/api/conversations?cursor=${cursorOf(`${huge}.${id}`)}`, 'querystring.cursor'],
     [
       'a cursor with negative 20-digit micros',

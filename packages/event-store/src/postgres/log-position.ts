@@ -10,7 +10,9 @@ export const formatPosition = (transactionId: string | bigint, position: string 
   `${String(transactionId).padStart(width, '0')}-${String(position).padStart(width, '0')}`;
 
 export function parsePosition(position: LogPosition): { transactionId: string; position: string } {
-  const match = /^(\d{1,20})-(\d{1,20})$/.exec(position);
+  // Only the canonical (zero-padded) form: the strings are compared as strings, so `1-1` would sort after
+  // every real position and a read-your-writes wait on it could never end.
+  const match = /^(\d{20})-(\d{20})$/.exec(position);
   if (!match) throw new TypeError(`not a PostgreSQL log position: ${position}`);
   const transactionId = BigInt(match[1] as string);
   const row = BigInt(match[2] as string);
