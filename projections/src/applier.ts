@@ -61,14 +61,21 @@ export async function applyEvents(
       await projection.apply(db, schema, batch.events, batch.domain);
       continue;
     }
-    await db.query('SAVEPOINT isolated_projection');
-    try {
-      await projection.apply(db, schema, batch.events, batch.domain);
-      await db.query('RELEASE SAVEPOINT isolated_projection');
-    } catch (error) {
-      if (!isPoisonError(error)) throw error;
-      await db.query('ROLLBACK TO SAVEPOINT isolated_projection');
-    }
+    await applyIsolated(db, () => projection.apply(db, schema, batch.events, batch.domain));
+  }
+}
+
+/** Runs `apply` in a savepoint; a poison error rolls just it back and is returned (null: it applied). */
+async function applyIsolated(db: pg.ClientBase, apply: () => Promise<void>): Promise<unknown> {
+  await db.query('SAVEPOINT isolated_projection');
+  try {
+    await apply();
+    await db.query('RELEASE SAVEPOINT isolated_projection');
+    return null;
+  } catch (error) {
+    if (!isPoisonError(error)) throw error;
+    await db.query('ROLLBACK TO SAVEPOINT isolated_projection');
+    return error;
   }
 }
 
@@ -119,17 +126,14 @@ export async function applyBatchWithCheckpoints(client: pg.ClientBase, batch: Ch
         applied = Math.max(applied, pending.length);
         continue;
       }
-      await client.query('SAVEPOINT isolated_projection');
-      try {
-        await projection.apply(client, batch.schema ?? 'public', pending, pendingDomain);
-        await client.query('RELEASE SAVEPOINT isolated_projection');
-        applied = Math.max(applied, pending.length);
-      } catch (error) {
-        if (!isPoisonError(error)) throw error;
-        await client.query('ROLLBACK TO SAVEPOINT isolated_projection');
+      const refused = await applyIsolated(client, () =>
+        projection.apply(client, batch.schema ?? 'public', pending, pendingDomain),
+      );
+      if (refused === null) applied = Math.max(applied, pending.length);
+      else
         for (const r of batch.recorded)
-          if (previous === null || r.position > previous) quarantined.push(quarantineEntry(projection.name, r, error));
-      }
+          if (previous === null || r.position > previous)
+            quarantined.push(quarantineEntry(projection.name, r, refused));
     }
     await recordQuarantine(client, quarantined);
     await batch.beforeCheckpoint?.();
