@@ -2,6 +2,8 @@
 //   bin/replay --schema audit_nov --until-time 2026-11-01T00:00:00Z    rebuild all projections as of a time
 //   bin/replay --projection messages --schema audit_x --until-position <pos>
 //   bin/replay --verify                                                rebuild into a scratch schema, diff with live
+//   bin/replay --quarantined                                           list the events projections quarantined
+//   bin/replay --retry-quarantined                                     apply them again (after a fix)
 // Progress (rate, ETA) goes to stderr; the summary to stdout. Exit 1 on drift, 2 on bad arguments.
 // The log is the one EVENT_STORE selects (as in every service); the rebuilt tables go to DATABASE_URL, else
 // to the default run's embedded database when bin/start.sh is running it (this tool never starts one).
@@ -13,14 +15,16 @@ import {
   assertIdentifier,
   createAuditTables,
   createReadPool,
+  listQuarantine,
   projectionsByName,
   rebuildInto,
+  retryQuarantined,
   summarizeTable,
   verifyProjections,
 } from '@hatch/projections';
 import pg from 'pg';
 
-const usage = `usage: bin/replay [--projection NAME]... (--schema SCHEMA [--until-position POS | --until-time ISO] | --verify [--schema SCRATCH])
+const usage = `usage: bin/replay [--projection NAME]... (--schema SCHEMA [--until-position POS | --until-time ISO] | --verify [--schema SCRATCH] | --quarantined | --retry-quarantined)
   projections: ${allProjections.map((p) => p.name).join(', ')} (default: all)`;
 
 function fail(message: string): never {
@@ -37,6 +41,8 @@ function parse() {
       'until-position': { type: 'string' },
       'until-time': { type: 'string' },
       verify: { type: 'boolean', default: false },
+      quarantined: { type: 'boolean', default: false },
+      'retry-quarantined': { type: 'boolean', default: false },
       batch: { type: 'string', default: '20000' },
       help: { type: 'boolean', default: false },
     },
@@ -58,14 +64,16 @@ const untilTime = values['until-time'];
 if (untilTime !== undefined && Number.isNaN(Date.parse(untilTime))) fail(`--until-time: not a timestamp: ${untilTime}`);
 if (values.verify && (untilTime || values['until-position']))
   fail('--verify compares with the live tables: it rebuilds to their position, not to a chosen one');
-const schema = values.schema ?? (values.verify ? `replay_verify_${process.pid}` : undefined);
+const quarantineMode = values.quarantined || values['retry-quarantined'];
+const schema =
+  values.schema ?? (values.verify ? `replay_verify_${process.pid}` : quarantineMode ? 'public' : undefined);
 if (!schema) fail('--schema is required (the live tables in public are never rebuilt in place)');
 try {
   assertIdentifier(schema);
 } catch {
   fail(`--schema: use a lower-case identifier, e.g. audit_nov (got ${schema})`);
 }
-if (schema === 'public') fail('--schema public would overwrite the live tables');
+if (schema === 'public' && !quarantineMode) fail('--schema public would overwrite the live tables');
 
 const databaseUrl = await findLocalDatabase();
 if (!databaseUrl) {
@@ -106,9 +114,30 @@ function progress({ events }: { events: number }) {
   process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`);
 }
 
+/** One line per quarantined event: where, what, which projection refused it and why. */
+function printQuarantine(rows: Awaited<ReturnType<typeof listQuarantine>>) {
+  for (const q of rows)
+    process.stdout.write(
+      `quarantined ${q.position} ${q.projection.padEnd(15)} ${q.eventType} ${q.eventId} (${q.streamId}): ${q.sqlstate ? `[${q.sqlstate}] ` : ''}${q.error}\n`,
+    );
+}
+
 let exitCode = 0;
 try {
-  if (values.verify) {
+  if (values.quarantined) {
+    const rows = await listQuarantine(client);
+    printQuarantine(rows);
+    process.stdout.write(`${rows.length} quarantined event(s) open\n`);
+  } else if (values['retry-quarantined']) {
+    const outcomes = await retryQuarantined({ store, db: client, projections });
+    for (const o of outcomes)
+      process.stdout.write(
+        `${o.result.padEnd(8)} ${o.entry.position} ${o.entry.projection} ${o.entry.eventType} ${o.entry.eventId}${o.error ? `: ${o.error}` : ''}\n`,
+      );
+    const open = outcomes.filter((o) => o.result !== 'resolved').length;
+    process.stdout.write(`${outcomes.length - open} resolved, ${open} still quarantined\n`);
+    if (open > 0) exitCode = 1;
+  } else if (values.verify) {
     const results = await verifyProjections({
       store,
       db: client,
@@ -131,6 +160,8 @@ try {
       if (result.drift) exitCode = 1;
     }
     process.stdout.write(exitCode ? 'drift: the live read model differs from a rebuild of the log\n' : 'no drift\n');
+    // The rebuild leaves quarantined events out as the projector did; say which, so drift is not hidden.
+    printQuarantine(await listQuarantine(client));
   } else {
     await createAuditTables(client, projections, schema);
     const result = await rebuildInto({

@@ -51,6 +51,12 @@ const alive = (pid: number) => {
   }
 };
 
+/** A millisecond setting from the environment (a positive integer), else the default. */
+function envMs(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
 export const freePort = (): Promise<number> =>
   new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -103,6 +109,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     max_connections: options.maxConnections ?? 200,
     fsync: 'on',
     synchronous_commit: 'on',
+    // Server-wide backstops behind each pool's own session limits (PG_*_TIMEOUT_MS in every process): a
+    // forgotten transaction holds back every log reader behind the snapshot gate, a runaway statement
+    // holds locks, a half-open login holds a slot.
+    idle_in_transaction_session_timeout: envMs('EMBEDDED_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000),
+    statement_timeout: envMs('EMBEDDED_PG_STATEMENT_TIMEOUT_MS', 600_000),
+    authentication_timeout: `${Math.max(1, Math.round(envMs('EMBEDDED_PG_CONNECTION_TIMEOUT_MS', 10_000) / 1000))}s`,
     ...options.settings,
   };
   const logs: string[] = [];

@@ -6,6 +6,14 @@ import { isMessageEvent, parseDomainEvent } from '@hatch/domain';
 import { type RecordedEvent, storeCheckpoint } from '@hatch/event-store';
 import type pg from 'pg';
 import { checkpointId, type ProjectedDomainEvent, type ProjectedEvent, type Projection } from './projection.ts';
+import {
+  isPoisonError,
+  lockProjectionsForApply,
+  type QuarantinedEvent,
+  quarantineEntry,
+  recordQuarantine,
+  splitOnPoison,
+} from './quarantine.ts';
 
 /** NOTIFY channel the applier signals after each commit (payload: the lowest checkpoint it wrote). */
 export const projectionsChannel = 'hatch_projections';
@@ -36,14 +44,39 @@ export function parseBatch(recorded: readonly RecordedEvent[]): ParsedBatch {
   return { events, domain, skipped };
 }
 
-/** Applies the events (log order) to each projection's tables in `schema`; no checkpoints (audit rebuilds). */
+/**
+ * Applies the events (log order) to each projection's tables in `schema`; no checkpoints (audit rebuilds).
+ * With `isolate`, a projection refusing them with a poison error is left out (savepoint), as the projector
+ * quarantines it, so a rebuild skips the same events the live tables did.
+ */
 export async function applyEvents(
   db: pg.ClientBase,
   projections: readonly Projection[],
   schema: string,
   batch: Pick<ParsedBatch, 'events' | 'domain'>,
+  isolate = false,
 ) {
-  for (const projection of projections) await projection.apply(db, schema, batch.events, batch.domain);
+  for (const projection of projections) {
+    if (!isolate) {
+      await projection.apply(db, schema, batch.events, batch.domain);
+      continue;
+    }
+    await applyIsolated(db, () => projection.apply(db, schema, batch.events, batch.domain));
+  }
+}
+
+/** Runs `apply` in a savepoint; a poison error rolls just it back and is returned (null: it applied). */
+async function applyIsolated(db: pg.ClientBase, apply: () => Promise<void>): Promise<unknown> {
+  await db.query('SAVEPOINT isolated_projection');
+  try {
+    await apply();
+    await db.query('RELEASE SAVEPOINT isolated_projection');
+    return null;
+  } catch (error) {
+    if (!isPoisonError(error)) throw error;
+    await db.query('ROLLBACK TO SAVEPOINT isolated_projection');
+    return error;
+  }
 }
 
 export interface CheckpointedBatch {
@@ -54,6 +87,11 @@ export interface CheckpointedBatch {
   schema?: string;
   /** Test seam: runs inside the transaction after the rows are written, before the checkpoints. */
   beforeCheckpoint?: () => Promise<void> | void;
+  /**
+   * Each projection applies inside a savepoint, and one refusing the batch with a poison error is
+   * quarantined for it (the others still apply, every checkpoint still moves). Meant for one event.
+   */
+  isolate?: boolean;
 }
 
 /**
@@ -64,22 +102,40 @@ export interface CheckpointedBatch {
 export async function applyBatchWithCheckpoints(client: pg.ClientBase, batch: CheckpointedBatch) {
   const last = batch.recorded.at(-1)?.position;
   const next = new Map(batch.checkpoints);
-  if (last === undefined) return { checkpoints: next, applied: 0, skipped: [] as ParsedBatch['skipped'] };
+  if (last === undefined)
+    return { checkpoints: next, applied: 0, skipped: [] as ParsedBatch['skipped'], quarantined: [] };
   const { events, domain, skipped } = parseBatch(batch.recorded);
   let applied = 0;
+  const quarantined: QuarantinedEvent[] = [];
   await client.query('BEGIN');
   try {
     // Rows and checkpoint share the commit record, so an unflushed commit lost in a server crash loses both
     // together and the batch is simply applied again: durability of each commit buys nothing here.
     await client.query('SET LOCAL synchronous_commit = off');
+    await lockProjectionsForApply(
+      client,
+      batch.projections.map((p) => p.name),
+    );
     for (const projection of batch.projections) {
       const previous = batch.checkpoints.get(projection.name) ?? null;
       if (previous !== null && previous >= last) continue;
       const pending = previous === null ? events : events.filter((e) => e.position > previous);
       const pendingDomain = previous === null ? domain : domain.filter((e) => e.position > previous);
-      await projection.apply(client, batch.schema ?? 'public', pending, pendingDomain);
-      applied = Math.max(applied, pending.length);
+      if (!batch.isolate) {
+        await projection.apply(client, batch.schema ?? 'public', pending, pendingDomain);
+        applied = Math.max(applied, pending.length);
+        continue;
+      }
+      const refused = await applyIsolated(client, () =>
+        projection.apply(client, batch.schema ?? 'public', pending, pendingDomain),
+      );
+      if (refused === null) applied = Math.max(applied, pending.length);
+      else
+        for (const r of batch.recorded)
+          if (previous === null || r.position > previous)
+            quarantined.push(quarantineEntry(projection.name, r, refused));
     }
+    await recordQuarantine(client, quarantined);
     await batch.beforeCheckpoint?.();
     for (const projection of batch.projections) {
       const previous = batch.checkpoints.get(projection.name) ?? null;
@@ -93,5 +149,24 @@ export async function applyBatchWithCheckpoints(client: pg.ClientBase, batch: Ch
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
-  return { checkpoints: next, applied, skipped };
+  return { checkpoints: next, applied, skipped, quarantined };
+}
+
+export type BatchOutcome = Awaited<ReturnType<typeof applyBatchWithCheckpoints>>;
+
+/**
+ * `applyBatchWithCheckpoints`, except that a batch refused for a non-transient reason is split until the
+ * single refused event is found, which is quarantined (see quarantine.ts) while everything else applies.
+ */
+export async function applyBatchQuarantiningPoison(client: pg.ClientBase, batch: CheckpointedBatch) {
+  let checkpoints: ReadonlyMap<string, string | null> = batch.checkpoints;
+  const total: BatchOutcome = { checkpoints: new Map(checkpoints), applied: 0, skipped: [], quarantined: [] };
+  await splitOnPoison(batch.recorded, async (recorded, isolate) => {
+    const outcome = await applyBatchWithCheckpoints(client, { ...batch, checkpoints, recorded, isolate });
+    checkpoints = outcome.checkpoints;
+    total.applied += outcome.applied;
+    total.skipped.push(...outcome.skipped);
+    total.quarantined.push(...outcome.quarantined);
+  });
+  return { ...total, checkpoints: new Map(checkpoints) };
 }

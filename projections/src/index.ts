@@ -12,6 +12,8 @@ export * from './conversations.ts';
 export * from './message-events.ts';
 export * from './messages.ts';
 export * from './projection.ts';
+export * from './quarantine.ts';
+export * from './quarantine-retry.ts';
 export { assertIdentifier, qualified } from './sql.ts';
 
 /** Every read-model projection, in the order they are applied. */

@@ -64,6 +64,10 @@ export interface ReadPoolOptions {
   maximumPoolSize?: number;
   /** Default 60 s; audits that checksum whole tables pass 'DISABLE_TIMEOUT'. */
   statementTimeout?: number | 'DISABLE_TIMEOUT';
+  /** Default 5 s. */
+  connectionTimeout?: number;
+  /** Default 10 s: a reader never leaves a transaction open longer. */
+  idleInTransactionSessionTimeout?: number | 'DISABLE_TIMEOUT';
 }
 
 export type ReadPool = DatabasePool;
@@ -73,6 +77,8 @@ export function createReadPool(connectionString: string, options: ReadPoolOption
     interceptors: [createRowSchemaInterceptor()],
     maximumPoolSize: options.maximumPoolSize ?? 10,
     statementTimeout: options.statementTimeout ?? 60_000,
+    connectionTimeout: options.connectionTimeout ?? 5_000,
+    idleInTransactionSessionTimeout: options.idleInTransactionSessionTimeout ?? 10_000,
     // pg's own parsers, not slonik's preset: timestamps arrive as Date (slonik's preset gives epoch
     // milliseconds via Date.parse) and int8 as a string, so the API's JSON stays exactly what it was.
     typeParsers: [],

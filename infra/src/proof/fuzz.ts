@@ -5,13 +5,15 @@
 // an event whose request was answered 4xx is an append from a rejected request. Receipts from the mock
 // providers are switched off so that every append comes through the proxy. Requests carry an account's
 // key (`Authorization: Bearer`): HATCH_API_KEY, else an account made for the run with bin/hatch, owning the
-// document's example senders so generated sends from them are accepted.
+// document's example senders so generated sends from them are accepted. After the generated requests come
+// the hand-made hostile classes (fuzz-hostile.ts), and at the end nothing may sit in projection_quarantine.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../embedded-postgres.ts';
+import { sendHostileRequests } from './fuzz-hostile.ts';
 import { startScratchStack } from './scratch-stack.ts';
 
 interface Recorded {
@@ -31,6 +33,10 @@ export interface FuzzResult {
   accepted: number;
   rejected: number;
   eventsAppended: number;
+  /** Hand-made hostile requests (extreme instants, maximal lengths, huge numbers, NUL bytes) among them. */
+  hostile: number;
+  /** Events a projection had to quarantine: the edge should have refused every unstorable value. */
+  quarantined: number;
   seconds: number;
 }
 
@@ -254,6 +260,13 @@ async function main() {
     maxExamples = Math.max(5, Math.min(1000, Math.ceil((wanted - recorded.size) / perExample)));
   }
 
+  // The hand-made classes, checked by the same proxy.
+  const hostileBefore = recorded.size;
+  const hostile = await sendHostileRequests(proxyUrl);
+  for (const [kind, statuses] of hostile)
+    say(`hostile ${kind}: ${statuses.length} requests, statuses ${[...new Set(statuses)].sort().join(' ')}`);
+  const hostileCount = recorded.size - hostileBefore;
+
   // Every event appended since the start must come from a request answered 2xx.
   await new Promise((r) => setTimeout(r, 1000)); // let the dispatcher append the outcomes of the last sends
   const { rows } = await db.query<{ correlation: string | null }>(
@@ -286,6 +299,12 @@ async function main() {
   }
   if (problemExamples.length) say(`4xx answers that are not descriptive problem+json:\n${problemExamples.join('\n')}`);
 
+  // Let the projector catch up, then nothing may sit in quarantine.
+  await new Promise((r) => setTimeout(r, 2000));
+  const quarantine = await db
+    .query<{ n: number }>('SELECT count(*)::int AS n FROM projection_quarantine')
+    .catch(() => ({ rows: [{ n: -1 }] }));
+  const quarantined = quarantine.rows[0]?.n ?? -1;
   proxy.close();
   await db.end();
   await stop();
@@ -300,6 +319,8 @@ async function main() {
     accepted,
     rejected: recorded.size - accepted,
     eventsAppended: rows.length,
+    hostile: hostileCount,
+    quarantined,
     seconds: Math.round((Date.now() - started) / 1000),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -308,7 +329,8 @@ async function main() {
     schemaViolations === 0 &&
     appendsFromRejected === 0 &&
     problemViolations === 0 &&
-    unattributedAppends === 0;
+    unattributedAppends === 0 &&
+    quarantined === 0;
   process.exit(ok ? 0 : 1);
 }
 

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { EventStore } from './event-store.ts';
 import { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store.ts';
+import { poolTimeoutsFromEnv } from './postgres/pool-timeouts.ts';
 import { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store.ts';
 
 export const missingDatabaseUrl = 'DATABASE_URL is not set — bin/start.sh starts an embedded PostgreSQL and sets it';
@@ -47,7 +48,7 @@ export function createEventStore(config: EventStoreConfig, tuning: EventStoreTun
     return new EventStoreDbEventStore({ connectionString: config.EVENTSTORE_URL });
   }
   if (!config.DATABASE_URL) throw new TypeError(missingDatabaseUrl);
-  return new PostgresEventStore({ ...tuning, connectionString: config.DATABASE_URL });
+  return new PostgresEventStore({ timeouts: poolTimeoutsFromEnv(), ...tuning, connectionString: config.DATABASE_URL });
 }
 
 /** The log did not answer the startup probe; the message names the setting to fix. */

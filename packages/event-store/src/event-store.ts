@@ -68,6 +68,41 @@ export class EventIdConflictError extends Error {
   }
 }
 
+/**
+ * The append was never written: it was withdrawn before any write began (its caller gave up), or refused
+ * because the queue of pending appends is full. Retrying is always safe.
+ */
+export class AppendNotWrittenError extends Error {
+  override readonly name = 'AppendNotWrittenError';
+  constructor(
+    readonly streamId: string,
+    readonly reason: 'withdrawn' | 'queue_full',
+  ) {
+    super(
+      `stream ${streamId}: append not written (${reason === 'withdrawn' ? 'withdrawn before writing' : 'too many appends pending'})`,
+    );
+  }
+}
+
+/** The connection died while the append was being written: it may or may not have committed. */
+export class AppendOutcomeUnknownError extends Error {
+  override readonly name = 'AppendOutcomeUnknownError';
+  constructor(
+    readonly streamId: string,
+    override readonly cause: unknown,
+  ) {
+    super(`stream ${streamId}: the connection was lost while writing; the append may have committed`);
+  }
+}
+
+export interface AppendOptions {
+  /**
+   * Aborting withdraws the append if no write has begun (it then rejects with AppendNotWrittenError);
+   * once written, it runs to its outcome. Adapters that cannot withdraw ignore it.
+   */
+  signal?: AbortSignal;
+}
+
 export interface ReadAllOptions {
   /** Exclusive; omit or null to start at the beginning of the log. */
   after?: LogPosition | null;
@@ -92,7 +127,12 @@ export interface Subscription {
 }
 
 export interface EventStore {
-  append(streamId: string, events: NewEvent[], expectedVersion?: ExpectedVersion): Promise<AppendResult>;
+  append(
+    streamId: string,
+    events: NewEvent[],
+    expectedVersion?: ExpectedVersion,
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
   readStream(streamId: string, options?: { fromVersion?: number; maxCount?: number }): Promise<RecordedEvent[]>;
   /** Several whole streams at once (one round trip where the adapter can); every id is a key, a missing stream maps to []. */
   readStreams(streamIds: string[]): Promise<Map<string, RecordedEvent[]>>;

@@ -18,5 +18,7 @@ export { InMemoryEventStore } from './memory/in-memory-event-store.ts';
 export type { Queryable } from './postgres/checkpoints.ts';
 export { loadCheckpoint, resetCheckpoint, StaleCheckpointError, storeCheckpoint } from './postgres/checkpoints.ts';
 export { formatPosition, parsePosition } from './postgres/log-position.ts';
+export type { PoolTimeouts, SnapshotGateStats } from './postgres/pool-timeouts.ts';
+export { poolTimeouts, poolTimeoutsEnvSchema, poolTimeoutsFromEnv } from './postgres/pool-timeouts.ts';
 export type { PostgresEventStoreOptions } from './postgres/postgres-event-store.ts';
 export { PostgresEventStore } from './postgres/postgres-event-store.ts';

@@ -70,7 +70,8 @@ const problemMeaning: Record<number, string> = {
   415: 'Unsupported media type (send application/json)',
   422: 'Idempotency-Key reused with a different request',
   429: 'Rate limited; retry after Retry-After',
-  503: 'The event log is unavailable; retry after Retry-After',
+  503: 'The event log is unavailable and nothing was accepted; retry after Retry-After',
+  504: 'The outcome is unknown (the log lost the connection mid-write): retry with the same Idempotency-Key',
 };
 
 /** Route response entries for error answers: `application/problem+json` with `problemBody`. */

@@ -3,15 +3,25 @@
 // every record before it in the partition, so a dispatcher that dies hands its uncommitted records to
 // the next owner (at-least-once; the dispatcher is idempotent through expected stream versions).
 //
-// A retry record whose `dueAt` lies ahead waits on a timer while later records of the partition go on;
-// the commit stops below it until it ran (see ./partition-progress.ts).
+// A record whose `dueAt` lies ahead (the relay publishes work about when it is due, so this is a short
+// wait) waits on a timer while later records of the partition go on; the commit stops below it until it
+// ran (see ./partition-progress.ts). `not_due` from the dispatcher is unfinished work, never a commit: the
+// record is looked at again later. Timers are capped, so none overflows (setTimeout fires at once past
+// ~24.8 days) and fires early.
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { type DispatchRecord, decodeDispatchRecord } from './dispatch-record.ts';
 import { type DispatchLogger, silentLogger } from './logger.ts';
 import { PartitionProgress } from './partition-progress.ts';
 
-/** What the dispatcher provides: attempt (or finish) the send of one message. Resolve when its outcome is in the log. */
-export type DispatchMessage = (messageId: string, record: DispatchRecord) => Promise<void>;
+/**
+ * What the dispatcher provides: attempt (or finish) the send of one message. Resolve when its outcome is in
+ * the log; resolve `'not_due'` when the message is not due yet (it is tried again later, not committed).
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: most callbacks return nothing (done); `'not_due'` is the exception
+export type DispatchMessage = (messageId: string, record: DispatchRecord) => Promise<void | 'not_due'>;
+
+/** Longest single timer by default (well below setTimeout's 2^31-1 ms); a longer wait re-arms. */
+const defaultMaxTimerMs = 60_000;
 
 export interface DispatchConsumerOptions {
   kafka: Kafka;
@@ -28,6 +38,10 @@ export interface DispatchConsumerOptions {
   /** How long the group waits for a silent member before giving its partitions away (default 30 s). */
   sessionTimeout?: number;
   now?: () => number;
+  /** First re-check after `not_due` with no due time known (default 1000 ms; doubles up to 60 s). */
+  notDueRecheckMs?: number;
+  /** Longest single timer (default 60 s): a longer wait re-arms, so no timer overflows or fires early. */
+  maxTimerMs?: number;
 }
 
 export interface DispatchConsumer {
@@ -46,6 +60,7 @@ export async function startDispatchConsumer(options: DispatchConsumerOptions): P
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const concurrency = options.concurrency ?? 64;
+  const maxTimerMs = options.maxTimerMs ?? defaultMaxTimerMs;
   const consumer: Consumer = options.kafka.consumer({
     groupId: options.groupId,
     maxWaitTimeInMs: options.maxWaitTimeInMs ?? 500,
@@ -85,12 +100,11 @@ export async function startDispatchConsumer(options: DispatchConsumerOptions): P
   };
 
   /** Runs the callback until it succeeds; a throw is an infrastructure failure, never a reason to skip. */
-  const dispatch = async (record: DispatchRecord, stillOwned: () => boolean) => {
+  const dispatch = async (record: DispatchRecord, stillOwned: () => boolean): Promise<boolean | 'not_due'> => {
     let backoff = 100;
     for (;;) {
       try {
-        await options.dispatchMessage(record.messageId, record);
-        return true;
+        return (await options.dispatchMessage(record.messageId, record)) === 'not_due' ? 'not_due' : true;
       } catch (error) {
         logger.error({ err: error, messageId: record.messageId }, 'dispatchMessage failed; retrying');
         if (!running || !stillOwned()) return false;
@@ -126,16 +140,33 @@ export async function startDispatchConsumer(options: DispatchConsumerOptions): P
       await finish(partition, myGeneration, message.offset);
       return;
     }
-    const waitMs = record.dueAt ? Date.parse(record.dueAt) - now() : 0;
-    if (waitMs > 0) {
-      const timer = setTimeout(async () => {
-        deferred.delete(timer);
-        if (await dispatch(record, stillOwned)) await finish(partition, myGeneration, message.offset);
-      }, waitMs);
+    let recheckMs = options.notDueRecheckMs ?? 1000;
+    const later = (ms: number) => {
+      const timer = setTimeout(
+        () => {
+          deferred.delete(timer);
+          void attempt();
+        },
+        Math.min(Math.max(ms, 0), maxTimerMs),
+      );
       deferred.add(timer);
-      return;
-    }
-    if (await dispatch(record, stillOwned)) await finish(partition, myGeneration, message.offset);
+    };
+    const attempt = async (): Promise<void> => {
+      if (!running || !stillOwned()) return;
+      // A timer may fire early (capped, or the clock moved): not due yet means wait again, never skip.
+      const waitMs = record.dueAt ? Date.parse(record.dueAt) - now() : 0;
+      if (waitMs > 0) return later(waitMs);
+      const outcome = await dispatch(record, stillOwned);
+      if (outcome === 'not_due') {
+        later(recheckMs);
+        recheckMs = Math.min(recheckMs * 2, maxTimerMs);
+        return;
+      }
+      if (outcome) await finish(partition, myGeneration, message.offset);
+    };
+    const waitMs = record.dueAt ? Date.parse(record.dueAt) - now() : 0;
+    if (waitMs > 0) return later(waitMs);
+    await attempt();
   };
 
   await consumer.connect();

@@ -5,9 +5,14 @@
 // Publish first, then checkpoint: a crash between the two republishes at most the last batch
 // (at-least-once); consumers are idempotent because the dispatcher re-reads the message stream and
 // appends with the expected version. A clean stop or restart publishes nothing twice.
+//
+// Work that is not due yet (a send scheduled for next month, a retry in an hour) is not published early:
+// with `deferred`, it is kept in the schedule table (before the checkpoint moves past it) and published
+// when it falls due, so consumers never hold long timers or uncommitted offsets.
 import { messageStreamId } from '@hatch/domain';
 import { type EventStore, type LogPosition, type RecordedEvent, StaleCheckpointError } from '@hatch/event-store';
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { DeferredDispatch, DeferredDispatches } from './deferred-dispatches.ts';
 import { type DispatchRecord, dispatchEventTypes, encodeDispatchRecord } from './dispatch-record.ts';
 import { type DispatchLogger, silentLogger } from './logger.ts';
 import type { RelayCheckpoint } from './relay-checkpoint.ts';
@@ -20,6 +25,13 @@ export interface DispatchRelayOptions {
   /** Events read (and records sent) per batch (default 1000: one awaited send per batch). */
   batchSize?: number;
   logger?: DispatchLogger;
+  /** Where records not due yet wait (without it they are published at once, and consumers wait). */
+  deferred?: DeferredDispatches;
+  /** Records due within this are published at once (default 1000 ms). */
+  dueLeadMs?: number;
+  /** How often the deferred records are checked (default 500 ms). */
+  duePollMs?: number;
+  now?: () => number;
 }
 
 export interface DispatchRelay {
@@ -27,6 +39,8 @@ export interface DispatchRelay {
   readonly position: LogPosition | null;
   /** Records published since start. */
   readonly published: number;
+  /** Of those, records that waited in the deferred schedule. */
+  readonly deferredPublished: number;
   /** Resolves when the relay stopped: after stop(), or when another relay took over the checkpoint. */
   readonly done: Promise<void>;
   stop(): Promise<void>;
@@ -64,9 +78,12 @@ export async function startDispatchRelay(options: DispatchRelayOptions): Promise
     return conversationId ?? messageId;
   };
 
+  const now = options.now ?? Date.now;
+  const dueLeadMs = options.dueLeadMs ?? 1000;
   const publish = async (events: RecordedEvent[]) => {
     const conversations = new Map<string, string>();
     const messages = [];
+    const later: DeferredDispatch[] = [];
     for (const event of events) {
       if (!isDispatchEvent(event.type)) continue;
       const data = event.data as { messageId: string; conversationId?: string; dueAt?: string; sendAt?: string };
@@ -79,13 +96,20 @@ export async function startDispatchRelay(options: DispatchRelayOptions): Promise
         // A scheduled send is due at its send_at, a retry at its dueAt.
         dueAt: event.type === 'MessageRetryScheduled' ? (data.dueAt ?? null) : (data.sendAt ?? null),
       };
+      const key = await conversationOf(data.messageId, conversations);
+      const dueAtMs = record.dueAt ? Date.parse(record.dueAt) : null;
+      if (options.deferred && dueAtMs !== null && dueAtMs - now() > dueLeadMs) {
+        later.push({ key, record, dueAtMs });
+        continue;
+      }
+      // The event's W3C trace context: the consumer's span continues the request's trace.
       messages.push({
-        key: await conversationOf(data.messageId, conversations),
+        key,
         value: encodeDispatchRecord(record),
-        // The event's W3C trace context: the consumer's span continues the request's trace.
         headers: { 'event-type': event.type, ...traceHeaders(event.metadata) },
       });
     }
+    await options.deferred?.add(later);
     if (messages.length > 0) await producer.send({ topic: options.topic, acks: -1, messages });
     const position = (events.at(-1) as RecordedEvent).position;
     await options.checkpoint.store(position, checkpointed);
@@ -109,6 +133,36 @@ export async function startDispatchRelay(options: DispatchRelayOptions): Promise
     },
   });
 
+  // Publishes what fell due, then forgets it (a crash in between republishes it: at-least-once).
+  let deferredPublished = 0;
+  const publishDue = async (deferred: DeferredDispatches) => {
+    for (;;) {
+      const due = await deferred.due(now() + dueLeadMs, 500);
+      if (due.length === 0) return;
+      await producer.send({
+        topic: options.topic,
+        acks: -1,
+        messages: due.map((d) => ({
+          key: d.key,
+          value: encodeDispatchRecord(d.record),
+          headers: { 'event-type': d.record.eventType },
+        })),
+      });
+      await deferred.remove(due.map((d) => d.record.eventId));
+      deferredPublished += due.length;
+      published += due.length;
+    }
+  };
+  let duePass: Promise<void> = Promise.resolve();
+  const dueTimer = options.deferred
+    ? setInterval(() => {
+        const deferred = options.deferred as DeferredDispatches;
+        duePass = duePass
+          .then(() => (stopped ? undefined : publishDue(deferred)))
+          .catch((error: unknown) => logger.error({ err: error }, 'publishing due dispatch records failed; retrying'));
+      }, options.duePollMs ?? 500)
+    : null;
+
   const relay: DispatchRelay = {
     get position() {
       return checkpointed;
@@ -116,11 +170,16 @@ export async function startDispatchRelay(options: DispatchRelayOptions): Promise
     get published() {
       return published;
     },
+    get deferredPublished() {
+      return deferredPublished;
+    },
     done,
     async stop() {
       if (stopped) return done;
       stopped = true;
+      if (dueTimer) clearInterval(dueTimer);
       await subscription.stop();
+      await duePass;
       await producer.disconnect();
       resolveDone();
     },

@@ -1,5 +1,7 @@
 export type { KafkaDispatchConfig } from './config.ts';
 export { kafkaDispatchConfigSchema } from './config.ts';
+export type { DeferredDispatch, DeferredDispatches } from './deferred-dispatches.ts';
+export { postgresDeferredDispatches } from './deferred-dispatches.ts';
 export type { DispatchConsumer, DispatchConsumerOptions, DispatchMessage } from './dispatch-consumer.ts';
 export { startDispatchConsumer } from './dispatch-consumer.ts';
 export type { DispatchRecord } from './dispatch-record.ts';

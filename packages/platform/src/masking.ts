@@ -22,6 +22,8 @@ const homeCountry = 'US';
 
 /** `+12016661234` → `+1201***34`; `jane.doe@gmail.com` → `j***@gmail.com`; a value of a known field. */
 export function maskAddress(address: string): string {
+  // No address is this long: mask it as (capped) free text.
+  if (address.length > maxMaskedLength) return maskPii(address);
   if (address.includes('@')) {
     const masked = maskEmails(address);
     return masked === address ? address.replace(/^([^@\s])[^@\s]*@/, '$1***@') : masked;
@@ -31,14 +33,41 @@ export function maskAddress(address: string): string {
   return maskPii(address);
 }
 
+/**
+ * Longest text masked (and logged) whole. Linear is not enough for a hostile 1 MB value: hundreds of
+ * thousands of address-shaped matches still cost seconds, and no log reader wants them. Beyond this a string
+ * is cut (and says so) before it is masked.
+ */
+export const maxMaskedLength = 16_384;
+
+const elided = (length: number) => `…[${length - maxMaskedLength} more characters]`;
+
 /** Masks every phone number and email address found inside free text (messages, errors, URLs). */
 export function maskPii(text: string): string {
+  if (text.length > maxMaskedLength)
+    return maskPhones(maskEmails(text.slice(0, maxMaskedLength))) + elided(text.length);
   return maskPhones(maskEmails(text));
+}
+
+/** A JSON literal's content cut at the cap without leaving half an escape (`\`, `\u12`) at the end. */
+function cutLiteral(content: string): string {
+  let cut = content.slice(0, maxMaskedLength);
+  const halfEscape = /\\u[0-9A-Fa-f]{0,3}$|\\$/.exec(cut);
+  if (halfEscape) {
+    let slashes = 0;
+    for (let i = halfEscape.index; i >= 0 && cut[i] === '\\'; i--) slashes++;
+    if (slashes % 2 === 1) cut = cut.slice(0, halfEscape.index);
+  }
+  return cut;
 }
 
 /** Masks inside the string literals of one serialised JSON log line, never its numbers or structure. */
 export function maskJsonLine(line: string): string {
-  return line.replace(jsonString, (literal) => maskPii(literal));
+  return line.replace(jsonString, (literal) =>
+    literal.length > maxMaskedLength + 2
+      ? `"${maskPii(cutLiteral(literal.slice(1, -1)))}${elided(literal.length - 2)}"`
+      : maskPii(literal),
+  );
 }
 
 const knownFields = new Set([

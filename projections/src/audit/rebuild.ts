@@ -5,6 +5,7 @@ import type { EventStore, RecordedEvent } from '@hatch/event-store';
 import type pg from 'pg';
 import { applyEvents, parseBatch } from '../applier.ts';
 import type { Projection } from '../projection.ts';
+import { splitOnPoison } from '../quarantine.ts';
 import { assertIdentifier, qualified } from '../sql.ts';
 
 export interface RebuildOptions {
@@ -57,16 +58,17 @@ export async function rebuildInto(options: RebuildOptions) {
       chosen = chosen.filter((e) => Date.parse(e.recordedAt) <= untilTime);
       if (batch.every((e) => Date.parse(e.recordedAt) > untilTime + untilTimeSlackMs)) done = true;
     }
-    if (chosen.length > 0) {
+    // A poison event the projector quarantined is left out here the same way (split, then isolated).
+    await splitOnPoison(chosen, async (slice, isolate) => {
       await db.query('BEGIN');
       try {
-        await applyEvents(db, projections, schema, parseBatch(chosen));
+        await applyEvents(db, projections, schema, parseBatch(slice), isolate);
         await db.query('COMMIT');
       } catch (error) {
         await db.query('ROLLBACK').catch(() => {});
         throw error;
       }
-    }
+    });
     events += chosen.length;
     after = (batch.at(-1) as RecordedEvent).position;
     options.onProgress?.({ events, position: after });

@@ -96,6 +96,7 @@ describe('sending', () => {
       conversationId: accountConversationIdFor(localAccountId, ['+12016661234', '+18045551234']),
       status: 'queued',
       position: expect.any(String),
+      idempotencyKey: expect.stringMatching(/^hatch-/),
     });
     const [event] = await store.readStream(`message-${body.id}`);
     expect(event?.position).toBe(body.position);
@@ -111,6 +112,7 @@ describe('sending', () => {
     expect(event?.metadata).toEqual({
       correlationId: 'req-sms-1',
       causationId: null,
+      idempotencyKey: body.idempotencyKey,
       actor: localAccountId,
       schemaVersion: 2,
     });
@@ -499,9 +501,9 @@ describe('bad input gets 400 problem+json naming the field, and appends nothing'
       field: 'body.attachments.0',
     },
     {
-      name: 'timestamp with offset',
+      name: 'timestamp before 1970',
       url: '/api/messages/sms',
-      payload: { ...sms, timestamp: '2024-11-01T14:00:00+02:00' },
+      payload: { ...sms, timestamp: '1969-12-31T23:59:59Z' },
       field: 'body.timestamp',
     },
     {

@@ -10,7 +10,7 @@ export interface CommandDeps {
   clock: { now(): Date };
   config: CommandApiConfig;
   logger: Logger;
-  /** Id of a send without an Idempotency-Key (random by default). */
+  /** Random part of the idempotency key we give a send that came without one (the message id derives from it). */
   newMessageId?: () => string;
   /** Ids of new contacts and of contact commands (random by default). */
   newId?: () => string;

@@ -8,10 +8,19 @@ import { z } from 'zod';
 // Unknown fields are rejected (each is named in the 400, see command-routes.ts).
 const exact = <S extends z.ZodRawShape>(shape: S) => z.strictObject(shape);
 
-const utcTimestamp = z.iso
-  .datetime({ error: 'must be a UTC ISO-8601 timestamp, e.g. 2024-11-01T14:00:00Z' })
+/** How far ahead of our clock a client's or provider's stamp may be (clock skew, not the future). */
+export const maxClockAheadMs = 24 * 3_600_000;
+// An instant the read tables can hold and that is plausibly a clock reading: ISO-8601 with Z or an offset,
+// from 1970 to one day ahead, stored normalised to UTC. Year 0000 was accepted once and froze the projector.
+const instant = z.iso
+  .datetime({ offset: true, error: 'must be an ISO-8601 instant with Z or an offset, e.g. 2024-11-01T14:00:00Z' })
   .refine((s) => !Number.isNaN(Date.parse(s)), { error: 'is not a real date' })
+  .refine((s) => Date.parse(s) >= 0 && Date.parse(s) <= Date.now() + maxClockAheadMs, {
+    error: 'must be between 1970-01-01T00:00:00Z and one day from now',
+  })
+  .transform((s) => new Date(s).toISOString())
   .meta({ example: '2024-11-01T14:00:00Z' });
+const utcTimestamp = instant;
 // Text the log can store: PostgreSQL's jsonb refuses U+0000 and unpaired surrogates (found by bin/fuzz:
 // such a body failed the append and answered 503 instead of 400).
 const unpairedSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -36,6 +45,9 @@ const smsFields = {
   timestamp: utcTimestamp,
 };
 
+// A send's `timestamp` only records the client's clock: absent, it is when we received the request.
+const sendTimestamp = { timestamp: utcTimestamp.optional() };
+
 const emailFields = {
   from: email,
   to: otherEmail,
@@ -55,8 +67,8 @@ const sendAt = z.iso
   .datetime({ error: 'must be a UTC ISO-8601 timestamp, e.g. 2024-11-01T14:00:00Z' })
   .nullish()
   .describe('Scheduled send time, UTC, 1 minute to 35 days ahead');
-export const sendSmsPayload = exact({ ...smsFields, send_at: sendAt });
-export const sendEmailPayload = exact({ ...emailFields, send_at: sendAt });
+export const sendSmsPayload = exact({ ...smsFields, ...sendTimestamp, send_at: sendAt });
+export const sendEmailPayload = exact({ ...emailFields, ...sendTimestamp, send_at: sendAt });
 export const inboundSmsPayload = exact({ ...smsFields, messaging_provider_id: providerMessageId });
 export const inboundEmailPayload = exact({ ...emailFields, xillio_id: providerMessageId });
 
@@ -103,6 +115,10 @@ export const acceptedResponse = z.object({
   status: z.enum(['queued', 'scheduled']),
   /** Log position of the MessageRequested event: the query side can wait for it (read-your-writes). */
   position: z.string(),
+  idempotencyKey: z
+    .string()
+    .optional()
+    .describe('The Idempotency-Key this send was recorded under (ours when none was given): retry with it'),
 });
 export const cancelledResponse = z.object({
   id: z.uuid(),

@@ -76,21 +76,32 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
     request: FastifyRequest,
     reply: FastifyReply,
     channel: Channel,
-    content: Omit<SendMessage['data'], 'messageId' | 'clientId' | 'requestedAt' | 'requestHash' | 'channel'>,
+    content: Omit<
+      SendMessage['data'],
+      'messageId' | 'clientId' | 'requestedAt' | 'requestHash' | 'channel' | 'timestamp'
+    > & {
+      timestamp: string | undefined;
+    },
     payload: SendSmsPayload | SendEmailPayload,
   ) {
     const key = (request.headers as { 'idempotency-key'?: string })['idempotency-key'];
     const accountId = request.accountId;
-    const messageId = key ? outboundMessageId(accountId, key) : newMessageId();
-    const requestHash = key ? requestFingerprint({ channel: request.routeOptions.url, payload }) : undefined;
+    // Every send has an idempotency key: the client's, else one we make up and echo (body and header, on
+    // 202 and on 503/504 alike), so a client that got no definite answer can retry it blindly and safely.
+    const token = key ?? `hatch-${newMessageId()}`;
+    reply.header('idempotency-key', token);
+    const messageId = outboundMessageId(accountId, token);
+    const requestHash = requestFingerprint({ channel: request.routeOptions.url, payload });
+    const requestedAt = deps.clock.now().toISOString();
     const decision = decideSend({
       type: 'SendMessage',
       data: {
         ...content,
+        timestamp: content.timestamp ?? requestedAt,
         channel,
         messageId,
         clientId: accountId,
-        requestedAt: deps.clock.now().toISOString(),
+        requestedAt,
         requestHash,
       },
     });
@@ -106,7 +117,7 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
       // A retried key whose first request was accepted before the opt-out still gets its first answer.
       if (!key || (await log.readStream(decision.streamId)).length === 0) throw error;
       reply.header('idempotent-replayed', 'true');
-      return reply.code(202).send(await replay(decision.streamId, requestHash as string, key));
+      return reply.code(202).send({ ...(await replay(decision.streamId, requestHash, key)), idempotencyKey: token });
     }
     // After the refusals that need no write: the local account's first-use claim appends, and a request
     // refused anyway must not leave a claim behind (bin/fuzz checks no rejected request appends).
@@ -132,12 +143,17 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
           streamId: decision.streamId,
           fold: messageFold,
           decide: () => decision,
-          metadata: { correlationId: request.id, causationId: null, idempotencyKey: key, actor: accountId },
+          metadata: { correlationId: request.id, causationId: null, idempotencyKey: token, actor: accountId },
           concurrency: 'no_stream',
+        }).catch((error: unknown) => {
+          // The key is what makes a retry of a 503 or 504 safe: say it in the problem too.
+          if (error instanceof Problem && (error.details.status === 503 || error.details.status === 504))
+            error.details.idempotencyKey = token;
+          throw error;
         });
         const { position, duplicate } = result as AppendResult;
         accepted = duplicate
-          ? await replay(decision.streamId, requestHash as string, key as string)
+          ? await replay(decision.streamId, requestHash, token)
           : {
               id: messageId,
               conversationId: requested.data.conversationId,
@@ -147,12 +163,12 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
         if (duplicate) reply.header('idempotent-replayed', 'true');
       } catch (error) {
         // Another instance wrote this key first: same answer rules as a duplicate.
-        if (!(error instanceof WrongExpectedVersionError) || !key) throw error;
-        accepted = await replay(decision.streamId, requestHash as string, key);
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+        accepted = await replay(decision.streamId, requestHash, token);
         reply.header('idempotent-replayed', 'true');
       }
       request.log.debug({ messageId, channel, accountId }, 'message requested');
-      return reply.code(202).send(accepted);
+      return reply.code(202).send({ ...accepted, idempotencyKey: token });
     } finally {
       if (flightKey) inFlight.delete(flightKey);
     }
@@ -169,7 +185,7 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
         security: [{ bearer: [] }],
         headers: idempotencyHeaders,
         body: sendSmsPayload,
-        response: { 202: acceptedResponse, ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429, 503) },
+        response: { 202: acceptedResponse, ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429, 503, 504) },
       },
     },
     async (request, reply) => {
@@ -202,7 +218,7 @@ export const sendRoutes: FastifyPluginAsyncZod<CommandRouteOptions> = async (app
         security: [{ bearer: [] }],
         headers: idempotencyHeaders,
         body: sendEmailPayload,
-        response: { 202: acceptedResponse, ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429, 503) },
+        response: { 202: acceptedResponse, ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429, 503, 504) },
       },
     },
     async (request, reply) => {

@@ -33,8 +33,11 @@ export async function startKafkaDispatch(options: {
       for (let tries = 0; tries < 3; tries++) {
         const result = await dispatchAttempt(options.deps, messageId);
         options.onResult?.(result);
+        // Not due yet is unfinished work: the consumer looks again later and keeps the offset uncommitted.
+        if (result.outcome === 'not_due') return 'not_due';
         if (result.outcome !== 'lost_race') return;
       }
+      return;
     },
   });
   consumer.onAssignment((partitions) => options.log.info({ partitions }, 'dispatch partitions assigned'));

@@ -1,6 +1,6 @@
 // Dispatcher: keeps the schedule from the log, claims due messages, dispatches them to providers.
 import type { BreakerState, Classified, DispatchDeps } from '@hatch/dispatch';
-import { openEventStore } from '@hatch/event-store';
+import { openEventStore, poolTimeouts, poolTimeoutsFromEnv } from '@hatch/event-store';
 import { kafkaDispatchConfigSchema } from '@hatch/kafka-dispatch';
 import { createLogger, failStartup, loadConfig } from '@hatch/platform';
 import pg from 'pg';
@@ -22,7 +22,7 @@ const store = await openEventStore(config, {
     appendConnections: config.EVENT_STORE_APPEND_CONNECTIONS,
   },
 }).catch(failStartup);
-const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4, ...poolTimeouts(poolTimeoutsFromEnv()) });
 pool.on('error', (error) => log.warn({ err: error }, 'idle database connection lost'));
 
 let inFlight = () => 0;

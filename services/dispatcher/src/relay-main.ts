@@ -1,10 +1,18 @@
 // The Kafka relay process (DISPATCH_TRANSPORT=kafka): publishes requested sends and scheduled retries from
 // the log to the dispatch topic, checkpointed in PostgreSQL. Run exactly one.
-import { checkEventStoreEnv, databaseUrlSchema, eventStoreEnvSchema, openEventStore } from '@hatch/event-store';
+import {
+  checkEventStoreEnv,
+  databaseUrlSchema,
+  eventStoreEnvSchema,
+  openEventStore,
+  poolTimeouts,
+  poolTimeoutsFromEnv,
+} from '@hatch/event-store';
 import {
   type DispatchRelay,
   ensureDispatchTopic,
   kafkaDispatchConfigSchema,
+  postgresDeferredDispatches,
   postgresRelayCheckpoint,
   startDispatchRelay,
 } from '@hatch/kafka-dispatch';
@@ -28,7 +36,7 @@ const log = createLogger('relay');
 const kafkaConfig = loadConfig(kafkaDispatchConfigSchema);
 const config = loadConfig(relayConfigSchema);
 const store = await openEventStore(config).catch(failStartup);
-const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
+const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2, ...poolTimeouts(poolTimeoutsFromEnv()) });
 pool.on('error', (error) => log.warn({ err: error }, 'idle database connection lost'));
 
 let relay: DispatchRelay | null = null;
@@ -56,6 +64,7 @@ relay = await startDispatchRelay({
   kafka,
   topic: kafkaConfig.KAFKA_TOPIC,
   checkpoint: postgresRelayCheckpoint(pool),
+  deferred: postgresDeferredDispatches(pool),
   logger: log,
 });
 log.info({ topic: kafkaConfig.KAFKA_TOPIC }, 'relay publishing');

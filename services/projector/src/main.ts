@@ -1,8 +1,8 @@
 // The projector process: config, adapters, the projector, and its /health /ready /metrics.
-import { openEventStore } from '@hatch/event-store';
+import { openEventStore, poolTimeouts, poolTimeoutsFromEnv } from '@hatch/event-store';
 import { createHttpServer, registerOperations } from '@hatch/http';
 import { createLogger, createMetricsRegistry, failStartup, loadConfig } from '@hatch/platform';
-import { checkpointId, projectionsByName } from '@hatch/projections';
+import { checkpointId, countOpenQuarantine, projectionsByName } from '@hatch/projections';
 import pg from 'pg';
 import { projectorConfigSchema } from './config.ts';
 import { projectorMetrics } from './metrics.ts';
@@ -14,7 +14,11 @@ const store = await openEventStore(config, { tuning: { readConnections: config.E
   failStartup,
 );
 // one connection per projection: they apply each batch concurrently
-const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+const pool = new pg.Pool({
+  connectionString: config.DATABASE_URL,
+  max: 4,
+  ...poolTimeouts(poolTimeoutsFromEnv()),
+});
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 
 const projections = projectionsByName(config.PROJECTIONS.split(',').map((s) => s.trim()));
@@ -30,6 +34,7 @@ const metrics = projectorMetrics(
     );
     return rows[0]?.n === projections.length ? rows[0].position : null;
   },
+  () => countOpenQuarantine(pool),
 );
 const projector = new Projector({
   pool,
@@ -40,6 +45,7 @@ const projector = new Projector({
   batchSize: config.PROJECTOR_BATCH_SIZE,
   lockRetryMs: config.PROJECTOR_LOCK_RETRY_MS,
   onBatch: metrics.onBatch,
+  onQuarantine: metrics.onQuarantine,
 });
 
 const app = await createHttpServer({ logger });

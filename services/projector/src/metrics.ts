@@ -1,5 +1,6 @@
 // Projection lag (age of the oldest event not yet applied), throughput and ownership, for /metrics.
-import type { EventStore } from '@hatch/event-store';
+import { type EventStore, PostgresEventStore } from '@hatch/event-store';
+import type { QuarantinedEvent } from '@hatch/projections';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { BatchApplied, Projector } from './projector.ts';
 
@@ -12,6 +13,7 @@ export function projectorMetrics(
   store: EventStore,
   projector: () => Projector,
   appliedPosition: () => Promise<string | null>,
+  openQuarantine: () => Promise<number>,
 ) {
   const events = new Counter({
     name: 'hatch_projection_events_total',
@@ -22,6 +24,21 @@ export function projectorMetrics(
     name: 'hatch_projection_skipped_events_total',
     help: 'Log events that are not message events (or fail their schema) and were skipped',
     registers: [registry],
+  });
+  const quarantined = new Counter({
+    name: 'hatch_projection_quarantined_events_total',
+    help: 'Events a projection refused for a non-transient reason and quarantined (projection_quarantine)',
+    labelNames: ['projection'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'hatch_projection_quarantined_open',
+    help: 'Quarantined events not yet resolved by bin/replay --retry-quarantined',
+    registers: [registry],
+    async collect() {
+      const open = await openQuarantine().catch(() => undefined);
+      if (open !== undefined) this.set(open);
+    },
   });
   const batchSeconds = new Histogram({
     name: 'hatch_projection_batch_seconds',
@@ -57,6 +74,25 @@ export function projectorMetrics(
       this.set(oldest ? Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000) : 0);
     },
   });
+  if (store instanceof PostgresEventStore) {
+    // An old open transaction anywhere holds every log reader back (the snapshot gate): how long, here.
+    new Gauge({
+      name: 'hatch_log_snapshot_gate_held_seconds',
+      help: 'How long the projector has been held behind the snapshot gate by an older open transaction (0: not held)',
+      registers: [registry],
+      collect() {
+        this.set(store.snapshotGateStats().heldSeconds);
+      },
+    });
+    new Gauge({
+      name: 'hatch_log_snapshot_gate_held_seconds_total',
+      help: 'Seconds the projector spent held behind the snapshot gate since it started',
+      registers: [registry],
+      collect() {
+        this.set(store.snapshotGateStats().totalHeldSeconds);
+      },
+    });
+  }
   new Gauge({
     name: 'hatch_projection_owner',
     help: '1 when this projector holds the projections lock',
@@ -71,6 +107,9 @@ export function projectorMetrics(
       skipped.inc(batch.skipped);
       windowEvents += batch.events;
       batchSeconds.observe(batch.seconds);
+    },
+    onQuarantine(events: readonly QuarantinedEvent[]) {
+      for (const e of events) quarantined.inc({ projection: e.projection });
     },
   };
 }

@@ -5,13 +5,15 @@
 import type { EventStore, RecordedEvent, Subscription } from '@hatch/event-store';
 import { loadCheckpoint, StaleCheckpointError } from '@hatch/event-store';
 import { type Logger, recordEventSpans, withSpan } from '@hatch/platform';
-import { applyBatchWithCheckpoints, checkpointId, type Projection } from '@hatch/projections';
+import { applyBatchQuarantiningPoison, checkpointId, type Projection, type QuarantinedEvent } from '@hatch/projections';
 import pg from 'pg';
 
 export interface BatchApplied {
   events: number;
   applied: number;
   skipped: number;
+  /** Events a projection refused for a non-transient reason, recorded in projection_quarantine. */
+  quarantined: number;
   firstPosition: string;
   lastPosition: string;
   lastRecordedAt: string;
@@ -31,6 +33,7 @@ export interface ProjectorOptions {
   lockRetryMs?: number;
   onBatch?: (batch: BatchApplied) => void;
   onOwnership?: (owner: boolean) => void;
+  onQuarantine?: (events: readonly QuarantinedEvent[]) => void;
   /** Apply the projections concurrently, each in its own transaction (default false: one transaction). */
   parallel?: boolean;
   /** Test seam, see CheckpointedBatch.beforeCheckpoint. */
@@ -225,7 +228,7 @@ export class Projector {
         const ignore = () => {};
         client.on('error', ignore);
         try {
-          return await applyBatchWithCheckpoints(client, {
+          return await applyBatchQuarantiningPoison(client, {
             projections,
             checkpoints: this.checkpoints,
             recorded: events,
@@ -240,6 +243,7 @@ export class Projector {
     const next = new Map(this.checkpoints);
     let skipped = 0;
     let applied = 0;
+    const quarantined: QuarantinedEvent[] = [];
     let failure: unknown = null;
     outcomes.forEach((outcome, i) => {
       if (outcome.status === 'rejected') {
@@ -249,7 +253,13 @@ export class Projector {
       for (const p of groups[i] ?? []) next.set(p.name, outcome.value.checkpoints.get(p.name) ?? null);
       skipped = outcome.value.skipped.length;
       applied = Math.max(applied, outcome.value.applied);
+      quarantined.push(...outcome.value.quarantined);
     });
+    if (quarantined.length > 0) {
+      // Committed: the checkpoints are past them already, whatever happens next.
+      for (const q of quarantined) this.options.logger.error({ quarantined: q }, 'event quarantined by a projection');
+      this.options.onQuarantine?.(quarantined);
+    }
     // Projections that committed keep their new checkpoint; a failed one retries the batch from its own.
     this.checkpoints = next;
     if (failure) throw failure;
@@ -260,6 +270,7 @@ export class Projector {
       events: events.length,
       applied,
       skipped,
+      quarantined: quarantined.length,
       firstPosition: (events[0] as RecordedEvent).position,
       lastPosition: last.position,
       lastRecordedAt: last.recordedAt,

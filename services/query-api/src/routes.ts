@@ -23,6 +23,7 @@ import {
   conversationPageSchema,
   conversationSchema,
   idParams,
+  invalidPosition,
   listConversationsQuery,
   messagePageSchema,
   messageWithHistorySchema,
@@ -91,8 +92,7 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       try {
         await deps.store.readAll({ after: position, limit: 1 });
       } catch (error) {
-        if (error instanceof TypeError || error instanceof RangeError)
-          throw new Problem(400, 'validation', 'Invalid request', { detail: `${source}: not a log position` });
+        if (error instanceof TypeError || error instanceof RangeError) throw invalidPosition(source);
         throw error;
       }
       return position;
@@ -105,11 +105,9 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       let wanted = fromQuery ?? (typeof header === 'string' ? header : undefined);
       if (wanted !== undefined) {
         const parsed = positionSchema.safeParse(wanted);
-        if (!parsed.success)
-          throw new Problem(400, 'validation', 'Invalid request', {
-            detail: `${minPositionHeader}: not a log position`,
-          });
-        wanted = await checkPosition(parsed.data, fromQuery !== undefined ? 'after' : minPositionHeader);
+        const source = fromQuery !== undefined ? 'querystring.after' : `headers.${minPositionHeader}`;
+        if (!parsed.success) throw invalidPosition(source);
+        wanted = await checkPosition(parsed.data, source);
         const reached = await watermark.waitFor(wanted, { inclusive: true, timeoutMs });
         if (reached === null)
           throw new Problem(
@@ -276,9 +274,9 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       const value = typeof header === 'string' && header !== '' ? header : lastEventId;
       if (value === undefined) return null;
       const parsed = positionSchema.safeParse(value);
-      if (!parsed.success)
-        throw new Problem(400, 'validation', 'Invalid request', { detail: 'Last-Event-ID: not a log position' });
-      return checkPosition(parsed.data, 'Last-Event-ID');
+      const source = typeof header === 'string' && header !== '' ? 'headers.last-event-id' : 'querystring.lastEventId';
+      if (!parsed.success) throw invalidPosition(source);
+      return checkPosition(parsed.data, source);
     };
     const sseResponse = {
       200: z.string().describe('text/event-stream; each event: id = log position, event = type, data = change JSON'),

@@ -1,5 +1,6 @@
 // The query API's contract: zod schemas for every parameter and answer (they are the validation, the
 // types and the OpenAPI document). The shapes the web inbox reads too live in @hatch/vocabulary.
+import { Problem } from '@hatch/http';
 import { channelSchema, conversationSchema, messageSchema } from '@hatch/vocabulary';
 import { z } from 'zod';
 
@@ -17,6 +18,13 @@ export const positionSchema = z
   .string()
   .regex(/^[0-9A-Za-z._:-]{1,128}$/, 'not a log position')
   .describe('Opaque log position; compare only for equality or order as strings');
+
+/** 400 naming the parameter (`querystring.after`, `headers.last-event-id`, …) that held no usable position. */
+export const invalidPosition = (field: string) =>
+  new Problem(400, 'validation', 'Invalid request', {
+    detail: `${field}: not a log position`,
+    errors: [{ field, message: 'not a log position' }],
+  });
 
 export const readYourWritesQuery = {
   after: positionSchema

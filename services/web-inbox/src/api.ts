@@ -99,7 +99,14 @@ export interface Operations {
   checkedAt: string;
   providers: { provider: string; breaker: string }[];
   dispatcher: { reachable: boolean; inFlight: number | null; backlog: number | null; error: string | null };
-  projector: { reachable: boolean; lagEvents: number | null; lagSeconds: number | null; error: string | null };
+  projector: {
+    reachable: boolean;
+    lagEvents: number | null;
+    lagSeconds: number | null;
+    /** Events a projection refused and set aside (bin/replay --quarantined lists them). */
+    quarantined: number | null;
+    error: string | null;
+  };
 }
 
 /** An RFC 9457 problem answered by the API. */
@@ -145,6 +152,7 @@ const wireOperations = z.object({
     reachable: z.boolean(),
     lagEvents: z.nullable(z.number()),
     lagSeconds: z.nullable(z.number()),
+    quarantined: z.nullable(z.number()),
     error: z.nullable(z.string()),
   }),
 });

@@ -71,19 +71,4 @@ export function parseAttachmentUrls(text: string): string[] {
     .filter(Boolean);
 }
 
-/** Plain text of an HTML email body for previews (the inbox never injects message HTML). */
-export function htmlToText(html: string): string {
-  return html
-    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
-    .replace(/<br\s*\/?>|<\/p>|<\/div>|<\/li>/gi, '\n')
-    .replace(/<[a-zA-Z/!][^>]*(>|$)/g, ' ')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/[ \t]+/g, ' ')
-    .replace(/ *\n */g, '\n')
-    .trim();
-}
+export { htmlToText } from './html-text.ts';

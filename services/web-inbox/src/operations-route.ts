@@ -16,7 +16,13 @@ export interface OperationsSummary {
   checkedAt: string;
   providers: { provider: string; breaker: string }[];
   dispatcher: { reachable: boolean; inFlight: number | null; backlog: number | null; error: string | null };
-  projector: { reachable: boolean; lagEvents: number | null; lagSeconds: number | null; error: string | null };
+  projector: {
+    reachable: boolean;
+    lagEvents: number | null;
+    lagSeconds: number | null;
+    quarantined: number | null;
+    error: string | null;
+  };
 }
 
 /** Sum over label sets of the first metric present (counts), or the maximum (lags). */
@@ -40,7 +46,7 @@ export async function gatherOperations(sources: OperationsSources): Promise<Oper
     checkedAt: new Date().toISOString(),
     providers: [],
     dispatcher: { reachable: false, inFlight: null, backlog: null, error: 'not configured' },
-    projector: { reachable: false, lagEvents: null, lagSeconds: null, error: 'not configured' },
+    projector: { reachable: false, lagEvents: null, lagSeconds: null, quarantined: null, error: 'not configured' },
   };
   await Promise.all([
     (async () => {
@@ -69,6 +75,7 @@ export async function gatherOperations(sources: OperationsSources): Promise<Oper
           // The slowest projection is the lag a reader sees.
           lagEvents: first(samples, ['hatch_projection_lag_events'], 'max'),
           lagSeconds: first(samples, ['hatch_projection_lag_seconds'], 'max'),
+          quarantined: first(samples, ['hatch_projection_quarantined_open']),
           error: null,
         };
       } catch (error) {

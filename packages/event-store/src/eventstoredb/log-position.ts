@@ -12,8 +12,16 @@ export interface EventStoreDbPosition {
 export const formatEsdbPosition = (position: EventStoreDbPosition): LogPosition =>
   `${position.commit.toString().padStart(width, '0')}-${position.prepare.toString().padStart(width, '0')}`;
 
+const maxUint64 = 2n ** 64n - 1n;
+
 export function parseEsdbPosition(position: LogPosition): EventStoreDbPosition {
-  const match = /^(\d{1,20})-(\d{1,20})$/.exec(position);
+  // Only the canonical (zero-padded) form: the strings are compared as strings, so `1-1` would sort after
+  // every real position and a read-your-writes wait on it could never end.
+  const match = /^(\d{20})-(\d{20})$/.exec(position);
   if (!match) throw new TypeError(`not an EventStoreDB log position: ${position}`);
-  return { commit: BigInt(match[1] as string), prepare: BigInt(match[2] as string) };
+  const commit = BigInt(match[1] as string);
+  const prepare = BigInt(match[2] as string);
+  // EventStoreDB positions are unsigned 64-bit: 20 digits can say more than that.
+  if (commit > maxUint64 || prepare > maxUint64) throw new RangeError(`log position out of range: ${position}`);
+  return { commit, prepare };
 }

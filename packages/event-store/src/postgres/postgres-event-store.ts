@@ -9,6 +9,9 @@
 // check and is acknowledged only after the commit that holds it.
 import pg from 'pg';
 import {
+  AppendNotWrittenError,
+  type AppendOptions,
+  AppendOutcomeUnknownError,
   type AppendResult,
   EventIdConflictError,
   type EventStore,
@@ -22,6 +25,7 @@ import {
   WrongExpectedVersionError,
 } from '../event-store.ts';
 import { formatPosition, parsePosition } from './log-position.ts';
+import { type PoolTimeouts, poolTimeouts, type SnapshotGateStats } from './pool-timeouts.ts';
 
 export interface PostgresEventStoreOptions {
   connectionString: string;
@@ -33,6 +37,10 @@ export interface PostgresEventStoreOptions {
   readConnections?: number;
   /** Fallback poll interval of subscriptions when no notification arrives (default 1000 ms). */
   pollIntervalMs?: number;
+  /** Most appends waiting for a write; beyond it appends are refused at once (default 10,000). */
+  maxPendingAppends?: number;
+  /** Session limits of every connection (see poolTimeouts). */
+  timeouts?: PoolTimeouts;
 }
 
 interface PendingAppend {
@@ -41,6 +49,10 @@ interface PendingAppend {
   expectedVersion: ExpectedVersion;
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
+  /** Set once its first write began: from then on it cannot be withdrawn. */
+  writing?: boolean;
+  /** A write that held it lost its connection: its outcome is unknown unless a later write settles it. */
+  unknown?: unknown;
 }
 
 interface AppendRow {
@@ -88,6 +100,9 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
   recordedAt: row.recorded_at.toISOString(),
 });
 
+const isDecision = (error: unknown) =>
+  error instanceof WrongExpectedVersionError || error instanceof EventIdConflictError;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class PostgresEventStore implements EventStore {
@@ -96,7 +111,11 @@ export class PostgresEventStore implements EventStore {
   private readonly maxBatchSize: number;
   private readonly appendConnections: number;
   private readonly pollIntervalMs: number;
+  private readonly maxPendingAppends: number;
   private pending: PendingAppend[] = [];
+  /** Start of each subscription's current hold behind the snapshot gate. */
+  private readonly gateHolds = new Set<{ since: number }>();
+  private gateHeldMs = 0;
   private activeFlushes = 0;
   private listener: pg.Client | null = null;
   private listenerReady: Promise<void> | null = null;
@@ -108,14 +127,29 @@ export class PostgresEventStore implements EventStore {
     this.appendConnections = options.appendConnections ?? 1;
     this.maxBatchSize = options.maxBatchSize ?? 1000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
-    this.writePool = new pg.Pool({ connectionString: options.connectionString, max: this.appendConnections });
-    this.readPool = new pg.Pool({ connectionString: options.connectionString, max: options.readConnections ?? 4 });
+    this.maxPendingAppends = options.maxPendingAppends ?? 10_000;
+    const timeouts = poolTimeouts(options.timeouts);
+    this.writePool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: this.appendConnections,
+      ...timeouts,
+    });
+    this.readPool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.readConnections ?? 4,
+      ...timeouts,
+    });
     // A server restart kills idle pooled connections; the pool replaces them on next use.
     this.writePool.on('error', () => {});
     this.readPool.on('error', () => {});
   }
 
-  append(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion = 'any'): Promise<AppendResult> {
+  append(
+    streamId: string,
+    events: NewEvent[],
+    expectedVersion: ExpectedVersion = 'any',
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('event store is closed'));
     if (events.length === 0) return Promise.reject(new RangeError('append needs at least one event'));
     try {
@@ -123,10 +157,49 @@ export class PostgresEventStore implements EventStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise((resolve, reject) => {
-      this.pending.push({ streamId, events, expectedVersion, resolve, reject });
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(new AppendNotWrittenError(streamId, 'withdrawn'));
+    if (this.pending.length >= this.maxPendingAppends)
+      return Promise.reject(new AppendNotWrittenError(streamId, 'queue_full'));
+    return new Promise<AppendResult>((resolve, reject) => {
+      const item: PendingAppend = { streamId, events, expectedVersion, resolve, reject };
+      // Withdrawn only while it waits: once a write holds it, it runs to its outcome.
+      const withdraw = () => {
+        const index = this.pending.indexOf(item);
+        if (item.writing || index < 0) return;
+        this.pending.splice(index, 1);
+        reject(new AppendNotWrittenError(streamId, 'withdrawn'));
+      };
+      signal?.addEventListener('abort', withdraw, { once: true });
+      const settle = () => signal?.removeEventListener('abort', withdraw);
+      item.resolve = (result) => {
+        settle();
+        resolve(result);
+      };
+      item.reject = (error) => {
+        settle();
+        reject(error);
+      };
+      this.pending.push(item);
       this.scheduleFlush();
     });
+  }
+
+  /** How many appends wait for a write (the bounded queue). */
+  get pendingAppends() {
+    return this.pending.length;
+  }
+
+  /** See SnapshotGateStats. */
+  snapshotGateStats(): SnapshotGateStats {
+    const now = performance.now();
+    let longest = 0;
+    let current = 0;
+    for (const hold of this.gateHolds) {
+      longest = Math.max(longest, now - hold.since);
+      current += now - hold.since;
+    }
+    return { heldSeconds: longest / 1000, totalHeldSeconds: (this.gateHeldMs + current) / 1000 };
   }
 
   private scheduleFlush() {
@@ -159,22 +232,48 @@ export class PostgresEventStore implements EventStore {
   private async flush() {
     const batch = this.takeBatch();
     if (batch.length === 0) return;
+    for (const item of batch) item.writing = true;
     try {
       await this.writeBatch(batch);
     } catch (error) {
-      if (batch.length === 1) {
+      if (batch.length === 1 && !(error instanceof AppendOutcomeUnknownError)) {
         batch[0]?.reject(error);
         return;
       }
-      // One bad append (e.g. an event id reused across streams) must not fail its neighbours:
-      // write them one by one so only the culprit gets the error.
+      // One bad append (e.g. an event id reused across streams) must not fail its neighbours: write them one
+      // by one so only the culprit gets the error. After a lost connection this is also what settles the
+      // unknown outcome: event ids are idempotent, so one that did commit comes back as a duplicate.
       for (const item of batch) {
-        await this.writeBatch([item]).catch((e: unknown) => item.reject(e));
+        await this.writeBatch([item]).catch((e: unknown) =>
+          item.reject(item.unknown && !isDecision(e) ? item.unknown : e),
+        );
       }
     }
   }
 
   private async writeBatch(batch: PendingAppend[]) {
+    // Connecting fails before anything is sent (nothing written); a connection lost once the call was sent
+    // leaves the outcome unknown. An error PostgreSQL answered (it has a SQLSTATE) rolled the call back.
+    const client = await this.writePool.connect();
+    // A checked-out client has no 'error' listener of the pool's: a dying connection must not crash us.
+    const ignore = () => {};
+    client.on('error', ignore);
+    let broken: unknown;
+    try {
+      return await this.writeBatchOn(client, batch);
+    } catch (error) {
+      const answered = typeof (error as { code?: unknown }).code === 'string';
+      if (answered || isDecision(error)) throw error;
+      broken = error;
+      for (const item of batch) item.unknown ??= new AppendOutcomeUnknownError(item.streamId, error);
+      throw new AppendOutcomeUnknownError(batch[0]?.streamId ?? '', error);
+    } finally {
+      client.off('error', ignore);
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  private async writeBatchOn(client: pg.PoolClient, batch: PendingAppend[]) {
     const payload = JSON.stringify(
       batch.map((item) => ({
         stream: item.streamId,
@@ -182,7 +281,7 @@ export class PostgresEventStore implements EventStore {
         events: item.events.map((e) => ({ id: e.id, type: e.type, data: e.data, metadata: e.metadata })),
       })),
     );
-    const { rows } = await this.writePool.query<AppendRow>({
+    const { rows } = await client.query<AppendRow>({
       name: 'hatch_append_events',
       text: 'SELECT * FROM hatch_append_events($1::jsonb)',
       values: [payload],
@@ -200,6 +299,7 @@ export class PostgresEventStore implements EventStore {
         row.stream_version !== null
       ) {
         // Lost a race for the next version to a concurrent writer: 'any' just goes again.
+        item.writing = false;
         this.pending.push(item);
         this.scheduleFlush();
         continue;
@@ -325,6 +425,13 @@ export class PostgresEventStore implements EventStore {
     const batchSize = options.batchSize ?? 500;
     let position: LogPosition | null = options.after ?? null;
     let running = true;
+    let hold: { since: number } | null = null;
+    const releaseHold = () => {
+      if (!hold) return;
+      this.gateHeldMs += performance.now() - hold.since;
+      this.gateHolds.delete(hold);
+      hold = null;
+    };
     const run = async () => {
       let gatedBackoff = 2;
       while (running) {
@@ -332,6 +439,7 @@ export class PostgresEventStore implements EventStore {
           await this.ensureListener();
           const events = await this.readAll({ after: position, category: options.category, limit: batchSize });
           if (events.length > 0) {
+            releaseHold();
             await options.handler(events);
             position = (events.at(-1) as RecordedEvent).position;
             gatedBackoff = 2;
@@ -339,11 +447,16 @@ export class PostgresEventStore implements EventStore {
           }
           if (await this.hasGatedEvents(position)) {
             // An older transaction is still open; re-check soon rather than waiting for a notification.
+            if (!hold) {
+              hold = { since: performance.now() };
+              this.gateHolds.add(hold);
+            }
             await sleep(gatedBackoff);
             gatedBackoff = Math.min(gatedBackoff * 2, 100);
             continue;
           }
           gatedBackoff = 2;
+          releaseHold();
           await this.waitForWake(this.pollIntervalMs);
         } catch (error) {
           if (!running) break;
@@ -366,6 +479,7 @@ export class PostgresEventStore implements EventStore {
     };
     const done = run().finally(() => {
       running = false;
+      releaseHold();
       this.subscriptions.delete(subscription);
     });
     // A handler error stops the subscription and rejects `done`; never an unhandled rejection.

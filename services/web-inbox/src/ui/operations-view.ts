@@ -65,6 +65,8 @@ export function renderOperations(ops: Operations): HTMLElement {
               .filter(Boolean)
               .join(', '),
       ),
+      h('dt', {}, 'Quarantined events'),
+      h('dd', { 'data-figure': 'quarantined' }, value(ops.projector.quarantined)),
     ),
   );
 }
