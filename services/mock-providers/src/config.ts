@@ -16,6 +16,12 @@ export const mockProvidersConfigSchema = z.object({
   EMAIL_BACKUP_PROVIDER_PORT: z.coerce.number().int().min(0).max(65535).default(8004),
   HATCH_CALLBACK_BASE_URL: z.url().default('http://127.0.0.1:8080'),
   WEBHOOK_SECRET: z.string().min(1).optional(),
+  /**
+   * Signs the email mock's SendGrid Event Webhook posts (P-256, base64 PKCS#8 DER or PEM); give its public
+   * half to the command API as SENDGRID_WEBHOOK_PUBLIC_KEY. Unset: a key pair per start, public half logged
+   * and served at GET /admin/sendgrid/public-key.
+   */
+  SENDGRID_WEBHOOK_PRIVATE_KEY: z.string().min(1).optional(),
   // Faults applied to every provider at start (change one provider at run time with POST /admin/faults).
   FAULT_500_RATE: rate,
   FAULT_429_RATE: rate,

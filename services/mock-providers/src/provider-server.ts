@@ -14,6 +14,7 @@ import {
   type SendProtocol,
   type StoredAnswer,
 } from './send-protocol.ts';
+import { generateSendGridKeyPair, mailSendSchema, sendGridMailSend, sendGridProtocol } from './sendgrid-mock.ts';
 import { registerTwilioRoutes } from './twilio-mock.ts';
 
 export type { ReceivedMessage } from './send-protocol.ts';
@@ -39,6 +40,11 @@ export interface ProviderServerOptions {
   receipts: ReceiptSettings;
   callbackBaseUrl: string;
   webhookSecret: string | undefined;
+  /**
+   * Signs SendGrid Event Webhook posts (base64 PKCS#8 or PEM, P-256); without one the email mock makes a
+   * key pair and serves its public half at `GET /admin/sendgrid/public-key`.
+   */
+  sendGridSigningKey?: { privateKey: string; publicKey: string };
   log: Logger;
   random?: () => number;
 }
@@ -50,24 +56,6 @@ const smsSendSchema = z.object({
   body: z.string(),
   attachments: z.array(z.string()).nullable().default([]),
   message_id: z.string().nullable().optional(),
-});
-
-const emailAddress = z.object({ email: z.string().min(3), name: z.string().optional() });
-const emailSendSchema = z.object({
-  personalizations: z
-    .array(
-      z.object({
-        to: z.array(emailAddress).min(1),
-        cc: z.array(emailAddress).optional(),
-        bcc: z.array(emailAddress).optional(),
-        custom_args: z.record(z.string(), z.string()).optional(),
-      }),
-    )
-    .min(1),
-  from: emailAddress,
-  subject: z.string().optional(),
-  content: z.array(z.object({ type: z.string(), value: z.string() })).min(1),
-  attachments: z.array(z.unknown()).optional(),
 });
 
 const replySchema = z.object({
@@ -304,8 +292,18 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
       });
     });
   } else {
+    const signing = options.sendGridSigningKey ?? generateSendGridKeyPair();
+    const sendGrid = sendGridProtocol(
+      poster,
+      new URL('/api/webhooks/sendgrid/events', options.callbackBaseUrl).toString(),
+      signing.privateKey,
+    );
+    app.get('/admin/sendgrid/public-key', async () => ({ publicKey: signing.publicKey }));
     app.post('/v3/mail/send', async (request, reply) => {
-      const parsed = emailSendSchema.safeParse(request.body);
+      // A Bearer key is SendGrid's protocol (our SendGridClient); the scaffold's client sends none.
+      if (request.headers.authorization?.startsWith('Bearer '))
+        return sendGridMailSend(request, reply, handleSend, sendGrid);
+      const parsed = mailSendSchema.safeParse(request.body);
       if (!parsed.success) return problem(reply, 400, 'Bad Request', parsed.error.issues[0]?.message);
       const m = parsed.data;
       const p = m.personalizations[0]!;

@@ -7,6 +7,8 @@ export interface MessageState {
   messageId: string;
   direction: 'outbound' | 'inbound';
   channel: Channel;
+  /** Our sender for an outbound message, the contact for an inbound one. */
+  from: string;
   /** The client that requested an outbound send (null for inbound messages). */
   clientId: string | null;
   status: MessageStatus;
@@ -22,6 +24,7 @@ export function evolveMessage(state: MessageState | null, event: MessageEvent): 
         messageId: event.data.messageId,
         direction: event.type === 'MessageRequested' ? 'outbound' : 'inbound',
         channel: event.data.channel,
+        from: event.data.from,
         clientId: event.type === 'MessageRequested' ? event.data.clientId : null,
         status: nextStatus(state?.status ?? null, event),
         providerOf: event.type === 'MessageReceived' ? { [event.data.providerMessageId]: event.data.provider } : {},
