@@ -50,6 +50,24 @@ const requested = newMessageEvent(
   { metadata },
 );
 
+/** One dispatch attempt of the message with `provider` as the only SMS provider. */
+function attemptWith(store: EventStore, provider: ProviderClient) {
+  const providers = new ProviderDirectory({ sms: ['messaging-provider'], mms: [], email: [] }, [provider], {
+    breaker: { failureThreshold: 10, cooldownMs: 1000, halfOpenProbes: 1 },
+    maxInFlightPerProvider: 4,
+    now: () => t0,
+  });
+  return dispatchAttempt(
+    {
+      store,
+      providers,
+      policy: { maxAttemptsPerProvider: 2, baseDelayMs: 100, maxDelayMs: 1000, deadlineMs: 60_000 },
+      now: () => t0,
+    },
+    messageId,
+  );
+}
+
 describe('dispatchAttempt racing a delivery receipt', () => {
   it('records MessageSent after a receipt that arrived while the provider call was answered', async () => {
     const log = memoryStore([requested]);
@@ -71,20 +89,7 @@ describe('dispatchAttempt racing a delivery receipt', () => {
         return { kind: 'answer', status: 201, retryAfterMs: null, providerMessageId: 'SM1', detail: null };
       },
     };
-    const providers = new ProviderDirectory({ sms: ['messaging-provider'], mms: [], email: [] }, [provider], {
-      breaker: { failureThreshold: 10, cooldownMs: 1000, halfOpenProbes: 1 },
-      maxInFlightPerProvider: 4,
-      now: () => t0,
-    });
-    const result = await dispatchAttempt(
-      {
-        store: log.store,
-        providers,
-        policy: { maxAttemptsPerProvider: 2, baseDelayMs: 100, maxDelayMs: 1000, deadlineMs: 60_000 },
-        now: () => t0,
-      },
-      messageId,
-    );
+    const result = await attemptWith(log.store, provider);
     expect(result.outcome).toBe('sent');
     expect(log.events.map((e) => e.type)).toEqual(['MessageRequested', 'MessageDelivered', 'MessageSent']);
   });
@@ -108,20 +113,7 @@ describe('dispatchAttempt racing a delivery receipt', () => {
         return { kind: 'answer', status: 201, retryAfterMs: null, providerMessageId: 'SM-early', detail: null };
       },
     };
-    const providers = new ProviderDirectory({ sms: ['messaging-provider'], mms: [], email: [] }, [provider], {
-      breaker: { failureThreshold: 10, cooldownMs: 1000, halfOpenProbes: 1 },
-      maxInFlightPerProvider: 4,
-      now: () => t0,
-    });
-    const result = await dispatchAttempt(
-      {
-        store: log.store,
-        providers,
-        policy: { maxAttemptsPerProvider: 2, baseDelayMs: 100, maxDelayMs: 1000, deadlineMs: 60_000 },
-        now: () => t0,
-      },
-      messageId,
-    );
+    const result = await attemptWith(log.store, provider);
     expect(calls).toBe(1);
     expect(result.outcome).toBe('sent');
     expect(log.events.map((e) => e.type)).toEqual(['MessageRequested', 'MessageDelivered', 'MessageSent']);

@@ -5,6 +5,7 @@ import { type MessageEventType, messageStateFrom, parseMessageEvent } from '@hat
 import { PostgresEventStore, type RecordedEvent } from '@hatch/event-store';
 import { createLogger } from '@hatch/platform';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
+import { messageSent, newMessageEvent } from '@hatch/testing/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommandApi } from './app.ts';
 import { defaultCommandApiConfig } from './config.ts';
@@ -55,20 +56,7 @@ const recordSent = async (id: string, pmid: string) => {
   const stream = await store.readStream(`message-${id}`);
   await store.append(
     `message-${id}`,
-    [
-      {
-        id: crypto.randomUUID(),
-        type: 'MessageSent',
-        data: {
-          messageId: id,
-          provider: 'messaging-provider',
-          providerMessageId: pmid,
-          attempt: 1,
-          sentAt: '2024-11-01T14:00:06Z',
-        },
-        metadata: { correlationId: id, causationId: null, actor: 'dispatcher', schemaVersion: 1 },
-      },
-    ],
+    [newMessageEvent('MessageSent', messageSent(id, { provider: 'messaging-provider', providerMessageId: pmid }))],
     stream.length - 1,
   );
 };

@@ -13,6 +13,7 @@ import { consentStreamId, inboundMessageId } from '@hatch/domain';
 import { PostgresEventStore } from '@hatch/event-store';
 import { createLogger } from '@hatch/platform';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
+import { messageSent, newMessageEvent } from '@hatch/testing/events';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommandApi } from './app.ts';
@@ -93,20 +94,7 @@ async function sentEmail(xMessageId: string, to = 'example@test.com') {
   const id = res.json().id as string;
   await store.append(
     `message-${id}`,
-    [
-      {
-        id: crypto.randomUUID(),
-        type: 'MessageSent',
-        data: {
-          messageId: id,
-          provider: 'sendgrid',
-          providerMessageId: xMessageId,
-          attempt: 1,
-          sentAt: clock.now().toISOString(),
-        },
-        metadata: { correlationId: id, causationId: null, actor: 'dispatcher', schemaVersion: 1 },
-      },
-    ],
+    [newMessageEvent('MessageSent', messageSent(id, { provider: 'sendgrid', providerMessageId: xMessageId }))],
     0,
   );
   return id;
