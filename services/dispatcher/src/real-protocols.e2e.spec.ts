@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const accountSid = 'AC0123456789abcdef0123456789abcdef';
 const authToken = 'e2e_twilio_auth_token';
 const keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const inboundSecret = 'e2e-inbound-parse-secret';
 
 describe('Twilio and SendGrid protocols end to end', () => {
   let database: TestDatabase;
@@ -43,6 +44,9 @@ describe('Twilio and SendGrid protocols end to end', () => {
         RECEIPTS_ENABLED: 'true',
         RECEIPT_DELAY_MS: '50',
         SENDGRID_WEBHOOK_PRIVATE_KEY: keys.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+        TWILIO_ACCOUNT_SID: accountSid,
+        TWILIO_AUTH_TOKEN: authToken,
+        SENDGRID_INBOUND_SECRET: inboundSecret,
       }),
       startCommandApi(
         database.url,
@@ -50,6 +54,7 @@ describe('Twilio and SendGrid protocols end to end', () => {
           PUBLIC_BASE_URL: publicBase,
           TWILIO_AUTH_TOKEN: authToken,
           SENDGRID_WEBHOOK_PUBLIC_KEY: keys.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+          SENDGRID_INBOUND_SECRET: inboundSecret,
         },
         apiPort,
       ),
@@ -142,5 +147,64 @@ describe('Twilio and SendGrid protocols end to end', () => {
     expect(smsRows.find((r) => r.event_type === 'MessageUndelivered')?.data).toMatchObject({ errorCode: '30003' });
     expect(emailRows.find((r) => r.event_type === 'MessageUndelivered')?.data.reason).toMatch(/^bounce: 550/);
     expect(smsRows.some((r) => r.event_type === 'MessageDelivered')).toBe(false);
+  });
+
+  const received = (provider: string, from: string) =>
+    waitFor(
+      async () =>
+        (
+          await db.query<{ data: Record<string, unknown> }>(
+            `SELECT data FROM events WHERE event_type = 'MessageReceived' AND data->>'provider' = $1 AND data->>'from' = $2`,
+            [provider, from],
+          )
+        ).rows[0],
+      10_000,
+      `a ${provider} reply from ${from}`,
+    );
+
+  it("a contact's replies arrive in Twilio's signed webhook and as a SendGrid Inbound Parse post", async () => {
+    const sms = await postJson(`${providers.urls.sms}/admin/reply`, {
+      protocol: 'twilio',
+      from: '+14155550111',
+      to: '+12016661234',
+      body: 'reply over Twilio',
+    });
+    expect(sms.body).toMatchObject({ webhookStatus: 200 });
+    expect((await received('twilio', '+14155550111')).data).toMatchObject({
+      body: 'reply over Twilio',
+      channel: 'sms',
+    });
+    const mail = await postJson(`${providers.urls.email}/admin/reply`, {
+      protocol: 'sendgrid',
+      from: 'reader@gmail.com',
+      to: 'user@usehatchapp.com',
+      subject: 'Re: hello',
+      body: '<p>reply over SendGrid</p>',
+    });
+    expect(mail.body).toMatchObject({ webhookStatus: 200 });
+    expect((await received('sendgrid', 'reader@gmail.com')).data).toMatchObject({
+      channel: 'email',
+      subject: 'Re: hello',
+      body: '<p>reply over SendGrid</p>',
+    });
+  });
+
+  it("a SendGrid unsubscribe event opts the contact out of the sender's email", async () => {
+    const id = await send('email', 'leaver@gmail.com');
+    await settled(id, 'MessageDelivered');
+    const res = await postJson(`${providers.urls.email}/admin/unsubscribe`, {
+      protocol: 'sendgrid',
+      email: 'leaver@gmail.com',
+      sender: 'user@usehatchapp.com',
+    });
+    expect(res.body).toMatchObject({ webhookStatus: 200 });
+    const optedOut = await db.query(
+      `SELECT data FROM events WHERE event_type = 'ContactOptedOut' AND data->>'address' = 'leaver@gmail.com'`,
+    );
+    expect(optedOut.rows[0]?.data).toMatchObject({
+      channel: 'email',
+      sender: 'user@usehatchapp.com',
+      source: 'unsubscribe',
+    });
   });
 });

@@ -22,6 +22,11 @@ export const mockProvidersConfigSchema = z.object({
    * and served at GET /admin/sendgrid/public-key.
    */
   SENDGRID_WEBHOOK_PRIVATE_KEY: z.string().min(1).optional(),
+  /** Sign contact replies posted in Twilio's protocol (`POST /admin/reply` with `"protocol":"twilio"`). */
+  TWILIO_ACCOUNT_SID: z.string().min(1).default('AC00000000000000000000000000000000'),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  /** The Inbound Parse path secret for replies posted in SendGrid's protocol (`"protocol":"sendgrid"`). */
+  SENDGRID_INBOUND_SECRET: z.string().min(1).optional(),
   // Faults applied to every provider at start (change one provider at run time with POST /admin/faults).
   FAULT_500_RATE: rate,
   FAULT_429_RATE: rate,

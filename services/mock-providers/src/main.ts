@@ -34,6 +34,12 @@ const servers = providers.map((p) =>
     // While rotating, WEBHOOK_SECRET is `new,old`: sign with the new one.
     webhookSecret: config.WEBHOOK_SECRET?.split(',')[0]?.trim() || undefined,
     sendGridSigningKey,
+    inboundAuth: {
+      twilioAccountSid: config.TWILIO_ACCOUNT_SID,
+      // While rotating, the command API holds `new,old`: sign with the new one.
+      twilioAuthToken: config.TWILIO_AUTH_TOKEN?.split(',')[0]?.trim() || null,
+      sendGridInboundSecret: config.SENDGRID_INBOUND_SECRET?.split(',')[0]?.trim() || null,
+    },
     faults: {
       error500Rate: config.FAULT_500_RATE,
       error429Rate: config.FAULT_429_RATE,

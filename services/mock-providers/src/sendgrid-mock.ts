@@ -135,6 +135,38 @@ export function sendGridProtocol(poster: WebhookPoster, eventsUrl: string, priva
   };
 }
 
+/** A contact's mail as Inbound Parse posts it: multipart/form-data with SendGrid's documented fields. */
+export async function postInboundParse(
+  url: string,
+  m: { from: string; to: string; body: string; subject: string | null; messageId: string },
+): Promise<number> {
+  const form = new FormData();
+  const fields: Record<string, string> = {
+    headers: `Message-ID: <${m.messageId}@mock.sendgrid.net>\nFrom: ${m.from}\nTo: ${m.to}\nSubject: ${m.subject ?? ''}`,
+    dkim: '{@mock.sendgrid.net : pass}',
+    'content-ids': '{}',
+    to: m.to,
+    from: m.from,
+    html: m.body,
+    text: m.body.replace(/<[^>]*>/g, ''),
+    sender_ip: '127.0.0.1',
+    envelope: JSON.stringify({ to: [m.to], from: m.from }),
+    attachments: '0',
+    subject: m.subject ?? '',
+    charsets: JSON.stringify({ to: 'UTF-8', html: 'UTF-8', subject: 'UTF-8', from: 'UTF-8', text: 'UTF-8' }),
+    SPF: 'pass',
+  };
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  const res = await fetch(url, { method: 'POST', body: form, signal: AbortSignal.timeout(5000) });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** The contact clicked the unsubscribe link of `record` (a mail this mock accepted): one signed event. */
+export function sendGridUnsubscribe(record: ReceivedMessage) {
+  return [webhookEvent(record, 'unsubscribe', {})];
+}
+
 type SendHandler = (
   request: FastifyRequest,
   reply: FastifyReply,
