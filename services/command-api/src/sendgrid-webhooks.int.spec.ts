@@ -24,6 +24,14 @@ const keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const publicKey = keys.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
 const otherKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const inboundSecret = 'inbound-parse-secret-0123456789';
+// The test vector of SendGrid's own client libraries (sendgrid-nodejs, -python, -java eventwebhook specs).
+const sendGridVector = {
+  publicKey:
+    'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==',
+  payload: '{"category":"example_payload","event":"test_event","message_id":"message_id"}',
+  signature: 'MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH2j/0=',
+  timestamp: '1588788367',
+};
 const maxBytes = 64 * 1024;
 
 let db: TestDatabase;
@@ -43,7 +51,8 @@ beforeAll(async () => {
     logger: createLogger('sendgrid-webhooks-test', { level: 'silent' }),
     config: defaultCommandApiConfig({
       sendGrid: {
-        events: { enabled: true, publicKeys: [publicKey] },
+        // Two keys, as during a rotation: ours and the vector's.
+        events: { enabled: true, publicKeys: [publicKey, sendGridVector.publicKey] },
         inbound: { enabled: true, secrets: [inboundSecret], maxBytes },
       },
     }),
@@ -188,6 +197,22 @@ describe('SendGrid Event Webhook', () => {
       type: 'ContactOptedOut',
       data: { channel: 'email', source: 'unsubscribe', address: 'reader@test.com', sender: 'news@usehatchapp.com' },
     });
+  });
+
+  it("checks the signature over the exact raw bytes: SendGrid's library test vector verifies", async () => {
+    const post = (timestamp: string) =>
+      fetch(`${base}/api/webhooks/sendgrid/events`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-twilio-email-event-webhook-signature': sendGridVector.signature,
+          'x-twilio-email-event-webhook-timestamp': timestamp,
+        },
+        body: sendGridVector.payload,
+      });
+    // Verified, then refused as a payload: the vector is one object, the Event Webhook posts an array.
+    expect((await post(sendGridVector.timestamp)).status).toBe(400);
+    expect((await post('1388788367')).status).toBe(403);
   });
 
   it('answers 400 for a body that is not a JSON array', async () => {
