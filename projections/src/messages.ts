@@ -1,8 +1,16 @@
 // `messages`: one row per message with its content and where it stands now (status, provider,
 // attempts, timestamps). Status only moves forward (`nextStatus`), so a late or duplicate receipt never
-// moves it back; a receipt that reaches the log before its message leaves a row without content that the
-// message fills in when it arrives.
-import { type MessageEvent, type MessageStatus, messageAccountOf, nextStatus } from '@hatch/domain';
+// moves it back. A receipt moves it only once a MessageSent recorded its provider message id: one that
+// reaches the log first is held in the row's `receipt_ledger` and applied when that MessageSent lands.
+import {
+  emptyReceiptLedger,
+  type MessageEvent,
+  type MessageStatus,
+  matchReceipts,
+  messageAccountOf,
+  nextStatus,
+  type ReceiptLedger,
+} from '@hatch/domain';
 import type { Queryable } from '@hatch/event-store';
 import type { ProjectedEvent, Projection } from './projection.ts';
 import { selectRowsByIdSql, writeRows } from './sql.ts';
@@ -42,6 +50,8 @@ export interface MessageRow {
   status_changed_at: string | null;
   created_position: string;
   updated_position: string;
+  /** Provider message ids sent and receipts held until their MessageSent (domain receipt-matching). */
+  receipt_ledger: ReceiptLedger;
 }
 
 export const messageColumns = [
@@ -77,6 +87,7 @@ export const messageColumns = [
   'status_changed_at',
   'created_position',
   'updated_position',
+  'receipt_ledger',
 ] as const satisfies readonly (keyof MessageRow)[];
 
 /** When the fact an event reports happened (the event's own timestamp, not the wall clock). */
@@ -137,6 +148,7 @@ function emptyMessage(messageId: string, position: string): MessageRow {
     status_changed_at: null,
     created_position: position,
     updated_position: position,
+    receipt_ledger: emptyReceiptLedger(),
   };
 }
 
@@ -144,9 +156,18 @@ function emptyMessage(messageId: string, position: string): MessageRow {
 export function evolveMessage(current: MessageRow | null, projected: ProjectedEvent): MessageRow {
   const { event, position } = projected;
   const row: MessageRow = { ...(current ?? emptyMessage(event.data.messageId, position)), updated_position: position };
-  const status = nextStatus(current?.status ?? null, event);
-  if (current === null || status !== current.status) row.status_changed_at = occurredAt(event);
-  row.status = status;
+  // Rows written before the ledger existed have none (the receipt-matching migration backfills it).
+  const { ledger, effective } = matchReceipts(row.receipt_ledger ?? emptyReceiptLedger(), event);
+  row.receipt_ledger = ledger;
+  let status: MessageStatus | null = current?.status ?? null;
+  for (const e of effective) {
+    const next = nextStatus(status, e);
+    if (status === null || next !== status) row.status_changed_at = occurredAt(e);
+    status = next;
+    applyReceipt(row, e);
+  }
+  // A held receipt on a message with no row yet: the row exists, still queued.
+  row.status = status ?? 'queued';
   switch (event.type) {
     case 'MessageRequested':
     case 'MessageReceived': {
@@ -198,25 +219,29 @@ export function evolveMessage(current: MessageRow | null, projected: ProjectedEv
       row.next_attempt_at = null;
       if (event.data.provider !== null) row.provider ??= event.data.provider;
       break;
-    case 'MessageDelivered':
-      row.delivered_at ??= event.data.deliveredAt;
-      row.provider ??= event.data.provider;
-      row.provider_message_id ??= event.data.providerMessageId;
-      break;
-    case 'MessageDispatchStarted':
-      break;
     case 'MessageCancelled':
       row.cancelled_at ??= event.data.cancelledAt;
       break;
-    case 'MessageUndelivered':
-      row.undelivered_at ??= event.data.reportedAt;
-      row.last_error = event.data.reason;
-      row.error_code = event.data.errorCode;
-      row.provider ??= event.data.provider;
-      row.provider_message_id ??= event.data.providerMessageId;
+    default:
+      // Receipts take effect through applyReceipt, once matched; MessageDispatchStarted changes nothing here.
       break;
   }
   return row;
+}
+
+/** What a receipt that took effect fills in (a held one fills in nothing until its MessageSent lands). */
+function applyReceipt(row: MessageRow, event: MessageEvent) {
+  if (event.type === 'MessageDelivered') {
+    row.delivered_at ??= event.data.deliveredAt;
+    row.provider ??= event.data.provider;
+    row.provider_message_id ??= event.data.providerMessageId;
+  } else if (event.type === 'MessageUndelivered') {
+    row.undelivered_at ??= event.data.reportedAt;
+    row.last_error = event.data.reason;
+    row.error_code = event.data.errorCode;
+    row.provider ??= event.data.provider;
+    row.provider_message_id ??= event.data.providerMessageId;
+  }
 }
 
 export const messagesProjection: Projection = {

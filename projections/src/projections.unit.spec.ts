@@ -20,13 +20,30 @@ const fold = (events: ProjectedEvent[]) =>
   events.reduce<MessageRow | null>((row, e) => evolveMessage(row, e), null) as MessageRow;
 
 describe('messages projection', () => {
-  it('keeps a receipt that arrives before its message and fills the content in later', () => {
+  it('holds a receipt that arrives before its message and applies it when its MessageSent lands', () => {
     const [receipt, requested, sent] = lifecycle(7) as [ProjectedEvent, ProjectedEvent, ProjectedEvent];
     const orphan = evolveMessage(null, receipt);
-    expect(orphan).toMatchObject({ status: 'delivered', conversation_id: null, body: null });
-    const full = evolveMessage(evolveMessage(orphan, requested), sent);
+    // Recorded in the row's ledger, but no send named its provider message id yet: nothing delivered.
+    expect(orphan).toMatchObject({ status: 'queued', conversation_id: null, body: null, delivered_at: null });
+    expect(orphan.receipt_ledger.held).toHaveLength(1);
+    const queued = evolveMessage(orphan, requested);
+    expect(queued.status).toBe('queued');
+    const full = evolveMessage(queued, sent);
     expect(full).toMatchObject({ status: 'delivered', direction: 'outbound', created_position: 'p0' });
+    expect(full.delivered_at).not.toBeNull();
+    expect(full.receipt_ledger.held).toEqual([]);
     expect(full.body).toContain('message 7');
+  });
+
+  it('never applies a receipt naming a provider message id no MessageSent recorded', () => {
+    const [requested, sent, receipt] = lifecycle(8) as [ProjectedEvent, ProjectedEvent, ProjectedEvent];
+    if (receipt.event.type !== 'MessageDelivered') throw new Error('setup');
+    const forged = {
+      ...receipt,
+      event: { ...receipt.event, data: { ...receipt.event.data, providerMessageId: 'other' } },
+    };
+    const row = fold([requested, sent, forged as ProjectedEvent]);
+    expect(row).toMatchObject({ status: 'sent', delivered_at: null });
   });
 
   it('never moves a status back on late or conflicting receipts', () => {

@@ -285,9 +285,9 @@ async function record(deps: DispatchDeps, state: MessageDispatchState, event: Ou
     );
   } catch (error) {
     if (!(error instanceof WrongExpectedVersionError)) throw error;
-    // A delivery receipt can land between the provider's acceptance and this append (the soak found it:
-    // the receipt also ends the schedule row, so no later pass would record the send). Receipts are not
-    // outcomes: record MessageSent after them. Any other newer event is another dispatcher's outcome; it stands.
+    // A delivery receipt can land between the provider's acceptance and this append (the soak found it).
+    // Receipts are not outcomes, and they count only once a MessageSent names their provider message id:
+    // record MessageSent after them. Any other newer event is another dispatcher's outcome; it stands.
     if (event.type === 'MessageSent') {
       const latest = await deps.store.readStream(messageStreamId(state.messageId));
       const newer = latest.filter((e) => e.streamVersion > state.version);

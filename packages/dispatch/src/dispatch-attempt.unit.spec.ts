@@ -1,5 +1,6 @@
 // A delivery receipt that lands between the provider's acceptance and the dispatcher's append must not cost
-// the message its MessageSent (found by bin/soak: the receipt also ends the schedule row, so nothing retried).
+// the message its MessageSent (found by bin/soak): the receipt is held until MessageSent names its provider
+// message id, so without the MessageSent it would never count.
 import { type EventStore, type NewEvent, type RecordedEvent, WrongExpectedVersionError } from '@hatch/event-store';
 import { eventMetadata, messageDelivered, messageRequested, newMessageEvent } from '@hatch/testing/events';
 import { describe, expect, it } from 'vitest';
@@ -49,6 +50,24 @@ const requested = newMessageEvent(
   { metadata },
 );
 
+/** One dispatch attempt of the message with `provider` as the only SMS provider. */
+function attemptWith(store: EventStore, provider: ProviderClient) {
+  const providers = new ProviderDirectory({ sms: ['messaging-provider'], mms: [], email: [] }, [provider], {
+    breaker: { failureThreshold: 10, cooldownMs: 1000, halfOpenProbes: 1 },
+    maxInFlightPerProvider: 4,
+    now: () => t0,
+  });
+  return dispatchAttempt(
+    {
+      store,
+      providers,
+      policy: { maxAttemptsPerProvider: 2, baseDelayMs: 100, maxDelayMs: 1000, deadlineMs: 60_000 },
+      now: () => t0,
+    },
+    messageId,
+  );
+}
+
 describe('dispatchAttempt racing a delivery receipt', () => {
   it('records MessageSent after a receipt that arrived while the provider call was answered', async () => {
     const log = memoryStore([requested]);
@@ -70,20 +89,32 @@ describe('dispatchAttempt racing a delivery receipt', () => {
         return { kind: 'answer', status: 201, retryAfterMs: null, providerMessageId: 'SM1', detail: null };
       },
     };
-    const providers = new ProviderDirectory({ sms: ['messaging-provider'], mms: [], email: [] }, [provider], {
-      breaker: { failureThreshold: 10, cooldownMs: 1000, halfOpenProbes: 1 },
-      maxInFlightPerProvider: 4,
-      now: () => t0,
-    });
-    const result = await dispatchAttempt(
-      {
-        store: log.store,
-        providers,
-        policy: { maxAttemptsPerProvider: 2, baseDelayMs: 100, maxDelayMs: 1000, deadlineMs: 60_000 },
-        now: () => t0,
-      },
-      messageId,
+    const result = await attemptWith(log.store, provider);
+    expect(result.outcome).toBe('sent');
+    expect(log.events.map((e) => e.type)).toEqual(['MessageRequested', 'MessageDelivered', 'MessageSent']);
+  });
+
+  it('dispatches a message whose receipt came before any send: the receipt ends nothing', async () => {
+    const early = newMessageEvent(
+      'MessageDelivered',
+      messageDelivered(messageId, {
+        provider: 'messaging-provider',
+        providerMessageId: 'SM-early',
+        deliveredAt: new Date(t0).toISOString(),
+      }),
+      { metadata },
     );
+    const log = memoryStore([requested, early]);
+    let calls = 0;
+    const provider: ProviderClient = {
+      id: 'messaging-provider',
+      async send() {
+        calls++;
+        return { kind: 'answer', status: 201, retryAfterMs: null, providerMessageId: 'SM-early', detail: null };
+      },
+    };
+    const result = await attemptWith(log.store, provider);
+    expect(calls).toBe(1);
     expect(result.outcome).toBe('sent');
     expect(log.events.map((e) => e.type)).toEqual(['MessageRequested', 'MessageDelivered', 'MessageSent']);
   });

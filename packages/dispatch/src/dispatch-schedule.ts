@@ -41,11 +41,10 @@ export function scheduleChanges(events: RecordedEvent[]): ScheduleChange[] {
           dueAtMs: Date.parse(data.dueAt ?? event.recordedAt),
         });
         break;
+      // Receipts leave the schedule alone: only our own outcome ends a dispatch (receipt-matching.ts).
       case 'MessageSent':
       case 'MessageFailed':
       case 'MessageCancelled':
-      case 'MessageDelivered':
-      case 'MessageUndelivered':
         changes.set(messageId, { kind: 'done', messageId, streamVersion: event.streamVersion });
         break;
       default:

@@ -79,10 +79,13 @@ export function foldDispatchState(messageId: string, events: RecordedEvent[]): M
         }
         break;
       case 'MessageSent':
-      case 'MessageDelivered':
-      case 'MessageUndelivered':
         state.outcome = 'sent';
         state.dueAtMs = null;
+        break;
+      // A receipt is no outcome of ours: until a MessageSent is recorded the send is still owed (a receipt
+      // that beat our append, or one naming another send, must not end the dispatch).
+      case 'MessageDelivered':
+      case 'MessageUndelivered':
         break;
       case 'MessageFailed':
         state.outcome = 'failed';

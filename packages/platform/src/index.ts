@@ -4,6 +4,7 @@ export { createLogger, redactedPaths } from './logger.ts';
 export { maskAddress, maskJsonLine, maskKnownFields, maskPii } from './masking.ts';
 export { createMetricsRegistry } from './metrics.ts';
 export {
+  sameSecret,
   sendGridSignatureHeader,
   sendGridTimestampHeader,
   signSendGridEvents,

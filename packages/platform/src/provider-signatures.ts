@@ -3,7 +3,7 @@
 // name and value, sorted by name (twilio.com/docs/usage/webhooks/webhooks-security).
 // SendGrid Event Webhook: ECDSA (P-256, SHA-256) over `<timestamp><raw body>`, base64 DER signature,
 // the public key as base64 DER SubjectPublicKeyInfo, as the SendGrid console shows it.
-import { createHmac, createPrivateKey, createPublicKey, sign, timingSafeEqual, verify } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, createPublicKey, sign, timingSafeEqual, verify } from 'node:crypto';
 
 export const twilioSignatureHeader = 'x-twilio-signature';
 export const sendGridSignatureHeader = 'x-twilio-email-event-webhook-signature';
@@ -17,11 +17,9 @@ export function twilioSignature(authToken: string, url: string, params: Readonly
   return mac.digest('base64');
 }
 
-const sameText = (a: string, b: string) => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
+/** Constant time, lengths included (both sides are hashed first): for signatures and path/basic-auth secrets. */
+export const sameSecret = (a: string, b: string) =>
+  timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
 /** True when `signature` is Twilio's for this request under any of `authTokens` (a rotation holds two). */
 export function verifyTwilioSignature(options: {
@@ -32,7 +30,7 @@ export function verifyTwilioSignature(options: {
 }): boolean {
   const { signature } = options;
   if (!signature) return false;
-  return options.authTokens.some((token) => sameText(twilioSignature(token, options.url, options.params), signature));
+  return options.authTokens.some((token) => sameSecret(twilioSignature(token, options.url, options.params), signature));
 }
 
 /** Signs an Event Webhook post (the mock); `privateKey` is PEM or base64 DER PKCS#8. */

@@ -71,6 +71,25 @@ describe('SendGrid Event Webhook signature', () => {
     const ours = signSendGridEvents(privateB64, timestamp, body);
     expect(verifySendGridSignature({ publicKey: publicB64, timestamp, signature: ours, rawBody: body })).toBe(true);
   });
+  it("verifies the test vector SendGrid's own client libraries check (sendgrid-nodejs/-python/-java eventwebhook specs)", () => {
+    const vector = {
+      publicKey:
+        'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==',
+      rawBody: '{"category":"example_payload","event":"test_event","message_id":"message_id"}',
+      signature: 'MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH2j/0=',
+      timestamp: '1588788367',
+    };
+    expect(verifySendGridSignature(vector)).toBe(true);
+    expect(verifySendGridSignature({ ...vector, timestamp: '1388788367' })).toBe(false);
+    expect(verifySendGridSignature({ ...vector, rawBody: 'payload' })).toBe(false);
+    expect(
+      verifySendGridSignature({
+        ...vector,
+        publicKey:
+          'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqTxd43gyp8IOEto2LdIfjRQrIbsd4SXZkLW6jDutdhXSJCWHw8REntlo7aNDthvj+y7GjUuFDb/R1NGe1OPzpA==',
+      }),
+    ).toBe(false);
+  });
 });
 
 describe('our HMAC scheme under rotation', () => {

@@ -14,6 +14,7 @@ import { durableLog } from './durable-append.ts';
 import { inboundCommands } from './inbound-commands.ts';
 import { clientRateLimiter, installWebhookRateLimit } from './rate-limit.ts';
 import { sendRoutes } from './send-routes.ts';
+import { sendGridWebhookRoutes } from './sendgrid-webhook-routes.ts';
 import { installSessions, type Sessions, sessionRoutes } from './session.ts';
 import { twilioWebhookRoutes } from './twilio-webhook-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
@@ -116,6 +117,9 @@ export function registerCommandRoutes(
   });
   app.register(async (twilio) => {
     await twilio.register(twilioWebhookRoutes, { ...options, inbound });
+  });
+  app.register(async (sendGrid) => {
+    await sendGrid.register(sendGridWebhookRoutes, { ...options, inbound });
   });
   return log;
 }

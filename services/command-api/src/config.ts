@@ -116,6 +116,18 @@ const commandApiSettingsSchema = z.object({
   TWILIO_AUTH_TOKEN: secretList,
   /** `/api/webhooks/twilio/*`: `auto` serves them when TWILIO_AUTH_TOKEN is set. */
   TWILIO_WEBHOOKS: z.enum(['auto', 'true', 'false']).default('auto'),
+  /** The Signed Event Webhook's verification key as SendGrid's console shows it (base64 DER); `new,old` while rotating. */
+  SENDGRID_WEBHOOK_PUBLIC_KEY: secretList,
+  /** Inbound Parse's secret: in the URL path (`…/inbound/<secret>`) or as the basic-auth password; `new,old` while rotating. */
+  SENDGRID_INBOUND_SECRET: secretList,
+  /** `/api/webhooks/sendgrid/*`: `auto` serves each route when its key/secret is set. */
+  SENDGRID_WEBHOOKS: z.enum(['auto', 'true', 'false']).default('auto'),
+  /** Largest Inbound Parse post (all parts); SendGrid's own ceiling is 30 MB. */
+  SENDGRID_INBOUND_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(30 * 1024 * 1024),
 });
 
 export const commandApiConfigSchema = commandApiSettingsSchema.superRefine((env, ctx) => {
@@ -135,6 +147,20 @@ export const commandApiConfigSchema = commandApiSettingsSchema.superRefine((env,
         code: 'custom',
         message: 'NODE_ENV=production with TWILIO_WEBHOOKS=true needs TWILIO_AUTH_TOKEN: the key of X-Twilio-Signature',
         path: ['TWILIO_AUTH_TOKEN'],
+      });
+    if (env.SENDGRID_WEBHOOKS === 'true' && env.SENDGRID_WEBHOOK_PUBLIC_KEY.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'NODE_ENV=production with SENDGRID_WEBHOOKS=true needs SENDGRID_WEBHOOK_PUBLIC_KEY: the Event Webhook verification key',
+        path: ['SENDGRID_WEBHOOK_PUBLIC_KEY'],
+      });
+    if (env.SENDGRID_WEBHOOKS === 'true' && env.SENDGRID_INBOUND_SECRET.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'NODE_ENV=production with SENDGRID_WEBHOOKS=true needs SENDGRID_INBOUND_SECRET: the Inbound Parse secret',
+        path: ['SENDGRID_INBOUND_SECRET'],
       });
     if (env.API_KEYS)
       ctx.addIssue({
@@ -161,6 +187,11 @@ export interface CommandApiConfig {
   webhookSecret: string | null;
   /** Twilio's webhooks: served or not, and the auth tokens their signatures may be made with. */
   twilio: { enabled: boolean; authTokens: string[] };
+  /** SendGrid's Event Webhook (ECDSA public keys) and Inbound Parse (path/basic-auth secrets), each served or not. */
+  sendGrid: {
+    events: { enabled: boolean; publicKeys: string[] };
+    inbound: { enabled: boolean; secrets: string[]; maxBytes: number };
+  };
   /** Base of the URLs providers sign (null: the request's own scheme and host). */
   publicBaseUrl: string | null;
   consentReplyWindowMs: number;
@@ -178,6 +209,10 @@ export interface CommandApiConfig {
   bodyLimit: number;
 }
 
+/** `true`/`false` force a protocol's webhooks on or off; `auto` serves them once their key is configured. */
+const served = (setting: 'auto' | 'true' | 'false', keys: readonly string[]) =>
+  setting === 'true' || (setting === 'auto' && keys.length > 0);
+
 export const commandApiConfigFrom = (env: CommandApiEnv): CommandApiConfig => ({
   production: env.NODE_ENV === 'production',
   apiKeys: env.API_KEYS,
@@ -185,6 +220,17 @@ export const commandApiConfigFrom = (env: CommandApiEnv): CommandApiConfig => ({
   twilio: {
     enabled: env.TWILIO_WEBHOOKS === 'true' || (env.TWILIO_WEBHOOKS === 'auto' && env.TWILIO_AUTH_TOKEN.length > 0),
     authTokens: env.TWILIO_AUTH_TOKEN,
+  },
+  sendGrid: {
+    events: {
+      enabled: served(env.SENDGRID_WEBHOOKS, env.SENDGRID_WEBHOOK_PUBLIC_KEY),
+      publicKeys: env.SENDGRID_WEBHOOK_PUBLIC_KEY,
+    },
+    inbound: {
+      enabled: served(env.SENDGRID_WEBHOOKS, env.SENDGRID_INBOUND_SECRET),
+      secrets: env.SENDGRID_INBOUND_SECRET,
+      maxBytes: env.SENDGRID_INBOUND_MAX_BYTES,
+    },
   },
   publicBaseUrl: env.PUBLIC_BASE_URL ?? null,
   operatorToken: env.OPERATOR_TOKEN ?? null,

@@ -139,11 +139,16 @@ export function inboundCommands({ deps, log }: CommandRouteOptions) {
   }
 
   async function recordReceipt(request: FastifyRequest, receipt: RecordDeliveryReceipt['data']) {
-    // Receipts may race the dispatcher's own events: order is the projector's concern, not a conflict.
+    // Receipts may race the dispatcher's own events: recorded in any order, they count only once their
+    // MessageSent is in the stream (receipt-matching.ts), so no version is expected.
+    let matched = false;
     const { decision, result } = await handleCommand(log, {
       streamId: messageStreamId(receipt.messageId),
       fold: messageFold,
-      decide: (state) => decideDeliveryReceipt({ type: 'RecordDeliveryReceipt', data: receipt }, state),
+      decide: (state) => {
+        matched = state !== null && receipt.providerMessageId in state.receipts.sent;
+        return decideDeliveryReceipt({ type: 'RecordDeliveryReceipt', data: receipt }, state);
+      },
       metadata: metadata(request, receipt.provider),
       concurrency: 'any',
       traceInStream: 'receipt',
@@ -154,10 +159,10 @@ export function inboundCommands({ deps, log }: CommandRouteOptions) {
         : invalidPayload(decision.errors);
     const event = decision.events[0] as (typeof decision.events)[number];
     request.log.info(
-      { messageId: receipt.messageId, event: event.type, duplicate: result?.duplicate },
-      'receipt recorded',
+      { messageId: receipt.messageId, event: event.type, duplicate: result?.duplicate, applied: matched },
+      matched ? 'receipt recorded' : 'receipt recorded and held until its MessageSent',
     );
-    return { id: receipt.messageId, event: event.type, position: result?.position ?? '' };
+    return { id: receipt.messageId, event: event.type, position: result?.position ?? '', applied: matched };
   }
 
   return { receive, recordReceipt, recordConsentChange };

@@ -136,6 +136,11 @@ export const receiptResponse = z.object({
   id: z.uuid(),
   event: z.enum(['MessageDelivered', 'MessageUndelivered']),
   position: z.string(),
+  /**
+   * false: recorded, but held: no MessageSent has named this provider message id yet, so the message's
+   * status moves only when one does (never, for an id no send of ours got).
+   */
+  applied: z.boolean(),
 });
 
 /** Domain field names → the payloads'. */

@@ -16,6 +16,17 @@ export const mockProvidersConfigSchema = z.object({
   EMAIL_BACKUP_PROVIDER_PORT: z.coerce.number().int().min(0).max(65535).default(8004),
   HATCH_CALLBACK_BASE_URL: z.url().default('http://127.0.0.1:8080'),
   WEBHOOK_SECRET: z.string().min(1).optional(),
+  /**
+   * Signs the email mock's SendGrid Event Webhook posts (P-256, base64 PKCS#8 DER or PEM); give its public
+   * half to the command API as SENDGRID_WEBHOOK_PUBLIC_KEY. Unset: a key pair per start, public half logged
+   * and served at GET /admin/sendgrid/public-key.
+   */
+  SENDGRID_WEBHOOK_PRIVATE_KEY: z.string().min(1).optional(),
+  /** Sign contact replies posted in Twilio's protocol (`POST /admin/reply` with `"protocol":"twilio"`). */
+  TWILIO_ACCOUNT_SID: z.string().min(1).default('AC00000000000000000000000000000000'),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  /** The Inbound Parse path secret for replies posted in SendGrid's protocol (`"protocol":"sendgrid"`). */
+  SENDGRID_INBOUND_SECRET: z.string().min(1).optional(),
   // Faults applied to every provider at start (change one provider at run time with POST /admin/faults).
   FAULT_500_RATE: rate,
   FAULT_429_RATE: rate,

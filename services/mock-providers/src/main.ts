@@ -3,6 +3,7 @@ import { createLogger, loadConfig } from '@hatch/platform';
 import { providerIds } from '@hatch/vocabulary';
 import { mockProvidersConfigSchema } from './config.ts';
 import { buildProviderServer, type ProviderKind } from './provider-server.ts';
+import { generateSendGridKeyPair, sendGridKeyPairFrom } from './sendgrid-mock.ts';
 
 const config = loadConfig(mockProvidersConfigSchema);
 const log = createLogger('mock-providers');
@@ -14,6 +15,16 @@ const providers: Array<{ kind: ProviderKind; id: string; port: number }> = [
   { kind: 'email', id: providerIds.emailBackup, port: config.EMAIL_BACKUP_PROVIDER_PORT },
 ];
 
+// One Event Webhook signing key for both email mocks, as one SendGrid account has one.
+const sendGridSigningKey = config.SENDGRID_WEBHOOK_PRIVATE_KEY
+  ? sendGridKeyPairFrom(config.SENDGRID_WEBHOOK_PRIVATE_KEY)
+  : generateSendGridKeyPair();
+if (!config.SENDGRID_WEBHOOK_PRIVATE_KEY)
+  log.info(
+    { publicKey: sendGridSigningKey.publicKey },
+    'SendGrid Event Webhook key generated (SENDGRID_WEBHOOK_PUBLIC_KEY)',
+  );
+
 const servers = providers.map((p) =>
   buildProviderServer({
     kind: p.kind,
@@ -22,6 +33,13 @@ const servers = providers.map((p) =>
     callbackBaseUrl: config.HATCH_CALLBACK_BASE_URL,
     // While rotating, WEBHOOK_SECRET is `new,old`: sign with the new one.
     webhookSecret: config.WEBHOOK_SECRET?.split(',')[0]?.trim() || undefined,
+    sendGridSigningKey,
+    inboundAuth: {
+      twilioAccountSid: config.TWILIO_ACCOUNT_SID,
+      // While rotating, the command API holds `new,old`: sign with the new one.
+      twilioAuthToken: config.TWILIO_AUTH_TOKEN?.split(',')[0]?.trim() || null,
+      sendGridInboundSecret: config.SENDGRID_INBOUND_SECRET?.split(',')[0]?.trim() || null,
+    },
     faults: {
       error500Rate: config.FAULT_500_RATE,
       error429Rate: config.FAULT_429_RATE,

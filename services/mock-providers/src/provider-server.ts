@@ -14,7 +14,16 @@ import {
   type SendProtocol,
   type StoredAnswer,
 } from './send-protocol.ts';
-import { registerTwilioRoutes } from './twilio-mock.ts';
+import {
+  generateSendGridKeyPair,
+  mailSendSchema,
+  postInboundParse,
+  postSendGridEvents,
+  sendGridMailSend,
+  sendGridProtocol,
+  sendGridUnsubscribe,
+} from './sendgrid-mock.ts';
+import { postTwilioForm, registerTwilioRoutes, twilioIncomingFields } from './twilio-mock.ts';
 
 export type { ReceivedMessage } from './send-protocol.ts';
 
@@ -39,6 +48,13 @@ export interface ProviderServerOptions {
   receipts: ReceiptSettings;
   callbackBaseUrl: string;
   webhookSecret: string | undefined;
+  /**
+   * Signs SendGrid Event Webhook posts (base64 PKCS#8 or PEM, P-256); without one the email mock makes a
+   * key pair and serves its public half at `GET /admin/sendgrid/public-key`.
+   */
+  sendGridSigningKey?: { privateKey: string; publicKey: string };
+  /** What the real providers would sign contact replies with (`/admin/reply` with `protocol`). */
+  inboundAuth?: { twilioAccountSid: string; twilioAuthToken: string | null; sendGridInboundSecret: string | null };
   log: Logger;
   random?: () => number;
 }
@@ -52,33 +68,20 @@ const smsSendSchema = z.object({
   message_id: z.string().nullable().optional(),
 });
 
-const emailAddress = z.object({ email: z.string().min(3), name: z.string().optional() });
-const emailSendSchema = z.object({
-  personalizations: z
-    .array(
-      z.object({
-        to: z.array(emailAddress).min(1),
-        cc: z.array(emailAddress).optional(),
-        bcc: z.array(emailAddress).optional(),
-        custom_args: z.record(z.string(), z.string()).optional(),
-      }),
-    )
-    .min(1),
-  from: emailAddress,
-  subject: z.string().optional(),
-  content: z.array(z.object({ type: z.string(), value: z.string() })).min(1),
-  attachments: z.array(z.unknown()).optional(),
-});
-
 const replySchema = z.object({
   from: z.string().min(1),
   to: z.string().min(1),
   body: z.string().default(''),
   type: z.enum(['sms', 'mms']).default('sms'),
   attachments: z.array(z.string()).nullable().default(null),
+  subject: z.string().nullable().default(null),
+  /** `twilio`: Twilio's signed incoming-message webhook; `sendgrid`: an Inbound Parse post. */
+  protocol: z.enum(['scaffold', 'twilio', 'sendgrid']).default('scaffold'),
 });
 
 const unsubscribeSchema = z.object({
+  /** `sendgrid`: a signed Event Webhook `unsubscribe` for the last mail this mock took from `sender` to `email`. */
+  protocol: z.enum(['scaffold', 'sendgrid']).default('scaffold'),
   /** The contact who clicked the unsubscribe link. */
   email: z.string().min(1),
   /** The sender whose mail they unsubscribe from. */
@@ -124,6 +127,8 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
   let rateWindow = { startedAt: Date.now(), count: 0 };
 
   const app = Fastify({ logger: false, bodyLimit: 5 * 1024 * 1024 });
+  // The SendGrid Event Webhook signing key (email mocks only use it).
+  const signing = options.sendGridSigningKey ?? generateSendGridKeyPair();
 
   // A provider that is down resets every connection (admin endpoints stay up to turn it back on).
   app.addHook('onRequest', async (request, reply) => {
@@ -304,8 +309,17 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
       });
     });
   } else {
+    const sendGrid = sendGridProtocol(
+      poster,
+      new URL('/api/webhooks/sendgrid/events', options.callbackBaseUrl).toString(),
+      signing.privateKey,
+    );
+    app.get('/admin/sendgrid/public-key', async () => ({ publicKey: signing.publicKey }));
     app.post('/v3/mail/send', async (request, reply) => {
-      const parsed = emailSendSchema.safeParse(request.body);
+      // A Bearer key is SendGrid's protocol (our SendGridClient); the scaffold's client sends none.
+      if (request.headers.authorization?.startsWith('Bearer '))
+        return sendGridMailSend(request, reply, handleSend, sendGrid);
+      const parsed = mailSendSchema.safeParse(request.body);
       if (!parsed.success) return problem(reply, 400, 'Bad Request', parsed.error.issues[0]?.message);
       const m = parsed.data;
       const p = m.personalizations[0]!;
@@ -351,12 +365,36 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
     return { ok: true };
   });
 
+  /** A contact's reply in Twilio's or SendGrid's own webhook, to the routes a console would name. */
+  const providerReply = async (reply: FastifyReply, r: z.infer<typeof replySchema>, providerMessageId: string) => {
+    const auth = options.inboundAuth;
+    const attachments = r.attachments ?? [];
+    const url = (path: string) => new URL(path, options.callbackBaseUrl).toString();
+    if (r.protocol === 'twilio' ? kind !== 'sms' : kind !== 'email')
+      return problem(reply, 400, 'Bad Request', `the ${kind} mock does not speak ${r.protocol}`);
+    try {
+      if (r.protocol === 'twilio') {
+        if (!auth?.twilioAuthToken) return problem(reply, 400, 'Bad Request', 'the mock has no TWILIO_AUTH_TOKEN');
+        const fields = twilioIncomingFields(auth.twilioAccountSid, providerMessageId, { ...r, attachments });
+        const status = await postTwilioForm(url('/api/webhooks/twilio/messages'), auth.twilioAuthToken, fields);
+        return { webhookStatus: status, payload: Object.fromEntries(fields) };
+      }
+      const secret = auth?.sendGridInboundSecret;
+      const path = `/api/webhooks/sendgrid/inbound${secret ? `/${encodeURIComponent(secret)}` : ''}`;
+      const status = await postInboundParse(url(path), { ...r, messageId: providerMessageId });
+      return { webhookStatus: status, payload: { from: r.from, to: r.to, subject: r.subject, html: r.body } };
+    } catch (error) {
+      return problem(reply, 502, 'Bad Gateway', `callback unreachable: ${(error as Error).message}`);
+    }
+  };
+
   // A contact replies: the provider posts a signed inbound message to our webhook.
   app.post('/admin/reply', async (request, reply) => {
     const parsed = replySchema.safeParse(request.body);
     if (!parsed.success) return problem(reply, 400, 'Bad Request', parsed.error.issues[0]?.message);
     const r = parsed.data;
     const providerMessageId = newProviderMessageId(kind);
+    if (r.protocol !== 'scaffold') return providerReply(reply, r, providerMessageId);
     const timestamp = new Date().toISOString();
     const [path, payload] =
       kind === 'sms'
@@ -396,6 +434,20 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
     app.post('/admin/unsubscribe', async (request, reply) => {
       const parsed = unsubscribeSchema.safeParse(request.body);
       if (!parsed.success) return problem(reply, 400, 'Bad Request', parsed.error.issues[0]?.message);
+      if (parsed.data.protocol === 'sendgrid') {
+        const { email, sender } = parsed.data;
+        const mail = [...messages.values()]
+          .filter((m) => m.protocol === 'sendgrid' && m.outcome === 'accepted' && m.to === email && m.from === sender)
+          .at(-1);
+        if (!mail) return problem(reply, 404, 'Not Found', `no SendGrid mail from ${sender} to ${email} here`);
+        const events = sendGridUnsubscribe(mail);
+        try {
+          const url = new URL('/api/webhooks/sendgrid/events', options.callbackBaseUrl).toString();
+          return { webhookStatus: await postSendGridEvents(url, signing.privateKey, events), payload: events };
+        } catch (error) {
+          return problem(reply, 502, 'Bad Gateway', `callback unreachable: ${(error as Error).message}`);
+        }
+      }
       const payload = {
         xillio_event_id: newProviderMessageId(kind),
         email: parsed.data.email,

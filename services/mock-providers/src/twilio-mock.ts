@@ -39,6 +39,33 @@ export async function postTwilioForm(url: string, authToken: string, fields: Arr
   return res.status;
 }
 
+/** A contact's message as Twilio's incoming-message webhook carries it (form fields, media as MediaUrlN). */
+export function twilioIncomingFields(
+  accountSid: string,
+  messageSid: string,
+  m: { from: string; to: string; body: string; attachments: string[] },
+): Array<[string, string]> {
+  return [
+    ['AccountSid', accountSid],
+    ['ApiVersion', '2010-04-01'],
+    ['Body', m.body],
+    ['From', m.from],
+    ['MessageSid', messageSid],
+    ['NumMedia', String(m.attachments.length)],
+    ['NumSegments', '1'],
+    ['SmsMessageSid', messageSid],
+    ['SmsSid', messageSid],
+    ['SmsStatus', 'received'],
+    ['To', m.to],
+    ...m.attachments.flatMap(
+      (url, i): Array<[string, string]> => [
+        [`MediaContentType${i}`, 'image/jpeg'],
+        [`MediaUrl${i}`, url],
+      ],
+    ),
+  ];
+}
+
 export function twilioProtocol(poster: WebhookPoster, accountSid: string, authToken: string): SendProtocol {
   const callbackFields = (
     record: ReceivedMessage,

@@ -67,6 +67,8 @@ export interface ReceiveMessage {
     receivedAt: string;
     /** The account the edge routed the message to (the owner of `to`). */
     accountId: string;
+    /** Files that came inside the message: metadata only. */
+    attachmentFiles?: Array<{ filename: string; contentType: string; size: number }>;
   };
 }
 
@@ -175,6 +177,7 @@ export function decideReceive(command: ReceiveMessage): Decision<DecidedEvent<'M
       provider: data.provider,
       providerMessageId: data.providerMessageId,
       receivedAt: data.receivedAt,
+      ...(data.attachmentFiles?.length ? { attachmentFiles: data.attachmentFiles } : {}),
     },
   };
   return { ok: true, streamId: messageStreamId(messageId), messageId, events: [event] };

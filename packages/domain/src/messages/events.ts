@@ -52,6 +52,13 @@ export const messageReceivedSchema = z.object({
   provider: z.string().min(1),
   providerMessageId: z.string().min(1),
   receivedAt: isoTimestamp,
+  /**
+   * Files that arrived inside the message (SendGrid Inbound Parse; added in v2, optional): what they were,
+   * not their content, which is not kept.
+   */
+  attachmentFiles: z
+    .array(z.object({ filename: z.string(), contentType: z.string(), size: z.number().int().nonnegative() }))
+    .optional(),
 });
 
 export const messageSentSchema = z.object({
