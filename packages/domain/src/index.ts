@@ -17,3 +17,4 @@ export * from './messages/message-state.ts';
 export * from './messages/request-fingerprint.ts';
 export * from './messages/sms-segments.ts';
 export * from './messages/status.ts';
+export * from './webhooks/index.ts';

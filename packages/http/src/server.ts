@@ -17,7 +17,8 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimit?: number;
-  openApi?: { title: string; version: string; description?: string };
+  /** `webhooks`: the OpenAPI 3.1 webhooks section (what the service posts to its customers). */
+  openApi?: { title: string; version: string; description?: string; webhooks?: Record<string, unknown> };
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -124,8 +125,14 @@ export async function createHttpServer(options: HttpServerOptions) {
   if (options.openApi) {
     await app.register(fastifySwagger, {
       openapi: {
-        openapi: '3.0.3',
-        info: options.openApi,
+        // `webhooks` exist from OpenAPI 3.1 on.
+        openapi: options.openApi.webhooks ? '3.1.0' : '3.0.3',
+        info: {
+          title: options.openApi.title,
+          version: options.openApi.version,
+          description: options.openApi.description,
+        },
+        ...(options.openApi.webhooks ? { webhooks: options.openApi.webhooks } : {}),
         components: {
           securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
         },

@@ -13,6 +13,7 @@ import { contactRoutes } from './contact-routes.ts';
 import { durableLog } from './durable-append.ts';
 import { clientRateLimiter } from './rate-limit.ts';
 import { sendRoutes } from './send-routes.ts';
+import { webhookEndpointRoutes } from './webhook-endpoint-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { installWebhookSignatureCheck } from './webhook-signature-check.ts';
 
@@ -89,6 +90,7 @@ export function registerCommandRoutes(
     await clients.register(sendRoutes, options);
     await clients.register(cancelRoutes, options);
     await clients.register(contactRoutes, options);
+    await clients.register(webhookEndpointRoutes, options);
     await mountClientRoutes?.(clients);
   });
   app.register(async (providers) => {

@@ -4,6 +4,7 @@ import { openEventStore } from '@hatch/event-store';
 import { createLogger, failStartup, loadConfig } from '@hatch/platform';
 import { createReadPool, registerQueryRoutes } from '@hatch/query-api';
 import { registerWebInbox } from '@hatch/web-inbox';
+import pg from 'pg';
 import { accountDirectory } from './account-directory.ts';
 import { createCommandApi } from './app.ts';
 import { commandApiConfigFrom, commandApiConfigSchema } from './config.ts';
@@ -27,8 +28,11 @@ const eventStore = await openEventStore(env, { tuning: { appendConnections: env.
 // unless SERVE_QUERIES=false (then the query API runs alone on its own port).
 const readPool =
   env.SERVE_QUERIES && env.DATABASE_URL ? await createReadPool(env.DATABASE_URL, { maximumPoolSize: 10 }) : null;
+// The notifier's delivery records (webhook attempts, retries) live in PostgreSQL whatever the log adapter.
+const webhookDeliveries = env.DATABASE_URL ? new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 }) : null;
+webhookDeliveries?.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 const app = await createCommandApi(
-  { eventStore, clock: { now: () => new Date() }, config, logger },
+  { eventStore, clock: { now: () => new Date() }, config, logger, webhookDeliveries },
   {
     details: { eventStore: env.EVENT_STORE },
     mountClientRoutes: async (scope) => {
@@ -69,6 +73,7 @@ async function shutdown(signal: string) {
     await closing.finally(() => clearInterval(reaper));
     await eventStore.close(); // flushes pending appends
     await readPool?.end();
+    await webhookDeliveries?.end();
     logger.info('stopped');
     process.exit(0);
   } catch (error) {
