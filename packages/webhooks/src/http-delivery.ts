@@ -32,6 +32,7 @@ export function deliverWebhook(request: DeliveryRequest, policy: DeliveryPolicy)
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (outcome: DeliveryOutcome) => {
       if (settled) return;
       settled = true;
@@ -56,9 +57,6 @@ export function deliverWebhook(request: DeliveryRequest, policy: DeliveryPolicy)
       fail(error);
       return;
     }
-    const timer = setTimeout(() => {
-      req.destroy(new Error(`no answer within ${policy.timeoutMs} ms`));
-    }, policy.timeoutMs);
     const transport = url.protocol === 'https:' ? https : http;
     const req = transport.request(url, {
       method: 'POST',
@@ -73,6 +71,7 @@ export function deliverWebhook(request: DeliveryRequest, policy: DeliveryPolicy)
         'webhook-signature': signWebhook(request.secret, request.webhookId, request.timestampSeconds, request.body),
       },
     });
+    timer = setTimeout(() => req.destroy(new Error(`no answer within ${policy.timeoutMs} ms`)), policy.timeoutMs);
     req.on('error', fail);
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -96,6 +95,8 @@ export function deliverWebhook(request: DeliveryRequest, policy: DeliveryPolicy)
       });
       res.on('end', done);
       res.on('error', fail);
+      // Closed before its end (the timeout cut a trickling answer): not an answer.
+      res.on('close', () => fail(new Error(`the answer was cut off after ${policy.timeoutMs} ms or less`)));
     });
     req.end(request.body);
   });
