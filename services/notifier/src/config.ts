@@ -14,7 +14,7 @@ export const notifierConfigSchema = z
     /** Delivery tables and the checkpoint live in PostgreSQL whichever adapter holds the log. */
     DATABASE_URL: databaseUrlSchema,
     NOTIFIER_HOST: z.string().default('127.0.0.1'),
-    NOTIFIER_PORT: z.coerce.number().int().min(0).max(65535).default(8092),
+    NOTIFIER_PORT: z.coerce.number().int().min(0).max(65535).default(8093),
     NOTIFIER_SUBSCRIPTION_ID: z.string().min(1).default('notifier'),
     NOTIFIER_BATCH_SIZE: positiveInt().default(500),
     /** Delays between attempts after the first; when used up the delivery is `failed`. */
