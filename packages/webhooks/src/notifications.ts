@@ -15,7 +15,10 @@ import {
   parseMessageEvent,
 } from '@hatch/domain';
 import type { RecordedEvent } from '@hatch/event-store';
+import { z } from 'zod';
 import type { EndpointTarget, MessageRouteRow, NewDelivery } from './delivery-store.ts';
+
+const uuid = z.uuid();
 
 export interface Notification {
   accountId: string;
@@ -30,10 +33,23 @@ export interface RoutingLookup {
   senders: ReadonlyMap<string, string>;
 }
 
+/**
+ * An event failing its schema is skipped (as the projector skips it), the same way on every run: one bad
+ * event must not stop every account's webhooks behind it.
+ */
+export function parsedOrNull<T>(parse: () => T): T | null {
+  try {
+    return parse();
+  } catch {
+    return null;
+  }
+}
+
 /** The message a content event creates (the route outcome events are read with), or null. */
 export function messageRouteOf(event: RecordedEvent): MessageContext | null {
   if (event.type !== 'MessageRequested' && event.type !== 'MessageReceived') return null;
-  const parsed = parseMessageEvent(event.type, event.data);
+  const parsed = parsedOrNull(() => parseMessageEvent(event.type, event.data));
+  if (!parsed) return null;
   if (parsed.type !== 'MessageRequested' && parsed.type !== 'MessageReceived') return null;
   return messageContextOf(parsed, messageAccountOf(parsed.data));
 }
@@ -41,7 +57,8 @@ export function messageRouteOf(event: RecordedEvent): MessageContext | null {
 /** What the event needs looked up: a message id (outcomes, keyword opt-outs) or a sender (other opt-outs). */
 export function lookupsOf(event: RecordedEvent): { messageId?: string; sender?: string } {
   const data = event.data as { messageId?: unknown; sender?: unknown };
-  const messageId = typeof data.messageId === 'string' ? data.messageId : undefined;
+  // Only a well-formed id is looked up (an invalid event is skipped later, it must not fail the query).
+  const messageId = uuid.safeParse(data.messageId).success ? (data.messageId as string) : undefined;
   if (isMessageEventType(event.type)) return { messageId };
   if (isConsentEventType(event.type))
     return { messageId: messageId ?? undefined, sender: typeof data.sender === 'string' ? data.sender : undefined };
@@ -52,7 +69,8 @@ export function lookupsOf(event: RecordedEvent): { messageId?: string; sender?: 
 export function notificationFor(event: RecordedEvent, lookup: RoutingLookup): Notification | null {
   const base = { eventId: event.id, position: event.position };
   if (isMessageEventType(event.type)) {
-    const parsed = parseMessageEvent(event.type, event.data);
+    const parsed = parsedOrNull(() => parseMessageEvent(event.type, event.data));
+    if (!parsed) return null;
     const route = messageRouteOf(event) ?? lookup.messages.get(parsed.data.messageId);
     if (!route) return null;
     const context: MessageContext = { ...route, channel: route.channel as MessageContext['channel'] };
@@ -61,7 +79,8 @@ export function notificationFor(event: RecordedEvent, lookup: RoutingLookup): No
     return { ...base, accountId: route.accountId, type: payload.type, body: JSON.stringify(payload) };
   }
   if (isConsentEventType(event.type)) {
-    const parsed = parseConsentEvent(event.type, event.data);
+    const parsed = parsedOrNull(() => parseConsentEvent(event.type, event.data));
+    if (!parsed) return null;
     const byMessage = parsed.data.messageId ? lookup.messages.get(parsed.data.messageId) : undefined;
     const accountId = byMessage?.accountId ?? lookup.senders.get(parsed.data.sender);
     if (!accountId) return null;

@@ -22,6 +22,7 @@ import {
   messageRoutes,
   type NewDelivery,
   notificationFor,
+  parsedOrNull,
   senderOwners,
   setSenderOwner,
 } from '@hatch/webhooks';
@@ -61,7 +62,8 @@ export async function applyNotifierBatch(db: Queryable, events: readonly Recorde
   for (const event of events) {
     const category = streamCategory(event.streamId);
     if (category === 'webhookendpoint' && isWebhookEndpointEventType(event.type)) {
-      const parsed = parseWebhookEndpointEvent(event.type, event.data);
+      const parsed = parsedOrNull(() => parseWebhookEndpointEvent(event.type, event.data));
+      if (!parsed) continue;
       // Deliveries decided so far in this batch go in first: a later change must not affect them.
       await enqueueDeliveries(db, deliveries.splice(0), { resend: false });
       await applyEndpointEvent(db, parsed);
@@ -70,7 +72,8 @@ export async function applyNotifierBatch(db: Queryable, events: readonly Recorde
       continue;
     }
     if (category === 'sender' && (event.type === 'SenderClaimed' || event.type === 'SenderReleased')) {
-      const claim = parseSenderClaimEvent(event.type, event.data);
+      const claim = parsedOrNull(() => parseSenderClaimEvent(event.type, event.data));
+      if (!claim) continue;
       const owner = claim.type === 'SenderClaimed' ? claim.data.accountId : null;
       await setSenderOwner(db, claim.data.sender, owner);
       if (owner) routing.senders.set(claim.data.sender, owner);
