@@ -249,44 +249,36 @@ export interface AttemptRecord {
   nextAttemptAt: Date | null;
 }
 
-/** The attempt, the delivery's new state and the endpoint's failure run, in one transaction. */
+/** The attempt, the delivery's new state and the endpoint's failure run: one statement, so one commit. */
 export async function recordAttempt(db: Queryable, a: AttemptRecord) {
   const state = a.succeeded ? 'delivered' : a.nextAttemptAt ? 'pending' : 'failed';
-  await db.query('BEGIN');
-  try {
-    await db.query(
-      `INSERT INTO webhook_attempts (attempt_id, delivery_id, endpoint_id, attempt, attempted_at, latency_ms,
+  await db.query(
+    `WITH attempt AS (
+       INSERT INTO webhook_attempts (attempt_id, delivery_id, endpoint_id, attempt, attempted_at, latency_ms,
                                      response_status, succeeded, error)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (attempt_id) DO NOTHING`,
-      [
-        a.attemptId,
-        a.deliveryId,
-        a.endpointId,
-        a.attempt,
-        a.attemptedAt,
-        a.latencyMs,
-        a.responseStatus,
-        a.succeeded,
-        a.error,
-      ],
-    );
-    await db.query(
-      `UPDATE webhook_deliveries SET state = $2, attempts = GREATEST(attempts, $3), next_attempt_at = $4,
-              lease_until = NULL, delivered_at = CASE WHEN $2 = 'delivered' THEN $5 ELSE delivered_at END
-        WHERE delivery_id = $1`,
-      [a.deliveryId, state, a.attempt, a.nextAttemptAt, a.attemptedAt],
-    );
-    await db.query(
-      a.succeeded
-        ? 'UPDATE webhook_endpoints SET failing_since = NULL WHERE endpoint_id = $1'
-        : 'UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) WHERE endpoint_id = $1',
-      a.succeeded ? [a.endpointId] : [a.endpointId, a.attemptedAt],
-    );
-    await db.query('COMMIT');
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (attempt_id) DO NOTHING
+     ), delivery AS (
+       UPDATE webhook_deliveries SET state = $10, attempts = GREATEST(attempts, $4), next_attempt_at = $11,
+              lease_until = NULL, delivered_at = CASE WHEN $10 = 'delivered' THEN $5 ELSE delivered_at END
+        WHERE delivery_id = $2
+     )
+     UPDATE webhook_endpoints
+        SET failing_since = CASE WHEN $8 THEN NULL ELSE COALESCE(failing_since, $5) END
+      WHERE endpoint_id = $3`,
+    [
+      a.attemptId,
+      a.deliveryId,
+      a.endpointId,
+      a.attempt,
+      a.attemptedAt,
+      a.latencyMs,
+      a.responseStatus,
+      a.succeeded,
+      a.error,
+      state,
+      a.nextAttemptAt,
+    ],
+  );
 }
 
 /** Stops deliveries to an endpoint at once (the log's WebhookEndpointDisabled follows through the subscription). */

@@ -6,6 +6,9 @@ import https from 'node:https';
 import { signWebhook } from '@hatch/domain';
 import { checkLiteralHost, publicOnlyLookup, UnsafeTargetError } from './safe-target.ts';
 
+// Kept-alive connections: the lookup (and so the address check) runs whenever a connection is made.
+const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+
 export interface DeliveryRequest {
   url: string;
   webhookId: string;
@@ -61,7 +64,7 @@ export function deliverWebhook(request: DeliveryRequest, policy: DeliveryPolicy)
     const req = transport.request(url, {
       method: 'POST',
       ...(policy.publicOnly ? { lookup: publicOnlyLookup } : {}),
-      agent: false,
+      agent: url.protocol === 'https:' ? agents.https : agents.http,
       headers: {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(request.body),

@@ -2,7 +2,6 @@
 // transaction, and records the attempt with the delivery's next state. Every attempt runs on its own, so a
 // slow or dead endpoint holds only its own slots (WEBHOOK_ENDPOINT_CONCURRENCY) and its own timeouts.
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '@hatch/event-store';
 import type { Logger } from '@hatch/platform';
 import {
   type AttemptRecord,
@@ -47,18 +46,6 @@ const describe = (outcome: DeliveryOutcome) =>
       ? null
       : `HTTP ${outcome.status}${outcome.responseBody ? `: ${outcome.responseBody.slice(0, 200)}` : ''}`;
 
-async function withClient<T>(pool: pg.Pool, work: (db: Queryable) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  const ignore = () => {};
-  client.on('error', ignore);
-  try {
-    return await work(client);
-  } finally {
-    client.off('error', ignore);
-    client.release();
-  }
-}
-
 export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
   const now = options.now ?? Date.now;
   const busy = new Map<string, number>();
@@ -95,7 +82,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
       error: describe(outcome),
       nextAttemptAt: delay === null ? null : new Date(attemptedAt.getTime() + delay),
     };
-    await withClient(options.pool, (db) => recordAttempt(db, record));
+    await recordAttempt(options.pool, record);
     if (verdict === 'gone') {
       await markEndpointDisabled(options.pool, delivery.endpointId);
       await options.disable(

@@ -15,7 +15,8 @@ const config = loadConfig(notifierConfigSchema);
 const log = createLogger('notifier', { level: config.LOG_LEVEL });
 const production = config.NODE_ENV === 'production';
 const store = await openEventStore(config).catch(failStartup);
-const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 6 });
+// Attempts are recorded as they finish: enough connections that in-flight attempts rarely wait for one.
+const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 12 });
 pool.on('error', (error) => log.warn({ err: error }, 'idle database connection lost'));
 
 const registry = createMetricsRegistry('notifier');
