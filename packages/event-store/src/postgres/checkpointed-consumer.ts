@@ -7,16 +7,17 @@ import type pg from 'pg';
 import type { EventStore, RecordedEvent } from '../event-store.ts';
 import { loadCheckpoint, storeCheckpoint } from './checkpoints.ts';
 
-export interface CheckpointedConsumerOptions {
+export interface CheckpointedConsumerOptions<Applied = void> {
   store: EventStore;
   pool: pg.Pool;
   subscriptionId: string;
   /** Only this stream category (omit: every event). */
   category?: string;
   batchSize: number;
-  apply: (client: pg.PoolClient, events: RecordedEvent[]) => Promise<void>;
-  /** After each committed batch (outside the transaction). */
-  onCommitted?: (events: RecordedEvent[]) => void;
+  /** Runs inside the batch's transaction (it may `SET LOCAL` what the batch needs). */
+  apply: (client: pg.PoolClient, events: RecordedEvent[]) => Promise<Applied>;
+  /** After each committed batch (outside the transaction), with what `apply` returned. */
+  onCommitted?: (applied: Applied, events: RecordedEvent[]) => void;
   onError: (error: unknown) => void;
   restartDelayMs?: number;
 }
@@ -27,7 +28,9 @@ export interface CheckpointedConsumer {
   stop(): Promise<void>;
 }
 
-export function startCheckpointedConsumer(options: CheckpointedConsumerOptions): CheckpointedConsumer {
+export function startCheckpointedConsumer<Applied = void>(
+  options: CheckpointedConsumerOptions<Applied>,
+): CheckpointedConsumer {
   const { store, pool, subscriptionId } = options;
   let running = true;
   let healthy = false;
@@ -40,9 +43,10 @@ export function startCheckpointedConsumer(options: CheckpointedConsumerOptions):
     // A checked-out client has no 'error' listener: a server crash between queries would kill the process.
     const ignore = () => {};
     client.on('error', ignore);
+    let applied: Applied;
     try {
       await client.query('BEGIN');
-      await options.apply(client, events);
+      applied = await options.apply(client, events);
       await storeCheckpoint(client, subscriptionId, last, state.previous);
       await client.query('COMMIT');
       state.previous = last;
@@ -53,7 +57,7 @@ export function startCheckpointedConsumer(options: CheckpointedConsumerOptions):
       client.off('error', ignore);
       client.release();
     }
-    options.onCommitted?.(events);
+    options.onCommitted?.(applied, events);
   };
 
   const done = (async () => {
