@@ -13,6 +13,9 @@ CREATE TABLE webhook_endpoints (
   -- null: every event type
   event_types text[],
   secret text NOT NULL,
+  -- after a rotation the old secret signs too for a day, so receivers can switch without rejecting
+  previous_secret text,
+  previous_secret_until timestamptz,
   enabled boolean NOT NULL,
   deleted boolean NOT NULL DEFAULT false,
   -- first failure of the current run of failures (null: the last attempt succeeded); disables after days

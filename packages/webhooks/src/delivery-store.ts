@@ -21,7 +21,8 @@ export interface NewDelivery {
 export interface DueDelivery extends NewDelivery {
   attempts: number;
   url: string;
-  secret: string;
+  /** The current secret first; the previous one for a day after a rotation. */
+  secrets: string[];
   accountId: string;
   failingSince: string | null;
 }
@@ -51,7 +52,12 @@ export async function applyEndpointEvent(db: Queryable, event: WebhookEndpointEv
       return;
     }
     case 'WebhookEndpointSecretRotated':
-      await db.query('UPDATE webhook_endpoints SET secret = $2 WHERE endpoint_id = $1', [id, event.data.secret]);
+      await db.query(
+        `UPDATE webhook_endpoints SET previous_secret = secret, secret = $2,
+                previous_secret_until = $3::timestamptz + interval '24 hours'
+          WHERE endpoint_id = $1`,
+        [id, event.data.secret, event.data.rotatedAt],
+      );
       return;
     case 'WebhookEndpointDisabled':
       await db.query('UPDATE webhook_endpoints SET enabled = false WHERE endpoint_id = $1', [id]);
@@ -216,7 +222,8 @@ export async function claimDueDeliveries(
        RETURNING d.*
      )
      SELECT l.delivery_id, l.endpoint_id, l.event_id, l.event_position, l.event_type, l.body, l.attempts,
-            e.url, e.secret, e.account_id, e.failing_since
+            e.url, e.secret, e.account_id, e.failing_since,
+            CASE WHEN e.previous_secret_until > now() THEN e.previous_secret END AS previous_secret
        FROM leased l JOIN webhook_endpoints e USING (endpoint_id)`,
     [options.limit, options.perEndpoint, JSON.stringify(options.busy), options.leaseMs],
   );
@@ -229,7 +236,7 @@ export async function claimDueDeliveries(
     body: String(r.body),
     attempts: Number(r.attempts),
     url: String(r.url),
-    secret: String(r.secret),
+    secrets: [String(r.secret), ...(r.previous_secret ? [String(r.previous_secret)] : [])],
     accountId: String(r.account_id),
     failingSince: r.failing_since ? new Date(r.failing_since as string).toISOString() : null,
   }));

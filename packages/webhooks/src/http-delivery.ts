@@ -12,7 +12,8 @@ const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Age
 export interface DeliveryRequest {
   url: string;
   webhookId: string;
-  secret: string;
+  /** Each signs (space-separated `v1,…`): after a rotation the receiver may still hold the previous one. */
+  secrets: readonly string[];
   body: string;
   /** Seconds since the epoch, signed with the body. */
   timestampSeconds: number;
@@ -71,7 +72,9 @@ export function deliverWebhook(request: DeliveryRequest, policy: DeliveryPolicy)
         'user-agent': policy.userAgent ?? 'Hatch-Webhooks/1.0',
         'webhook-id': request.webhookId,
         'webhook-timestamp': String(request.timestampSeconds),
-        'webhook-signature': signWebhook(request.secret, request.webhookId, request.timestampSeconds, request.body),
+        'webhook-signature': request.secrets
+          .map((secret) => signWebhook(secret, request.webhookId, request.timestampSeconds, request.body))
+          .join(' '),
       },
     });
     timer = setTimeout(() => req.destroy(new Error(`no answer within ${policy.timeoutMs} ms`)), policy.timeoutMs);

@@ -60,7 +60,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
       {
         url: delivery.url,
         webhookId: delivery.deliveryId,
-        secret: delivery.secret,
+        secrets: delivery.secrets,
         body: delivery.body,
         timestampSeconds: Math.floor(attemptedAt.getTime() / 1000),
       },

@@ -43,6 +43,31 @@ describe('Standard Webhooks signature', () => {
   });
 });
 
+it('signs with the previous secret too after a rotation: a receiver holding either verifies', async () => {
+  const previous = `whsec_${Buffer.from('the-previous-secret-24by').toString('base64')}`;
+  let headers: Record<string, string> = {};
+  let body = '';
+  const capture = http.createServer((req, res) => {
+    headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on('end', () => res.writeHead(204).end());
+  });
+  await new Promise<void>((r) => capture.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(capture.address() as AddressInfo).port}/`;
+  const payload = JSON.stringify({ type: 'message.sent', timestamp: '2026-01-01T00:00:00Z', data: {} });
+  const ts = Math.floor(Date.now() / 1000);
+  await deliverWebhook(
+    { url, webhookId: 'wh-2', secrets: [secret, previous], body: payload, timestampSeconds: ts },
+    policy,
+  );
+  capture.close();
+  expect(body).toBe(payload);
+  expect(new Webhook(secret).verify(body, headers)).toMatchObject({ type: 'message.sent' });
+  expect(new Webhook(previous).verify(body, headers)).toMatchObject({ type: 'message.sent' });
+});
+
 describe('safe targets (production)', () => {
   it('judges addresses: only public unicast passes', () => {
     for (const a of [
@@ -63,7 +88,7 @@ describe('safe targets (production)', () => {
   });
 
   it('refuses http, loopback literals and names resolving to loopback, before sending anything', async () => {
-    const request = { webhookId: 'wh', secret, body: '{}', timestampSeconds: 1 };
+    const request = { webhookId: 'wh', secrets: [secret], body: '{}', timestampSeconds: 1 };
     const prod = { ...policy, publicOnly: true };
     for (const url of [base, 'https://127.0.0.1:9/h', 'https://[::1]:9/h', 'https://localhost:9/h']) {
       const outcome = await deliverWebhook({ ...request, url }, prod);
@@ -73,7 +98,7 @@ describe('safe targets (production)', () => {
 });
 
 describe('delivery on the wire', () => {
-  const request = { webhookId: 'wh', secret, body: '{}', timestampSeconds: 1 };
+  const request = { webhookId: 'wh', secrets: [secret], body: '{}', timestampSeconds: 1 };
   it('gives up after the timeout', async () => {
     const started = Date.now();
     const outcome = await deliverWebhook({ ...request, url: `${base}/slow` }, policy);
