@@ -144,6 +144,8 @@ describe('webhook endpoints', () => {
       { url: 'ftp://example.com/x' },
       { url: 'not a url' },
       { url: 'https://user:pw@example.com/x' },
+      { url: 'https://example.com/a\u0000b' },
+      { url: 'https://example.com/a b' },
       { url: 'https://example.com/x', events: ['message.exploded'] },
       { url: 'https://example.com/x', extra: true },
     ]) {

@@ -3,7 +3,7 @@
 // `not_found`, so a caller cannot tell them apart.
 import type { FieldError } from '../messages/channel-rules.ts';
 import type { WebhookEndpointState } from './endpoint-state.ts';
-import { checkEndpointUrl, type EndpointUrlPolicy } from './endpoint-url.ts';
+import { checkEndpointUrl, type EndpointUrlPolicy, normalisedEndpointUrl } from './endpoint-url.ts';
 import type { WebhookEventType } from './event-types.ts';
 import {
   type ReplaySince,
@@ -86,7 +86,9 @@ export function decideCreateWebhookEndpoint(
   if (state) return { ok: false, reason: 'already_exists' };
   const errors = checkEndpointUrl(command.url, policy);
   if (errors.length > 0) return { ok: false, reason: 'invalid', errors };
-  return accepted(command.endpointId, -1, [{ type: 'WebhookEndpointCreated', data: command }]);
+  return accepted(command.endpointId, -1, [
+    { type: 'WebhookEndpointCreated', data: { ...command, url: normalisedEndpointUrl(command.url) } },
+  ]);
 }
 
 export function decideUpdateWebhookEndpoint(
@@ -96,9 +98,9 @@ export function decideUpdateWebhookEndpoint(
 ): WebhookEndpointDecision<'WebhookEndpointUpdated'> {
   const endpoint = owned(state, command.accountId);
   if (!endpoint) return { ok: false, reason: 'not_found' };
-  const url = command.url ?? endpoint.url;
-  const errors = command.url === undefined ? [] : checkEndpointUrl(url, policy);
+  const errors = command.url === undefined ? [] : checkEndpointUrl(command.url, policy);
   if (errors.length > 0) return { ok: false, reason: 'invalid', errors };
+  const url = command.url === undefined ? endpoint.url : normalisedEndpointUrl(command.url);
   const eventTypes = command.eventTypes === undefined ? endpoint.eventTypes : command.eventTypes;
   const enabled = command.enabled ?? endpoint.enabled;
   const unchanged =

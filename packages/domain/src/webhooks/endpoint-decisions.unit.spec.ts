@@ -45,6 +45,9 @@ describe('webhook endpoint decisions', () => {
         errors: [{ field: 'url', message: 'must use https in production mode' }],
       });
     expect(decideCreateWebhookEndpoint({ ...command, url: 'http://127.0.0.1:9/h' }, null, local).ok).toBe(true);
+    // Stored normalised (ASCII): the log can always hold it and the notifier calls exactly it.
+    const unicode = decideCreateWebhookEndpoint({ ...command, url: 'https://exämple.com/ü' }, null, local);
+    expect(unicode).toMatchObject({ ok: true, events: [{ data: { url: 'https://xn--exmple-cua.com/%C3%BC' } }] });
   });
 
   it("treats another account's endpoint as unknown", () => {

@@ -11,6 +11,8 @@ const maxLength = 2048;
 
 export function checkEndpointUrl(raw: string, policy: EndpointUrlPolicy, field = 'url'): FieldError[] {
   if (raw.length > maxLength) return [{ field, message: `must be at most ${maxLength} characters` }];
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (/[\u0000-\u0020\u007f]/.test(raw)) return [{ field, message: 'must not contain spaces or control characters' }];
   let url: URL;
   try {
     url = new URL(raw);
@@ -24,3 +26,6 @@ export function checkEndpointUrl(raw: string, policy: EndpointUrlPolicy, field =
   if (url.hash) return [{ field, message: 'must not have a #fragment' }];
   return [];
 }
+
+/** The URL as stored and called: WHATWG-normalised (punycode host, percent-encoded path), so always ASCII. */
+export const normalisedEndpointUrl = (raw: string) => new URL(raw).href;
