@@ -42,7 +42,14 @@ export async function applyEndpointEvent(db: Queryable, event: WebhookEndpointEv
     }
     case 'WebhookEndpointUpdated': {
       const { url, eventTypes, enabled } = event.data;
-      // Re-enabled: its run of failures starts over.
+      // Re-enabled: what waited is due now (not hours later on the schedule), and the run of failures starts over.
+      if (enabled)
+        await db.query(
+          `UPDATE webhook_deliveries SET next_attempt_at = now()
+            WHERE endpoint_id = $1 AND state = 'pending'
+              AND EXISTS (SELECT 1 FROM webhook_endpoints WHERE endpoint_id = $1 AND NOT enabled)`,
+          [id],
+        );
       await db.query(
         `UPDATE webhook_endpoints SET url = $2, event_types = $3, enabled = $4,
                 failing_since = CASE WHEN $4 AND NOT enabled THEN NULL ELSE failing_since END

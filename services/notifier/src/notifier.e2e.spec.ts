@@ -24,6 +24,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Receiver, startReceiver } from './fixtures/receiver.ts';
 
 const ours = '+12015550100';
+// Failing for 10 s stands in for the issue's 3 days (longer than the receiver below is down).
+const notifierEnv = { WEBHOOK_DISABLE_AFTER_MS: '10000' };
 /** Which customer event each log event must become (the account here is the local one: every event is ours). */
 const expectedType: Record<string, (data: Record<string, unknown>) => string> = {
   MessageRequested: (d) => (d.sendAt ? 'message.scheduled' : 'message.queued'),
@@ -135,7 +137,7 @@ describe('notifier against real processes', () => {
     providers = await startMockProviders();
     dispatcher = await startDispatcher(database.url, providers);
     api = await startCommandApi(database.url, { SERVE_INBOX: 'false', CONSENT_REPLY_WINDOW_SECONDS: '1' });
-    notifier = await startNotifier(database.url);
+    notifier = await startNotifier(database.url, notifierEnv);
   }, 90_000);
 
   afterAll(async () => {
@@ -167,7 +169,7 @@ describe('notifier against real processes', () => {
     await sentAll([...first, ...second]);
     for (const id of first) await deliveredReceipt(id);
 
-    notifier = await startNotifier(database.url);
+    notifier = await startNotifier(database.url, notifierEnv);
     await sleep(3000);
     await flaky.up();
     await sentAll([...first, ...second]);
@@ -272,4 +274,35 @@ describe('notifier against real processes', () => {
     );
     expect(endpoint).toMatchObject({ enabled: false, disabled: { reason: 'gone' } });
   }, 30_000);
+
+  it('disables an endpoint that keeps failing, and resumes its deliveries when enabled again', async () => {
+    const failing = await startReceiver();
+    receivers.push(failing);
+    failing.behave({ status: 500 });
+    const endpointId = await register(failing, ['message.queued']);
+    const messageId = await send('+12015553030');
+    const endpoint = await waitFor(
+      async () => {
+        const e = await getJson<{ disabled: { reason: string; detail: string } | null }>(
+          `${api.url}/api/webhook-endpoints/${endpointId}`,
+        );
+        return e.disabled ? e : null;
+      },
+      30_000,
+      'the failing endpoint to be disabled',
+    );
+    expect(endpoint.disabled).toMatchObject({ reason: 'failing', detail: expect.stringContaining('HTTP 500') });
+    failing.behave({ status: 200 });
+    const res = await fetch(`${api.url}/api/webhook-endpoints/${endpointId}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: true }),
+    });
+    expect(res.status).toBe(200);
+    await waitFor(
+      async () => failing.received.some((r) => JSON.parse(r.body).data.messageId === messageId),
+      15_000,
+      'the waiting delivery after re-enabling',
+    );
+  }, 60_000);
 });
