@@ -120,6 +120,7 @@ export function stackServices(config: StackConfig, databaseUrl: string): StackSe
         API_PORT: String(config.apiPort),
         DISPATCHER_URL: local(config.dispatcherPort),
         PROJECTOR_URL: local(config.projectorPort),
+        ...(config.notifierPort !== undefined ? { NOTIFIER_URL: local(config.notifierPort) } : {}),
       },
       readyUrl: `${local(config.apiPort)}/ready`,
       banner: `inbox ${local(config.apiPort)}/  API ${local(config.apiPort)}/api  docs ${local(config.apiPort)}/docs  metrics ${local(config.apiPort)}/metrics`,

@@ -361,3 +361,70 @@ export async function retryAttemptDelivery(
   );
   return rows[0] ? String(rows[0].delivery_id) : null;
 }
+
+export interface EndpointHealth {
+  endpointId: string;
+  accountId: string;
+  url: string;
+  enabled: boolean;
+  failingSince: string | null;
+  pending: number;
+  failed: number;
+  lastDeliveredAt: string | null;
+}
+
+export interface FailingAttempt {
+  endpointId: string;
+  webhookId: string;
+  eventType: string;
+  attempt: number;
+  attemptedAt: string;
+  responseStatus: number | null;
+  error: string | null;
+}
+
+/** For operators: endpoints (failing first) with their queues, and the latest failed attempts. */
+export async function webhookHealth(db: Queryable, limit = 50) {
+  const endpoints = await db.query(
+    `SELECT e.endpoint_id, e.account_id, e.url, e.enabled, e.failing_since,
+            count(d.delivery_id) FILTER (WHERE d.state = 'pending')::int AS pending,
+            count(d.delivery_id) FILTER (WHERE d.state = 'failed')::int AS failed,
+            max(d.delivered_at) AS last_delivered_at
+       FROM webhook_endpoints e LEFT JOIN webhook_deliveries d USING (endpoint_id)
+      WHERE NOT e.deleted
+      GROUP BY e.endpoint_id
+      ORDER BY e.failing_since NULLS LAST, e.enabled, e.endpoint_id LIMIT $1`,
+    [limit],
+  );
+  const attempts = await db.query(
+    `SELECT a.endpoint_id, a.delivery_id, d.event_type, a.attempt, a.attempted_at, a.response_status, a.error
+       FROM webhook_attempts a JOIN webhook_deliveries d USING (delivery_id)
+      WHERE NOT a.succeeded ORDER BY a.attempted_at DESC LIMIT $1`,
+    [limit],
+  );
+  return {
+    endpoints: endpoints.rows.map(
+      (r): EndpointHealth => ({
+        endpointId: String(r.endpoint_id),
+        accountId: String(r.account_id),
+        url: String(r.url),
+        enabled: Boolean(r.enabled),
+        failingSince: iso(r.failing_since),
+        pending: Number(r.pending),
+        failed: Number(r.failed),
+        lastDeliveredAt: iso(r.last_delivered_at),
+      }),
+    ),
+    failingAttempts: attempts.rows.map(
+      (r): FailingAttempt => ({
+        endpointId: String(r.endpoint_id),
+        webhookId: String(r.delivery_id),
+        eventType: String(r.event_type),
+        attempt: Number(r.attempt),
+        attemptedAt: iso(r.attempted_at) ?? '',
+        responseStatus: r.response_status === null ? null : Number(r.response_status),
+        error: r.error === null ? null : String(r.error),
+      }),
+    ),
+  };
+}

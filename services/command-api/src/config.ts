@@ -68,6 +68,7 @@ const commandApiSettingsSchema = z.object({
   OPERATOR_TOKEN: z.string().min(16).optional(),
   DISPATCHER_URL: z.url().default('http://127.0.0.1:8090'),
   PROJECTOR_URL: z.url().default('http://127.0.0.1:8091'),
+  NOTIFIER_URL: z.url().default('http://127.0.0.1:8093'),
 });
 
 export const commandApiConfigSchema = commandApiSettingsSchema.superRefine((env, ctx) => {

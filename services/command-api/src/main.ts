@@ -41,7 +41,11 @@ const app = await createCommandApi(
     mount: async (server) => {
       if (env.SERVE_INBOX) {
         await registerWebInbox(server, {
-          operations: { dispatcherUrl: env.DISPATCHER_URL, projectorUrl: env.PROJECTOR_URL },
+          operations: {
+            dispatcherUrl: env.DISPATCHER_URL,
+            projectorUrl: env.PROJECTOR_URL,
+            notifierUrl: env.NOTIFIER_URL,
+          },
         });
       }
     },

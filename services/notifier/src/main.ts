@@ -5,6 +5,7 @@ import { decideDisableWebhookEndpoint, webhookEndpointFold, webhookEndpointStrea
 import { openEventStore, startCheckpointedConsumer } from '@hatch/event-store';
 import { createHttpServer, registerOperations } from '@hatch/http';
 import { createLogger, createMetricsRegistry, failStartup, loadConfig } from '@hatch/platform';
+import { webhookHealth } from '@hatch/webhooks';
 import pg from 'pg';
 import { Counter, Histogram } from 'prom-client';
 import { notifierConfigSchema } from './config.ts';
@@ -88,6 +89,8 @@ registerOperations(app, {
   },
   details: { eventStore: config.EVENT_STORE, inFlight: () => deliveries.inFlight },
 });
+// For the inbox's operations view (gathered server side, like the dispatcher's and projector's figures).
+app.get('/webhooks/health', { schema: { hide: true } }, async () => webhookHealth(pool));
 await app.listen({ host: config.NOTIFIER_HOST, port: config.NOTIFIER_PORT });
 log.info({ port: config.NOTIFIER_PORT, production }, 'notifier started');
 

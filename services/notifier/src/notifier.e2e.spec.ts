@@ -200,12 +200,18 @@ describe('notifier against real processes', () => {
       for (const r of receiver.received) expect(r.type).toBe(expected.get(r.webhookId));
     }
 
-    // The receiver that was down shows failed attempts, each followed by a success.
-    const attempts = await getJson<{ data: { succeeded: boolean; error: string | null; deliveryState: string }[] }>(
-      `${api.url}/api/webhook-endpoints/${flakyId}/attempts?limit=500`,
+    // The receiver that was down shows failed attempts, each followed by a success (the last attempts are
+    // recorded just after the receiver answered them: wait for the records).
+    type Attempts = { data: { succeeded: boolean; error: string | null; deliveryState: string }[] };
+    const attempts = await waitFor(
+      async () => {
+        const page = await getJson<Attempts>(`${api.url}/api/webhook-endpoints/${flakyId}/attempts?limit=500`);
+        return page.data.every((a) => a.deliveryState === 'delivered') ? page : null;
+      },
+      10_000,
+      'every attempt recorded as delivered',
     );
     expect(attempts.data.some((a) => !a.succeeded && a.error)).toBe(true);
-    expect(attempts.data.every((a) => a.deliveryState === 'delivered')).toBe(true);
   }, 120_000);
 
   it('replays history with the original webhook-ids and bodies, and retries one attempt', async () => {
@@ -273,6 +279,13 @@ describe('notifier against real processes', () => {
       'the endpoint to be disabled',
     );
     expect(endpoint).toMatchObject({ enabled: false, disabled: { reason: 'gone' } });
+    // What the inbox's operations view shows an operator.
+    const health = await getJson<{
+      endpoints: { endpointId: string; enabled: boolean }[];
+      failingAttempts: { endpointId: string; responseStatus: number }[];
+    }>(`${notifier?.url}/webhooks/health`);
+    expect(health.endpoints).toContainEqual(expect.objectContaining({ endpointId, enabled: false }));
+    expect(health.failingAttempts).toContainEqual(expect.objectContaining({ endpointId, responseStatus: 410 }));
   }, 30_000);
 
   it('disables an endpoint that keeps failing, and resumes its deliveries when enabled again', async () => {
