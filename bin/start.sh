@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the whole service on the embedded default: PostgreSQL (data under HATCH_DATA_DIR, default .data),
-# migrations, mock providers, command API, query API, dispatcher and projector. Ctrl-C stops everything.
+# migrations, mock providers, command API, query API, dispatcher, projector and notifier. Ctrl-C stops everything.
 # On a fresh clone it first installs pnpm and the locked dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."

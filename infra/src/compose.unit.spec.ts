@@ -138,6 +138,7 @@ describe('docker-compose.yml', () => {
       'dispatcher',
       'relay',
       'projector',
+      'notifier',
       'mock-providers',
     ])
       expect(services[name]?.image ?? services[name]?.build, `${name} has an image or build`).toBeTruthy();

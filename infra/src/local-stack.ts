@@ -31,6 +31,8 @@ export interface StackConfig {
   emailBackupProviderPort: number;
   dispatcherPort: number;
   projectorPort: number;
+  /** The notifier's /health /ready /metrics; absent: the stack runs no notifier. */
+  notifierPort?: number;
 }
 
 export const stackConfigFromEnv = (env = process.env): StackConfig => ({
@@ -42,6 +44,7 @@ export const stackConfigFromEnv = (env = process.env): StackConfig => ({
   emailBackupProviderPort: Number(env.EMAIL_BACKUP_PROVIDER_PORT ?? 8004),
   dispatcherPort: Number(env.DISPATCHER_PORT ?? 8090),
   projectorPort: Number(env.PROJECTOR_PORT ?? 8091),
+  notifierPort: Number(env.NOTIFIER_PORT ?? 8093),
 });
 
 /** Every port on a free one (scratch stacks beside a running default one). */
@@ -54,6 +57,7 @@ export const freeStackConfig = async (): Promise<StackConfig> => ({
   emailBackupProviderPort: await freePort(),
   dispatcherPort: await freePort(),
   projectorPort: await freePort(),
+  notifierPort: await freePort(),
 });
 
 /** The services of the default run, in start order (stopped in reverse). */
@@ -116,11 +120,21 @@ export function stackServices(config: StackConfig, databaseUrl: string): StackSe
         API_PORT: String(config.apiPort),
         DISPATCHER_URL: local(config.dispatcherPort),
         PROJECTOR_URL: local(config.projectorPort),
+        ...(config.notifierPort !== undefined ? { NOTIFIER_URL: local(config.notifierPort) } : {}),
       },
       readyUrl: `${local(config.apiPort)}/ready`,
       banner: `inbox ${local(config.apiPort)}/  API ${local(config.apiPort)}/api  docs ${local(config.apiPort)}/docs  metrics ${local(config.apiPort)}/metrics`,
     },
   ];
+  if (config.notifierPort !== undefined)
+    all.push({
+      name: 'notifier',
+      bundle: 'notifier',
+      entry: 'services/notifier/src/main.ts',
+      env: { ...shared, NOTIFIER_PORT: String(config.notifierPort) },
+      readyUrl: `${local(config.notifierPort)}/ready`,
+      banner: `customer webhooks; metrics ${local(config.notifierPort)}/metrics`,
+    });
   // Services land one by one; the stack runs whichever exist.
   return all.filter((s) => existsSync(join(root, s.entry)));
 }

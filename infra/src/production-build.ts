@@ -18,6 +18,7 @@ export const productionEntries: Record<string, string> = {
   dispatcher: 'services/dispatcher/src/main.ts',
   relay: 'services/dispatcher/src/relay-main.ts',
   projector: 'services/projector/src/main.ts',
+  notifier: 'services/notifier/src/main.ts',
   'mock-providers': 'services/mock-providers/src/main.ts',
   migrate: 'packages/migrate/src/main.ts',
   // The tracing preload: `node --import ./dist/tracing.js dist/<process>.js` (see the Dockerfile).

@@ -18,3 +18,4 @@ export * from './messages/receipt-matching.ts';
 export * from './messages/request-fingerprint.ts';
 export * from './messages/sms-segments.ts';
 export * from './messages/status.ts';
+export * from './webhooks/index.ts';

@@ -15,6 +15,8 @@ export { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store.
 export { formatEsdbPosition, parseEsdbPosition } from './eventstoredb/log-position.ts';
 export type { InMemoryEventStoreOptions } from './memory/in-memory-event-store.ts';
 export { InMemoryEventStore } from './memory/in-memory-event-store.ts';
+export type { CheckpointedConsumer, CheckpointedConsumerOptions } from './postgres/checkpointed-consumer.ts';
+export { startCheckpointedConsumer } from './postgres/checkpointed-consumer.ts';
 export type { Queryable } from './postgres/checkpoints.ts';
 export { loadCheckpoint, resetCheckpoint, StaleCheckpointError, storeCheckpoint } from './postgres/checkpoints.ts';
 export { formatPosition, parsePosition } from './postgres/log-position.ts';

@@ -24,7 +24,8 @@ export interface HttpServerOptions {
    * stream, which also clears its socket's idle timeout) is never cut.
    */
   timeouts?: { requestMs?: number; headersMs?: number; idleSocketMs?: number };
-  openApi?: { title: string; version: string; description?: string };
+  /** `webhooks`: the OpenAPI 3.1 webhooks section (what the service posts to its customers). */
+  openApi?: { title: string; version: string; description?: string; webhooks?: Record<string, unknown> };
   /** fastify `trustProxy`: whose X-Forwarded-For gives `request.ip` (default: none, the peer address). */
   trustProxy?: boolean | number | string;
 }
@@ -156,8 +157,14 @@ export async function createHttpServer(options: HttpServerOptions) {
   if (options.openApi) {
     await app.register(fastifySwagger, {
       openapi: {
-        openapi: '3.0.3',
-        info: options.openApi,
+        // `webhooks` exist from OpenAPI 3.1 on.
+        openapi: options.openApi.webhooks ? '3.1.0' : '3.0.3',
+        info: {
+          title: options.openApi.title,
+          version: options.openApi.version,
+          description: options.openApi.description,
+        },
+        ...(options.openApi.webhooks ? { webhooks: options.openApi.webhooks } : {}),
         components: {
           securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
         },

@@ -10,7 +10,7 @@ import { messageRequested, newMessageEvent } from './events.ts';
 
 export type { ServiceProcess } from '@hatch/infra/service-process';
 
-export type HatchService = 'dispatcher' | 'mock-providers' | 'command-api' | 'projector' | 'query-api';
+export type HatchService = 'dispatcher' | 'mock-providers' | 'command-api' | 'projector' | 'query-api' | 'notifier';
 
 /** A service's source entry (main.ts unless told) as a process; output captured (see `tail()`). */
 export function spawnService(service: HatchService, env: Record<string, string>, entry = 'main.ts'): ServiceProcess {
@@ -159,3 +159,25 @@ export async function requestMessages(
 }
 
 export const phone = (i: number) => `+1201555${String(2000 + i).padStart(4, '0')}`;
+
+export interface NotifierProcess {
+  url: string;
+  process: ServiceProcess;
+}
+
+/** The notifier as a process, on a short retry schedule (tests run in seconds, not a day). */
+export async function startNotifier(databaseUrl: string, env: Record<string, string> = {}): Promise<NotifierProcess> {
+  const port = await freePort();
+  const process = spawnService('notifier', {
+    DATABASE_URL: databaseUrl,
+    NOTIFIER_PORT: String(port),
+    WEBHOOK_RETRY_SCHEDULE: '100ms,200ms,400ms,800ms,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s',
+    WEBHOOK_TIMEOUT_MS: '2000',
+    WEBHOOK_LEASE_MS: '3000',
+    WEBHOOK_POLL_MS: '50',
+    ...env,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/ready`)).ok, 20_000, `notifier to be ready (${process.tail()})`);
+  return { url, process };
+}

@@ -6,6 +6,7 @@ import { createMetricsRegistry } from '@hatch/platform';
 import type { FastifyInstance } from 'fastify';
 import type { CommandDeps } from './command-deps.ts';
 import { registerCommandRoutes } from './command-routes.ts';
+import { webhooksDocument } from './webhook-endpoint-payloads.ts';
 
 export interface CommandApiOptions {
   /** Mounts more routes on the same server, outside the client scope (main.ts: the web inbox's pages). */
@@ -28,7 +29,9 @@ export async function createCommandApi(deps: Omit<CommandDeps, 'registry'>, opti
     openApi: {
       title: 'Hatch messaging API',
       version: '1.0.0',
-      description: 'Send SMS, MMS and email; receive provider webhooks (inbound messages and delivery receipts).',
+      description:
+        'Send SMS, MMS and email; receive provider webhooks (inbound messages and delivery receipts); get your own events as signed webhooks.',
+      webhooks: webhooksDocument(),
     },
   });
   // API answers are data, never documents to render or frame (the inbox's pages set their own policy).

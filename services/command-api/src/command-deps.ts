@@ -1,4 +1,4 @@
-import type { EventStore } from '@hatch/event-store';
+import type { EventStore, Queryable } from '@hatch/event-store';
 import type { Logger } from '@hatch/platform';
 import type { Registry } from 'prom-client';
 import type { AccountDirectory } from './account-directory.ts';
@@ -18,4 +18,6 @@ export interface CommandDeps {
   registry?: Registry;
   /** Keys and senders by account (built from the event store when absent). */
   directory?: AccountDirectory;
+  /** The notifier's delivery tables (attempts, retries); absent: those routes answer 503. */
+  webhookDeliveries?: Queryable | null;
 }

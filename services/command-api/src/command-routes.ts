@@ -17,6 +17,7 @@ import { sendRoutes } from './send-routes.ts';
 import { sendGridWebhookRoutes } from './sendgrid-webhook-routes.ts';
 import { installSessions, type Sessions, sessionRoutes } from './session.ts';
 import { twilioWebhookRoutes } from './twilio-webhook-routes.ts';
+import { webhookEndpointRoutes } from './webhook-endpoint-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { installWebhookSignatureCheck } from './webhook-signature-check.ts';
 
@@ -106,6 +107,7 @@ export function registerCommandRoutes(
     await clients.register(sendRoutes, options);
     await clients.register(cancelRoutes, options);
     await clients.register(contactRoutes, options);
+    await clients.register(webhookEndpointRoutes, options);
     await mountClientRoutes?.(clients);
   });
   // One inbound path for every provider protocol; each protocol's scope checks its own signatures.

@@ -128,6 +128,7 @@ const commandApiSettingsSchema = z.object({
     .int()
     .positive()
     .default(30 * 1024 * 1024),
+  NOTIFIER_URL: z.url().default('http://127.0.0.1:8093'),
 });
 
 export const commandApiConfigSchema = commandApiSettingsSchema.superRefine((env, ctx) => {

@@ -4,6 +4,7 @@ import { openEventStore } from '@hatch/event-store';
 import { createLogger, failStartup, loadConfig } from '@hatch/platform';
 import { createReadPool, LiveStreams, liveStreamLimitsFrom, registerQueryRoutes } from '@hatch/query-api';
 import { registerWebInbox } from '@hatch/web-inbox';
+import pg from 'pg';
 import { accountDirectory } from './account-directory.ts';
 import { createCommandApi } from './app.ts';
 import { commandApiConfigFrom, commandApiConfigSchema } from './config.ts';
@@ -29,8 +30,11 @@ const eventStore = await openEventStore(env, { tuning: { appendConnections: env.
 const liveStreams = new LiveStreams(liveStreamLimitsFrom(env));
 const readPool =
   env.SERVE_QUERIES && env.DATABASE_URL ? await createReadPool(env.DATABASE_URL, { maximumPoolSize: 10 }) : null;
+// The notifier's delivery records (webhook attempts, retries) live in PostgreSQL whatever the log adapter.
+const webhookDeliveries = env.DATABASE_URL ? new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 }) : null;
+webhookDeliveries?.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 const app = await createCommandApi(
-  { eventStore, clock: { now: () => new Date() }, config, logger },
+  { eventStore, clock: { now: () => new Date() }, config, logger, webhookDeliveries },
   {
     details: { eventStore: env.EVENT_STORE },
     mountClientRoutes: async (scope) => {
@@ -46,7 +50,11 @@ const app = await createCommandApi(
     mount: async (server) => {
       if (env.SERVE_INBOX) {
         await registerWebInbox(server, {
-          operations: { dispatcherUrl: env.DISPATCHER_URL, projectorUrl: env.PROJECTOR_URL },
+          operations: {
+            dispatcherUrl: env.DISPATCHER_URL,
+            projectorUrl: env.PROJECTOR_URL,
+            notifierUrl: env.NOTIFIER_URL,
+          },
         });
       }
     },
@@ -78,6 +86,7 @@ async function shutdown(signal: string) {
     await closing.finally(() => clearInterval(reaper));
     await eventStore.close(); // flushes pending appends
     await readPool?.end();
+    await webhookDeliveries?.end();
     logger.info('stopped');
     process.exit(0);
   } catch (error) {

@@ -107,6 +107,27 @@ export interface Operations {
     quarantined: number | null;
     error: string | null;
   };
+  /** Absent from a server without a notifier configured. */
+  webhooks?: {
+    reachable: boolean;
+    error: string | null;
+    endpoints: {
+      endpointId: string;
+      url: string;
+      enabled: boolean;
+      failingSince: string | null;
+      pending: number;
+      failed: number;
+    }[];
+    failing: {
+      endpointId: string;
+      eventType: string;
+      attempt: number;
+      attemptedAt: string;
+      responseStatus: number | null;
+      error: string | null;
+    }[];
+  };
 }
 
 /** An RFC 9457 problem answered by the API. */
@@ -155,6 +176,32 @@ const wireOperations = z.object({
     quarantined: z.nullable(z.number()),
     error: z.nullable(z.string()),
   }),
+  webhooks: z.optional(
+    z.object({
+      reachable: z.boolean(),
+      error: z.nullable(z.string()),
+      endpoints: z.array(
+        z.object({
+          endpointId: z.string(),
+          url: z.string(),
+          enabled: z.boolean(),
+          failingSince: z.nullable(z.string()),
+          pending: z.number(),
+          failed: z.number(),
+        }),
+      ),
+      failing: z.array(
+        z.object({
+          endpointId: z.string(),
+          eventType: z.string(),
+          attempt: z.number(),
+          attemptedAt: z.string(),
+          responseStatus: z.nullable(z.number()),
+          error: z.nullable(z.string()),
+        }),
+      ),
+    }),
+  ),
 });
 
 // ---- mapping -----------------------------------------------------------------------------------

@@ -2,13 +2,39 @@
 // own endpoints (the browser cannot reach their ports). Figures a service does not report are null.
 import { breakerStates } from '@hatch/vocabulary';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { parsePrometheusText, type Sample } from './prometheus.ts';
+
+const webhookHealthSchema = z.object({
+  endpoints: z.array(
+    z.object({
+      endpointId: z.string(),
+      url: z.string(),
+      enabled: z.boolean(),
+      failingSince: z.string().nullable(),
+      pending: z.number(),
+      failed: z.number(),
+    }),
+  ),
+  failingAttempts: z.array(
+    z.object({
+      endpointId: z.string(),
+      eventType: z.string(),
+      attempt: z.number(),
+      attemptedAt: z.string(),
+      responseStatus: z.number().nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
+});
 
 export interface OperationsSources {
   /** Base URL of the dispatcher's ops server (its /health and /metrics). */
   dispatcherUrl?: string;
   /** Base URL of the projector's ops server (its /metrics). */
   projectorUrl?: string;
+  /** Base URL of the notifier's ops server (its /webhooks/health). */
+  notifierUrl?: string;
   fetch?: typeof fetch;
 }
 
@@ -23,6 +49,31 @@ export interface OperationsSummary {
     quarantined: number | null;
     error: string | null;
   };
+  /** Customer webhook endpoints (failing first) and the latest failed deliveries. */
+  webhooks: {
+    reachable: boolean;
+    error: string | null;
+    endpoints: WebhookEndpointHealth[];
+    failing: FailingDelivery[];
+  };
+}
+
+export interface WebhookEndpointHealth {
+  endpointId: string;
+  url: string;
+  enabled: boolean;
+  failingSince: string | null;
+  pending: number;
+  failed: number;
+}
+
+export interface FailingDelivery {
+  endpointId: string;
+  eventType: string;
+  attempt: number;
+  attemptedAt: string;
+  responseStatus: number | null;
+  error: string | null;
 }
 
 /** Sum over label sets of the first metric present (counts), or the maximum (lags). */
@@ -47,6 +98,7 @@ export async function gatherOperations(sources: OperationsSources): Promise<Oper
     providers: [],
     dispatcher: { reachable: false, inFlight: null, backlog: null, error: 'not configured' },
     projector: { reachable: false, lagEvents: null, lagSeconds: null, quarantined: null, error: 'not configured' },
+    webhooks: { reachable: false, error: 'not configured', endpoints: [], failing: [] },
   };
   await Promise.all([
     (async () => {
@@ -80,6 +132,22 @@ export async function gatherOperations(sources: OperationsSources): Promise<Oper
         };
       } catch (error) {
         summary.projector.error = error instanceof Error ? error.message : String(error);
+      }
+    })(),
+    (async () => {
+      if (!sources.notifierUrl) return;
+      try {
+        const health = webhookHealthSchema.parse(
+          JSON.parse(await fetchText(doFetch, `${sources.notifierUrl}/webhooks/health`)),
+        );
+        summary.webhooks = {
+          reachable: true,
+          error: null,
+          endpoints: health.endpoints,
+          failing: health.failingAttempts,
+        };
+      } catch (error) {
+        summary.webhooks.error = error instanceof Error ? error.message : String(error);
       }
     })(),
   ]);

@@ -1,10 +1,70 @@
 /// <reference lib="dom" />
-// Operations: provider circuit breakers, dispatch backlog, projection lag — whatever the services expose.
+// Operations: provider circuit breakers, dispatch backlog, projection lag, customer webhook endpoints and
+// their failing deliveries — whatever the services expose.
 import type { Operations } from '../api.ts';
 import { clockTime } from '../format.ts';
 import { h } from './dom.ts';
 
 const value = (n: number | null, unit = '') => (n === null ? 'not reported' : `${n}${unit}`);
+
+function renderWebhooks(webhooks: NonNullable<Operations['webhooks']>): HTMLElement {
+  if (!webhooks.reachable)
+    return h('p', { class: 'hint' }, `Webhooks: notifier unreachable${webhooks.error ? ` (${webhooks.error})` : ''}`);
+  return h(
+    'div',
+    { class: 'webhooks' },
+    h(
+      'table',
+      {},
+      h('caption', {}, 'Webhook endpoints'),
+      h(
+        'thead',
+        {},
+        h('tr', {}, ...['Endpoint', 'Health', 'Waiting', 'Given up'].map((title) => h('th', { scope: 'col' }, title))),
+      ),
+      h(
+        'tbody',
+        {},
+        webhooks.endpoints.length
+          ? webhooks.endpoints.map((e) =>
+              h(
+                'tr',
+                { 'data-endpoint': e.endpointId },
+                h('th', { scope: 'row' }, e.url),
+                h(
+                  'td',
+                  {},
+                  !e.enabled ? 'disabled' : e.failingSince ? `failing since ${clockTime(e.failingSince)}` : 'healthy',
+                ),
+                h('td', {}, String(e.pending)),
+                h('td', {}, String(e.failed)),
+              ),
+            )
+          : h('tr', {}, h('td', { colspan: 4 }, 'No webhook endpoints registered')),
+      ),
+    ),
+    h(
+      'table',
+      {},
+      h('caption', {}, 'Latest failed deliveries'),
+      h(
+        'tbody',
+        {},
+        webhooks.failing.length
+          ? webhooks.failing.map((f) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, clockTime(f.attemptedAt)),
+                h('td', {}, `${f.eventType} (attempt ${f.attempt})`),
+                h('td', {}, f.error ?? (f.responseStatus === null ? 'failed' : `HTTP ${f.responseStatus}`)),
+              ),
+            )
+          : h('tr', {}, h('td', {}, 'No failed deliveries')),
+      ),
+    ),
+  );
+}
 
 export function renderOperations(ops: Operations): HTMLElement {
   return h(
@@ -68,5 +128,6 @@ export function renderOperations(ops: Operations): HTMLElement {
       h('dt', {}, 'Quarantined events'),
       h('dd', { 'data-figure': 'quarantined' }, value(ops.projector.quarantined)),
     ),
+    ops.webhooks ? renderWebhooks(ops.webhooks) : null,
   );
 }

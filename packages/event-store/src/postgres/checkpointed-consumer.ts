@@ -1,0 +1,95 @@
+// A log consumer whose derived rows commit with its checkpoint: each batch runs `apply` in one PostgreSQL
+// transaction that also moves the checkpoint (compare-and-set), so a crash at any instant either keeps the
+// batch and its checkpoint or neither, and the consumer resumes exactly where it stopped. A failed batch
+// (database away, another owner moved the checkpoint) stops the subscription; it starts again from the
+// stored checkpoint after a pause. The dispatcher's schedule projection follows the same pattern.
+import type pg from 'pg';
+import type { EventStore, RecordedEvent } from '../event-store.ts';
+import { loadCheckpoint, storeCheckpoint } from './checkpoints.ts';
+
+export interface CheckpointedConsumerOptions<Applied = void> {
+  store: EventStore;
+  pool: pg.Pool;
+  subscriptionId: string;
+  /** Only this stream category (omit: every event). */
+  category?: string;
+  batchSize: number;
+  /** Runs inside the batch's transaction (it may `SET LOCAL` what the batch needs). */
+  apply: (client: pg.PoolClient, events: RecordedEvent[]) => Promise<Applied>;
+  /** After each committed batch (outside the transaction), with what `apply` returned. */
+  onCommitted?: (applied: Applied, events: RecordedEvent[]) => void;
+  onError: (error: unknown) => void;
+  restartDelayMs?: number;
+}
+
+export interface CheckpointedConsumer {
+  /** Subscribed and applying (false while restarting after a failure). */
+  readonly healthy: boolean;
+  stop(): Promise<void>;
+}
+
+export function startCheckpointedConsumer<Applied = void>(
+  options: CheckpointedConsumerOptions<Applied>,
+): CheckpointedConsumer {
+  const { store, pool, subscriptionId } = options;
+  let running = true;
+  let healthy = false;
+  let current: { stop(): Promise<void> } | null = null;
+
+  const applyBatch = async (state: { previous: string | null }, events: RecordedEvent[]) => {
+    const last = events.at(-1)?.position;
+    if (!last) return;
+    const client = await pool.connect();
+    // A checked-out client has no 'error' listener: a server crash between queries would kill the process.
+    const ignore = () => {};
+    client.on('error', ignore);
+    let applied: Applied;
+    try {
+      await client.query('BEGIN');
+      applied = await options.apply(client, events);
+      await storeCheckpoint(client, subscriptionId, last, state.previous);
+      await client.query('COMMIT');
+      state.previous = last;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.off('error', ignore);
+      client.release();
+    }
+    options.onCommitted?.(applied, events);
+  };
+
+  const done = (async () => {
+    while (running) {
+      try {
+        const state = { previous: await loadCheckpoint(pool, subscriptionId) };
+        const subscription = store.subscribe({
+          after: state.previous,
+          ...(options.category ? { category: options.category } : {}),
+          batchSize: options.batchSize,
+          handler: (events) => applyBatch(state, events),
+          onError: options.onError,
+        });
+        current = subscription;
+        healthy = true;
+        await subscription.done;
+      } catch (error) {
+        if (running) options.onError(error);
+      }
+      healthy = false;
+      if (running) await new Promise((r) => setTimeout(r, options.restartDelayMs ?? 500));
+    }
+  })();
+
+  return {
+    get healthy() {
+      return healthy && running;
+    },
+    async stop() {
+      running = false;
+      await current?.stop();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,5 @@
+export * from './delivery-store.ts';
+export * from './http-delivery.ts';
+export * from './notifications.ts';
+export * from './retry-schedule.ts';
+export * from './safe-target.ts';

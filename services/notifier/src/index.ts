@@ -1,0 +1,1 @@
+export { notifierConfigSchema } from './config.ts';
