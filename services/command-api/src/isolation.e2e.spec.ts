@@ -55,6 +55,8 @@ const betaIds = {
   emailConversation: '',
   contact: '',
   sharedContactInBeta: '',
+  endpoint: '',
+  endpointSecret: '',
 };
 const acmeIds = { message: '', conversation: '', contact: '' };
 /** The log position of the last write: reads wait for the projection to reach it. */
@@ -135,6 +137,9 @@ function betaValue(path: string, param: string): string {
   if (resource === 'conversations') return betaIds.conversation;
   if (resource === 'messages') return betaIds.scheduledMessage;
   if (resource === 'contacts') return betaIds.contact;
+  if (resource === 'webhook-endpoints') return betaIds.endpoint;
+  // No notifier runs here, so B's endpoint has no attempts: any attempt id under it is B's to refuse.
+  if (param === 'attemptId') return randomUUID();
   throw new Error(`no fixture for {${param}} in ${path}: give this spec one so isolation covers the route`);
 }
 
@@ -145,6 +150,8 @@ function bodyFor(operation: Operation): unknown {
     'PATCH /api/contacts/{id}': { display_name: 'Taken over' },
     'POST /api/contacts/{id}/addresses': { address: '+18045550166' },
     'POST /api/contacts/{id}/merge': { contact_id: acmeIds.contact },
+    'PATCH /api/webhook-endpoints/{id}': { enabled: false, url: 'http://127.0.0.1:9/taken-over' },
+    'POST /api/webhook-endpoints/{id}/replay': { since: '2026-01-01T00:00:00Z' },
   };
   if (!operation.hasBody) return undefined;
   if (!(route in bodies)) throw new Error(`no request body for ${route}: give this spec one`);
@@ -170,6 +177,7 @@ function ownAccountWrite(operation: Operation): { body: unknown; expected: numbe
     // A session is the presented key's: A's key signs in as A (the answer names A's account, checked below).
     'POST /api/session': { body: { apiKey: keys.a }, expected: 200 },
     'DELETE /api/session': { body: undefined, expected: 200 },
+    'POST /api/webhook-endpoints': { body: { url: 'http://127.0.0.1:9/acme-hook' }, expected: 201 },
     // A contact of A's own may hold an address B's contact holds: each account has its own contacts.
     'POST /api/contacts': { body: { display_name: 'Acme copy', addresses: [betaOnly.contactPhone] }, expected: 201 },
   };
@@ -298,6 +306,9 @@ beforeAll(async () => {
   betaIds.contact = (
     await accepted(keys.b, '/api/contacts', { display_name: betaOnly.name, addresses: [betaOnly.contactPhone] })
   ).id as string;
+  const endpoint = await accepted(keys.b, '/api/webhook-endpoints', { url: 'http://127.0.0.1:9/beta-hook' });
+  betaIds.endpoint = endpoint.id as string;
+  betaIds.endpointSecret = endpoint.secret as string;
   // Local mode takes unsigned webhooks; the STOP reaches B, who owns the number.
   await accepted(keys.b, '/api/webhooks/sms', {
     ...sms(betaOnly.contactPhone, beta.phone),
@@ -452,6 +463,9 @@ describe('one account never reaches another', () => {
     expect(contact.text).toContain(betaOnly.name);
     expect(contact.text).toContain(betaOnly.contactPhone);
     expect(contact.text).not.toContain('+18045550166');
+    const endpoint = await call(keys.b, 'GET', `/api/webhook-endpoints/${betaIds.endpoint}`);
+    expect(endpoint.status).toBe(200);
+    expect(endpoint.body).toMatchObject({ url: 'http://127.0.0.1:9/beta-hook', enabled: true });
     const conversation = await read(keys.b, `/api/conversations/${betaIds.conversation}/messages`);
     expect(conversation.text).not.toContain(acmeIds.message);
   });
