@@ -100,6 +100,8 @@ async function main() {
     say('starting the stack on a scratch data folder…');
     const stack = await startScratchStack({
       env: { RECEIPTS_ENABLED: 'false', LOG_LEVEL: 'warn' },
+      // The supervisor's own lines: a service that exits early says so ("… exited unexpectedly").
+      log: (line) => process.stderr.write(`[stack] ${line}\n`),
       // Service errors go to stderr so a failing run shows why.
       output: (service, chunk) => {
         for (const line of chunk.split('\n'))
@@ -116,6 +118,12 @@ async function main() {
   // Before the head is read: the account's own events are not the run's appends.
   const apiKey = process.env.HATCH_API_KEY || createFuzzAccount(databaseUrl as string);
   const db = new pg.Client({ connectionString: databaseUrl });
+  // Without a listener a server shutdown mid-run (the stack stopping because a service died) would crash
+  // this process with an unhandled 'error' instead of a failed run that says why.
+  db.on('error', (error) => {
+    process.stderr.write(`fuzz: lost the database connection: ${error.message}\n`);
+    process.exitCode = 1;
+  });
   await db.connect();
 
   const doc = (await (await fetch(`${target}/openapi.json`)).json()) as { paths: Record<string, unknown> };

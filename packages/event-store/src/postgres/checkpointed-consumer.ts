@@ -69,7 +69,9 @@ export function startCheckpointedConsumer<Applied = void>(
           ...(options.category ? { category: options.category } : {}),
           batchSize: options.batchSize,
           handler: (events) => applyBatch(state, events),
-          onError: options.onError,
+          // No onError here: a failed batch must end the subscription so that the loop below reloads the
+          // stored checkpoint. Retrying in place would keep an in-memory checkpoint the database may not
+          // have (an async commit lost in a crash), and every later compare-and-set would fail forever.
         });
         current = subscription;
         healthy = true;
