@@ -118,6 +118,8 @@ const commandApiSettingsSchema = z.object({
   TWILIO_WEBHOOKS: z.enum(['auto', 'true', 'false']).default('auto'),
   /** The Signed Event Webhook's verification key as SendGrid's console shows it (base64 DER); `new,old` while rotating. */
   SENDGRID_WEBHOOK_PUBLIC_KEY: secretList,
+  /** A signed Event Webhook batch older (or further ahead) than this is refused 403: a replayed capture. */
+  SENDGRID_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(600),
   /** Inbound Parse's secret: in the URL path (`…/inbound/<secret>`) or as the basic-auth password; `new,old` while rotating. */
   SENDGRID_INBOUND_SECRET: secretList,
   /** `/api/webhooks/sendgrid/*`: `auto` serves each route when its key/secret is set. */
@@ -190,7 +192,8 @@ export interface CommandApiConfig {
   twilio: { enabled: boolean; authTokens: string[] };
   /** SendGrid's Event Webhook (ECDSA public keys) and Inbound Parse (path/basic-auth secrets), each served or not. */
   sendGrid: {
-    events: { enabled: boolean; publicKeys: string[] };
+    /** toleranceSeconds: how far the signed timestamp may be from now. */
+    events: { enabled: boolean; publicKeys: string[]; toleranceSeconds: number };
     inbound: { enabled: boolean; secrets: string[]; maxBytes: number };
   };
   /** Base of the URLs providers sign (null: the request's own scheme and host). */
@@ -226,6 +229,7 @@ export const commandApiConfigFrom = (env: CommandApiEnv): CommandApiConfig => ({
     events: {
       enabled: served(env.SENDGRID_WEBHOOKS, env.SENDGRID_WEBHOOK_PUBLIC_KEY),
       publicKeys: env.SENDGRID_WEBHOOK_PUBLIC_KEY,
+      toleranceSeconds: env.SENDGRID_WEBHOOK_TOLERANCE_SECONDS,
     },
     inbound: {
       enabled: served(env.SENDGRID_WEBHOOKS, env.SENDGRID_INBOUND_SECRET),
