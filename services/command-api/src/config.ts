@@ -1,5 +1,6 @@
 // The command API's settings, all from the environment (12-factor). Defaults suit a local run.
 import { checkEventStoreEnv, eventStoreEnvSchema, missingDatabaseUrl } from '@hatch/event-store';
+import { missingSecretsKey, type SecretBox, secretBoxEnvSchema, secretBoxFrom } from '@hatch/platform';
 import { liveStreamEnvSchema } from '@hatch/query-api';
 import { z } from 'zod';
 
@@ -40,6 +41,8 @@ const secretList = z
 const commandApiSettingsSchema = z.object({
   ...eventStoreEnvSchema.shape,
   ...liveStreamEnvSchema.shape,
+  /** WEBHOOK_SECRETS_KEY (+ _PREVIOUS): seals endpoint signing secrets before they are appended. */
+  ...secretBoxEnvSchema.shape,
   /** `production` closes the service: keys on every route, secrets required (see commandApiConfigSchema). */
   NODE_ENV: z.string().default('development'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -144,6 +147,8 @@ export const commandApiConfigSchema = commandApiSettingsSchema.superRefine((env,
     ] as const;
     for (const [name, value, what] of required)
       if (!value) ctx.addIssue({ code: 'custom', message: `NODE_ENV=production needs ${name}: ${what}`, path: [name] });
+    if (!env.WEBHOOK_SECRETS_KEY)
+      ctx.addIssue({ code: 'custom', message: missingSecretsKey, path: ['WEBHOOK_SECRETS_KEY'] });
     // A protocol's webhooks never run unsigned in production.
     if (env.TWILIO_WEBHOOKS === 'true' && env.TWILIO_AUTH_TOKEN.length === 0)
       ctx.addIssue({
@@ -211,6 +216,8 @@ export interface CommandApiConfig {
   session: { secret: string | null; ttlSeconds: number };
   appendTimeoutMs: number;
   bodyLimit: number;
+  /** Seals endpoint secrets for the log; `development`: the fixed local key (no WEBHOOK_SECRETS_KEY). */
+  webhookSecrets: { box: SecretBox; development: boolean };
 }
 
 /** `true`/`false` force a protocol's webhooks on or off; `auto` serves them once their key is configured. */
@@ -250,6 +257,7 @@ export const commandApiConfigFrom = (env: CommandApiEnv): CommandApiConfig => ({
   session: { secret: env.SESSION_SECRET ?? null, ttlSeconds: env.SESSION_TTL_SECONDS },
   appendTimeoutMs: env.APPEND_TIMEOUT_MS,
   bodyLimit: env.BODY_LIMIT_BYTES,
+  webhookSecrets: secretBoxFrom(env),
 });
 
 export const defaultCommandApiConfig = (over: Partial<CommandApiConfig> = {}): CommandApiConfig => ({

@@ -1,6 +1,7 @@
 // The notifier's settings, from the environment. Defaults follow the issue's retry schedule (about a day);
 // tests shorten it (WEBHOOK_RETRY_SCHEDULE=200ms,400ms…).
 import { checkEventStoreEnv, databaseUrlSchema, eventStoreEnvSchema } from '@hatch/event-store';
+import { missingSecretsKey, secretBoxEnvSchema } from '@hatch/platform';
 import { defaultRetrySchedule, retryScheduleSchema } from '@hatch/webhooks';
 import { z } from 'zod';
 
@@ -9,6 +10,8 @@ const positiveInt = () => z.coerce.number().int().positive();
 export const notifierConfigSchema = z
   .object({
     ...eventStoreEnvSchema.shape,
+    /** WEBHOOK_SECRETS_KEY (+ _PREVIOUS): opens the endpoint secrets the command API sealed. */
+    ...secretBoxEnvSchema.shape,
     /** Production: only https endpoints whose addresses (after DNS) are public. */
     NODE_ENV: z.string().default('development'),
     /** Delivery tables and the checkpoint live in PostgreSQL whichever adapter holds the log. */
@@ -35,6 +38,8 @@ export const notifierConfigSchema = z
   })
   .superRefine(checkEventStoreEnv)
   .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.WEBHOOK_SECRETS_KEY)
+      ctx.addIssue({ code: 'custom', message: missingSecretsKey, path: ['WEBHOOK_SECRETS_KEY'] });
     if (env.WEBHOOK_LEASE_MS <= env.WEBHOOK_TIMEOUT_MS)
       ctx.addIssue({
         code: 'custom',

@@ -4,7 +4,7 @@ import { handleCommand } from '@hatch/commands';
 import { decideDisableWebhookEndpoint, webhookEndpointFold, webhookEndpointStreamId } from '@hatch/domain';
 import { openEventStore, startCheckpointedConsumer } from '@hatch/event-store';
 import { createHttpServer, registerOperations } from '@hatch/http';
-import { createLogger, createMetricsRegistry, failStartup, loadConfig } from '@hatch/platform';
+import { createLogger, createMetricsRegistry, failStartup, loadConfig, secretBoxFrom } from '@hatch/platform';
 import { webhookHealth } from '@hatch/webhooks';
 import pg from 'pg';
 import { Counter, Histogram } from 'prom-client';
@@ -15,6 +15,11 @@ import { applyNotifierBatch, applyReplay } from './notifier-batch.ts';
 const config = loadConfig(notifierConfigSchema);
 const log = createLogger('notifier', { level: config.LOG_LEVEL });
 const production = config.NODE_ENV === 'production';
+const secrets = secretBoxFrom(config);
+if (secrets.development)
+  log.warn(
+    'WEBHOOK_SECRETS_KEY is not set: endpoint secrets are opened with the fixed DEVELOPMENT key (local mode only)',
+  );
 const store = await openEventStore(config).catch(failStartup);
 // Attempts are recorded as they finish: enough connections that in-flight attempts rarely wait for one.
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 12 });
@@ -42,6 +47,7 @@ const deliveries = startDeliveryLoop({
     maxResponseBytes: config.WEBHOOK_MAX_RESPONSE_BYTES,
     publicOnly: production,
   },
+  secrets: secrets.box,
   schedule: config.WEBHOOK_RETRY_SCHEDULE,
   concurrency: config.WEBHOOK_CONCURRENCY,
   endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
