@@ -372,6 +372,7 @@ describe('production', () => {
       DATABASE_URL: 'postgres://x@localhost/x',
       WEBHOOK_SECRET: 's',
       OPERATOR_TOKEN: 'o'.repeat(16),
+      WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
       SENDGRID_WEBHOOKS: 'true',
     };
     const refused = commandApiConfigSchema.safeParse(env);

@@ -213,6 +213,7 @@ describe('Twilio webhooks', () => {
       DATABASE_URL: 'postgres://x@localhost/x',
       WEBHOOK_SECRET: 's',
       OPERATOR_TOKEN: 'o'.repeat(16),
+      WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
     };
     const refused = commandApiConfigSchema.safeParse({ ...env, TWILIO_WEBHOOKS: 'true' });
     expect(refused.success).toBe(false);

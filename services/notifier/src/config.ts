@@ -34,6 +34,11 @@ export const notifierConfigSchema = z
     WEBHOOK_MAX_RESPONSE_BYTES: positiveInt().default(4096),
     /** An endpoint failing without a success for this long is disabled (the account sees why). */
     WEBHOOK_DISABLE_AFTER_MS: positiveInt().default(3 * 24 * 3_600_000),
+    /** Delivered deliveries (and their attempts) older than this many days are deleted; pending and failed stay. */
+    WEBHOOK_RETENTION_DAYS: positiveInt().default(30),
+    /** How often retention runs (also once at start), and how many deliveries one DELETE takes. */
+    WEBHOOK_RETENTION_INTERVAL_MS: positiveInt().default(3_600_000),
+    WEBHOOK_RETENTION_BATCH: positiveInt().default(1000),
     LOG_LEVEL: z.string().default('info'),
   })
   .superRefine(checkEventStoreEnv)

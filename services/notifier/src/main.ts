@@ -5,7 +5,7 @@ import { decideDisableWebhookEndpoint, webhookEndpointFold, webhookEndpointStrea
 import { openEventStore, startCheckpointedConsumer } from '@hatch/event-store';
 import { createHttpServer, registerOperations } from '@hatch/http';
 import { createLogger, createMetricsRegistry, failStartup, loadConfig, secretBoxFrom } from '@hatch/platform';
-import { webhookHealth } from '@hatch/webhooks';
+import { pruneDeliveredDeliveries, webhookHealth } from '@hatch/webhooks';
 import pg from 'pg';
 import { Counter, Histogram } from 'prom-client';
 import { notifierConfigSchema } from './config.ts';
@@ -86,6 +86,25 @@ const consumer = startCheckpointedConsumer({
   onError: (error) => log.error({ err: error }, 'notifier batch failed; restarting from the checkpoint'),
 });
 
+// Retention: one run at a time, batch by batch, so the delivery tables stay the size of the window.
+let pruning: Promise<void> | null = null;
+const prune = () => {
+  pruning ??= pruneDeliveredDeliveries(pool, {
+    deliveredBefore: new Date(Date.now() - config.WEBHOOK_RETENTION_DAYS * 86_400_000),
+    batchSize: config.WEBHOOK_RETENTION_BATCH,
+  })
+    .then((deleted) => {
+      if (deleted > 0) log.info({ deleted, days: config.WEBHOOK_RETENTION_DAYS }, 'expired webhook deliveries deleted');
+    })
+    .catch((error: unknown) => log.warn({ err: error }, 'webhook retention run failed; retried next interval'))
+    .finally(() => {
+      pruning = null;
+    });
+};
+const retention = setInterval(prune, config.WEBHOOK_RETENTION_INTERVAL_MS);
+retention.unref();
+prune();
+
 const app = await createHttpServer({ logger: log });
 registerOperations(app, {
   registry,
@@ -105,8 +124,10 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'notifier stopping');
+  clearInterval(retention);
   await consumer.stop();
   await deliveries.stop();
+  await pruning;
   await app.close();
   await store.close();
   await pool.end();
