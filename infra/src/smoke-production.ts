@@ -124,7 +124,13 @@ try {
   const stack = await startLocalStack({
     config,
     build: { dir: app },
-    env: { NODE_ENV: 'production', WEBHOOK_SECRET: webhookSecret, OPERATOR_TOKEN: operatorToken, LOG_LEVEL: 'info' },
+    env: {
+      NODE_ENV: 'production',
+      WEBHOOK_SECRET: webhookSecret,
+      OPERATOR_TOKEN: operatorToken,
+      WEBHOOK_SECRETS_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'info',
+    },
     log: say,
     output: (service, chunk) => appendFileSync(join(logs, `${service}.log`), chunk),
   });

@@ -9,6 +9,7 @@ import {
   currentSchemaVersion,
   messageEventId,
   messageStreamId,
+  providerMessageLink,
 } from '@hatch/domain';
 import { type EventStore, type RecordedEvent, WrongExpectedVersionError } from '@hatch/event-store';
 import { traceAttributes, traceMetadata, withEventSpan } from '@hatch/platform';
@@ -263,6 +264,7 @@ const receiptTypes = new Set(['MessageDelivered', 'MessageUndelivered']);
 async function record(deps: DispatchDeps, state: MessageDispatchState, event: OutcomeEvent): Promise<AttemptResult> {
   // Deterministic ids: two dispatchers recording the same fact at the same version write it once.
   const discriminator = event.type === 'MessageRetryScheduled' ? String(state.version + 1) : '';
+  if (event.type === 'MessageSent') await linkProviderMessage(deps, state, event.data);
   try {
     await deps.store.append(
       messageStreamId(state.messageId),
@@ -304,4 +306,40 @@ async function record(deps: DispatchDeps, state: MessageDispatchState, event: Ou
     case 'MessageFailed':
       return { outcome: 'failed', provider: event.data.provider, reason: event.data.reason };
   }
+}
+
+/**
+ * Before MessageSent: the link from the provider's message id to ours (providermessage-<uuid>), so an
+ * account-wide callback naming only the provider's id finds the message as soon as MessageSent is readable.
+ * Written first because the two streams cannot share a transaction: a crash in between leaves a link whose
+ * receipt is held until a MessageSent names that id (receipt-matching), never one missing behind a MessageSent.
+ */
+async function linkProviderMessage(
+  deps: DispatchDeps,
+  state: MessageDispatchState,
+  sent: { provider: string; providerMessageId: string; sentAt: string },
+): Promise<void> {
+  const link = providerMessageLink({
+    provider: sent.provider,
+    providerMessageId: sent.providerMessageId,
+    messageId: state.messageId,
+    linkedAt: sent.sentAt,
+  });
+  await deps.store.append(
+    link.streamId,
+    [
+      {
+        id: link.id,
+        type: link.type,
+        data: link.data,
+        metadata: {
+          correlationId: state.correlationId ?? state.messageId,
+          causationId: state.lastEventId,
+          actor: 'dispatcher',
+          schemaVersion: currentSchemaVersion,
+        },
+      },
+    ],
+    'any',
+  );
 }

@@ -1,6 +1,7 @@
 // A delivery receipt that lands between the provider's acceptance and the dispatcher's append must not cost
 // the message its MessageSent (found by bin/soak): the receipt is held until MessageSent names its provider
 // message id, so without the MessageSent it would never count.
+import { linkedMessageId, providerMessageStreamId } from '@hatch/domain';
 import { type EventStore, type NewEvent, type RecordedEvent, WrongExpectedVersionError } from '@hatch/event-store';
 import { eventMetadata, messageDelivered, messageRequested, newMessageEvent } from '@hatch/testing/events';
 import { describe, expect, it } from 'vitest';
@@ -11,9 +12,10 @@ const messageId = '6f1c2b1e-1d7a-4f4e-9a57-6a0d3f6d1c01';
 const streamId = `message-${messageId}`;
 const t0 = Date.parse('2026-11-25T10:00:00.000Z');
 
-/** Just enough of a log: one stream, optimistic concurrency, idempotent event ids. */
+/** Just enough of a log: the message's stream, optimistic concurrency, idempotent event ids; other streams' appends in order. */
 function memoryStore(initial: NewEvent[]) {
   const events: RecordedEvent[] = [];
+  const elsewhere: Array<{ stream: string; event: NewEvent; afterMessageVersion: number }> = [];
   const push = (e: NewEvent) =>
     events.push({
       ...e,
@@ -27,7 +29,11 @@ function memoryStore(initial: NewEvent[]) {
     async readStream() {
       return [...events];
     },
-    async append(_stream: string, batch: NewEvent[], expected: number | 'any') {
+    async append(stream: string, batch: NewEvent[], expected: number | 'any') {
+      if (stream !== streamId) {
+        for (const event of batch) elsewhere.push({ stream, event, afterMessageVersion: events.length - 1 });
+        return { position: '', duplicate: false };
+      }
       if (batch.every((e) => events.some((x) => x.id === e.id)))
         return { position: events.at(-1)?.position ?? '', duplicate: true };
       if (expected !== 'any' && expected !== events.length - 1)
@@ -36,7 +42,7 @@ function memoryStore(initial: NewEvent[]) {
       return { position: events.at(-1)?.position ?? '', duplicate: false };
     },
   };
-  return { store: store as unknown as EventStore, events, push };
+  return { store: store as unknown as EventStore, events, elsewhere, push };
 }
 
 const metadata = eventMetadata({ correlationId: 'c', actor: 'test' });
@@ -117,5 +123,25 @@ describe('dispatchAttempt racing a delivery receipt', () => {
     expect(calls).toBe(1);
     expect(result.outcome).toBe('sent');
     expect(log.events.map((e) => e.type)).toEqual(['MessageRequested', 'MessageDelivered', 'MessageSent']);
+  });
+});
+
+describe('dispatchAttempt linking the provider message id', () => {
+  it("appends the link from the provider's id to ours before MessageSent, on the provider message stream", async () => {
+    const log = memoryStore([requested]);
+    const provider: ProviderClient = {
+      id: 'messaging-provider',
+      async send() {
+        return { kind: 'answer', status: 201, retryAfterMs: null, providerMessageId: 'SM-linked', detail: null };
+      },
+    };
+    expect((await attemptWith(log.store, provider)).outcome).toBe('sent');
+    expect(log.events.map((e) => e.type)).toEqual(['MessageRequested', 'MessageSent']);
+    const [link] = log.elsewhere;
+    expect(log.elsewhere).toHaveLength(1);
+    expect(link?.stream).toBe(providerMessageStreamId('messaging-provider', 'SM-linked'));
+    expect(linkedMessageId(log.elsewhere.map((e) => e.event))).toBe(messageId);
+    // Appended while the message stream still ended at MessageRequested: before MessageSent.
+    expect(link?.afterMessageVersion).toBe(0);
   });
 });

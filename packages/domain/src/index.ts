@@ -14,6 +14,7 @@ export * from './messages/channel-rules.ts';
 export * from './messages/commands.ts';
 export * from './messages/events.ts';
 export * from './messages/message-state.ts';
+export * from './messages/provider-message-link.ts';
 export * from './messages/receipt-matching.ts';
 export * from './messages/request-fingerprint.ts';
 export * from './messages/sms-segments.ts';

@@ -13,6 +13,16 @@ export {
   verifySendGridSignature,
   verifyTwilioSignature,
 } from './provider-signatures.ts';
+export type { SecretBoxEnv } from './secret-box.ts';
+export {
+  developmentSecretsKey,
+  isSealedSecret,
+  missingSecretsKey,
+  SecretBox,
+  secretBoxEnvSchema,
+  secretBoxFrom,
+  secretKeyId,
+} from './secret-box.ts';
 export { failStartup } from './startup.ts';
 export type { Span, SpanOptions, TraceCarrier, TracedEvent } from './tracing.ts';
 export {

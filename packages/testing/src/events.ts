@@ -9,6 +9,7 @@ import {
   messageEventId,
   messageEventSchemas,
   newId,
+  providerMessageLink,
 } from '@hatch/domain';
 import type { EventMetadata, NewEvent } from '@hatch/event-store';
 
@@ -136,4 +137,10 @@ export function newMessageEvent<K extends MessageEventType>(
     data,
     metadata: eventMetadata(options.metadata),
   };
+}
+
+/** The link the dispatcher appends before MessageSent: `streamId` and the event naming our message. */
+export function providerMessageLinkEvent(provider: string, providerMessageId: string, messageId: string) {
+  const { streamId, ...event } = providerMessageLink({ provider, providerMessageId, messageId, linkedAt: now() });
+  return { streamId, event: { ...event, metadata: eventMetadata({ actor: 'dispatcher' }) } };
 }

@@ -1,5 +1,6 @@
 // The command API's settings, all from the environment (12-factor). Defaults suit a local run.
 import { checkEventStoreEnv, eventStoreEnvSchema, missingDatabaseUrl } from '@hatch/event-store';
+import { missingSecretsKey, type SecretBox, secretBoxEnvSchema, secretBoxFrom } from '@hatch/platform';
 import { liveStreamEnvSchema } from '@hatch/query-api';
 import { z } from 'zod';
 
@@ -40,6 +41,8 @@ const secretList = z
 const commandApiSettingsSchema = z.object({
   ...eventStoreEnvSchema.shape,
   ...liveStreamEnvSchema.shape,
+  /** WEBHOOK_SECRETS_KEY (+ _PREVIOUS): seals endpoint signing secrets before they are appended. */
+  ...secretBoxEnvSchema.shape,
   /** `production` closes the service: keys on every route, secrets required (see commandApiConfigSchema). */
   NODE_ENV: z.string().default('development'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -118,6 +121,8 @@ const commandApiSettingsSchema = z.object({
   TWILIO_WEBHOOKS: z.enum(['auto', 'true', 'false']).default('auto'),
   /** The Signed Event Webhook's verification key as SendGrid's console shows it (base64 DER); `new,old` while rotating. */
   SENDGRID_WEBHOOK_PUBLIC_KEY: secretList,
+  /** A signed Event Webhook batch older (or further ahead) than this is refused 403: a replayed capture. */
+  SENDGRID_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(600),
   /** Inbound Parse's secret: in the URL path (`…/inbound/<secret>`) or as the basic-auth password; `new,old` while rotating. */
   SENDGRID_INBOUND_SECRET: secretList,
   /** `/api/webhooks/sendgrid/*`: `auto` serves each route when its key/secret is set. */
@@ -142,6 +147,8 @@ export const commandApiConfigSchema = commandApiSettingsSchema.superRefine((env,
     ] as const;
     for (const [name, value, what] of required)
       if (!value) ctx.addIssue({ code: 'custom', message: `NODE_ENV=production needs ${name}: ${what}`, path: [name] });
+    if (!env.WEBHOOK_SECRETS_KEY)
+      ctx.addIssue({ code: 'custom', message: missingSecretsKey, path: ['WEBHOOK_SECRETS_KEY'] });
     // A protocol's webhooks never run unsigned in production.
     if (env.TWILIO_WEBHOOKS === 'true' && env.TWILIO_AUTH_TOKEN.length === 0)
       ctx.addIssue({
@@ -190,7 +197,8 @@ export interface CommandApiConfig {
   twilio: { enabled: boolean; authTokens: string[] };
   /** SendGrid's Event Webhook (ECDSA public keys) and Inbound Parse (path/basic-auth secrets), each served or not. */
   sendGrid: {
-    events: { enabled: boolean; publicKeys: string[] };
+    /** toleranceSeconds: how far the signed timestamp may be from now. */
+    events: { enabled: boolean; publicKeys: string[]; toleranceSeconds: number };
     inbound: { enabled: boolean; secrets: string[]; maxBytes: number };
   };
   /** Base of the URLs providers sign (null: the request's own scheme and host). */
@@ -208,6 +216,8 @@ export interface CommandApiConfig {
   session: { secret: string | null; ttlSeconds: number };
   appendTimeoutMs: number;
   bodyLimit: number;
+  /** Seals endpoint secrets for the log; `development`: the fixed local key (no WEBHOOK_SECRETS_KEY). */
+  webhookSecrets: { box: SecretBox; development: boolean };
 }
 
 /** `true`/`false` force a protocol's webhooks on or off; `auto` serves them once their key is configured. */
@@ -226,6 +236,7 @@ export const commandApiConfigFrom = (env: CommandApiEnv): CommandApiConfig => ({
     events: {
       enabled: served(env.SENDGRID_WEBHOOKS, env.SENDGRID_WEBHOOK_PUBLIC_KEY),
       publicKeys: env.SENDGRID_WEBHOOK_PUBLIC_KEY,
+      toleranceSeconds: env.SENDGRID_WEBHOOK_TOLERANCE_SECONDS,
     },
     inbound: {
       enabled: served(env.SENDGRID_WEBHOOKS, env.SENDGRID_INBOUND_SECRET),
@@ -246,6 +257,7 @@ export const commandApiConfigFrom = (env: CommandApiEnv): CommandApiConfig => ({
   session: { secret: env.SESSION_SECRET ?? null, ttlSeconds: env.SESSION_TTL_SECONDS },
   appendTimeoutMs: env.APPEND_TIMEOUT_MS,
   bodyLimit: env.BODY_LIMIT_BYTES,
+  webhookSecrets: secretBoxFrom(env),
 });
 
 export const defaultCommandApiConfig = (over: Partial<CommandApiConfig> = {}): CommandApiConfig => ({

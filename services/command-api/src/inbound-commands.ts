@@ -10,9 +10,11 @@ import {
   decideInboundKeyword,
   decideReceive,
   decideSend,
+  linkedMessageId,
   localAccountId,
   messageFold,
   messageStreamId,
+  providerMessageStreamId,
   type RecordDeliveryReceipt,
 } from '@hatch/domain';
 import { WrongExpectedVersionError } from '@hatch/event-store';
@@ -165,7 +167,15 @@ export function inboundCommands({ deps, log }: CommandRouteOptions) {
     return { id: receipt.messageId, event: event.type, position: result?.position ?? '', applied: matched };
   }
 
-  return { receive, recordReceipt, recordConsentChange };
+  /**
+   * Our message named by a provider's message id, from the link the dispatcher appends before MessageSent
+   * (read from the log: no projection lag); null when no send of ours has that id (yet).
+   */
+  async function messageIdOf(provider: string, providerMessageId: string): Promise<string | null> {
+    return linkedMessageId(await log.readStream(providerMessageStreamId(provider, providerMessageId)));
+  }
+
+  return { receive, recordReceipt, recordConsentChange, messageIdOf };
 }
 
 export type InboundCommands = ReturnType<typeof inboundCommands>;

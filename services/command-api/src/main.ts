@@ -15,6 +15,10 @@ const config = commandApiConfigFrom(env);
 
 if (!config.webhookSecret)
   logger.warn('WEBHOOK_SECRET is not set: provider webhook signatures are NOT checked (set it to enforce them)');
+if (config.webhookSecrets.development)
+  logger.warn(
+    'WEBHOOK_SECRETS_KEY is not set: webhook endpoint secrets are sealed with the fixed DEVELOPMENT key (local mode only)',
+  );
 if (config.production) logger.info('production mode: every command route needs an account API key');
 else {
   logger.warn('local mode: requests without an API key act as the local account, which may send from any sender');

@@ -15,7 +15,14 @@ let db: TestDatabase;
 const children: ChildProcess[] = [];
 
 /** The test runner's environment without the secrets, so each test states the ones it gives. */
-const { DATABASE_URL: _d, WEBHOOK_SECRET: _w, OPERATOR_TOKEN: _o, API_KEYS: _k, ...inherited } = process.env;
+const {
+  DATABASE_URL: _d,
+  WEBHOOK_SECRET: _w,
+  OPERATOR_TOKEN: _o,
+  API_KEYS: _k,
+  WEBHOOK_SECRETS_KEY: _s,
+  ...inherited
+} = process.env;
 
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', mainFile], {
@@ -44,11 +51,12 @@ afterAll(async () => {
 });
 
 describe('command-api in production', () => {
-  it('refuses to start without DATABASE_URL, WEBHOOK_SECRET and OPERATOR_TOKEN, naming each', async () => {
+  it('refuses to start without DATABASE_URL, WEBHOOK_SECRET, OPERATOR_TOKEN and WEBHOOK_SECRETS_KEY, naming each', async () => {
     const run = start({ API_PORT: String(await freePort()) });
     const code = await run.exited;
     expect(code).toBe(78);
-    for (const name of ['DATABASE_URL', 'WEBHOOK_SECRET', 'OPERATOR_TOKEN']) expect(run.output()).toContain(name);
+    for (const name of ['DATABASE_URL', 'WEBHOOK_SECRET', 'OPERATOR_TOKEN', 'WEBHOOK_SECRETS_KEY'])
+      expect(run.output()).toContain(name);
   });
 
   it('with its secrets set: 401 without a key, 202 with an account key, /metrics only for the operator', async () => {
@@ -69,6 +77,7 @@ describe('command-api in production', () => {
       DATABASE_URL: db.url,
       WEBHOOK_SECRET: 'production-webhook-secret',
       OPERATOR_TOKEN: operatorToken,
+      WEBHOOK_SECRETS_KEY: randomBytes(32).toString('base64'),
       API_PORT: String(port),
       SERVE_INBOX: 'false',
     });

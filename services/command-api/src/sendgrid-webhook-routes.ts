@@ -63,7 +63,7 @@ const eventWebhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions & { inbound:
   app,
   { deps, log, inbound },
 ) => {
-  const { publicKeys } = deps.config.sendGrid.events;
+  const { publicKeys, toleranceSeconds } = deps.config.sendGrid.events;
 
   // Raw bytes in, verified, then parsed: a re-serialised body would not match the signature.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
@@ -83,6 +83,14 @@ const eventWebhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions & { inbound:
         detail: 'X-Twilio-Email-Event-Webhook-Signature does not verify over the timestamp and body',
       });
     }
+    // The signature covers the timestamp, so a fresh one cannot be forged; an old one is a replayed capture.
+    const signedAt = Number(timestamp);
+    if (!Number.isFinite(signedAt) || Math.abs(deps.clock.now().getTime() / 1000 - signedAt) > toleranceSeconds) {
+      request.log.warn({ route: request.routeOptions.url, timestamp }, 'sendgrid webhook timestamp outside tolerance');
+      throw new Problem(403, 'stale-signature', 'Stale SendGrid signature', {
+        detail: `X-Twilio-Email-Event-Webhook-Timestamp is more than ${toleranceSeconds} s from now`,
+      });
+    }
   });
 
   /** The sender of our message, for an unsubscribe (SendGrid names only the contact). */
@@ -97,11 +105,15 @@ const eventWebhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions & { inbound:
   }
 
   async function apply(request: FastifyRequest, e: SendGridEvent): Promise<boolean> {
-    // Only events for our sends carry our message id; anything else from the account is not ours to record.
-    if (!e.message_id) return false;
+    // Our custom arg names the message; without it (a send that set none, or the webhook of a whole account)
+    // the X-Message-Id inside sg_message_id does, through the dispatcher's link. Anything else is not ours.
+    const messageId =
+      e.message_id ??
+      (e.sg_message_id ? await inbound.messageIdOf(sendGridProvider, sendGridMessageId(e.sg_message_id)) : null);
+    if (!messageId) return false;
     const at = new Date(e.timestamp * 1000).toISOString();
     if (unsubscribing.has(e.event)) {
-      const message = await messageOf(e.message_id);
+      const message = await messageOf(messageId);
       const address = normaliseEmail(e.email ?? '');
       if (message?.direction !== 'outbound' || !address.ok) return false;
       const change = decideEmailUnsubscribe({
@@ -110,7 +122,7 @@ const eventWebhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions & { inbound:
         sender: message.from,
         address: address.value,
         provider: sendGridProvider,
-        providerEventId: e.sg_event_id ?? `${e.message_id}:${e.event}:${e.timestamp}`,
+        providerEventId: e.sg_event_id ?? `${messageId}:${e.event}:${e.timestamp}`,
         changedAt: at,
       });
       await inbound.recordConsentChange(request, change, sendGridProvider);
@@ -122,12 +134,12 @@ const eventWebhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions & { inbound:
     // A `dropped` event may come without sg_message_id: the send's own X-Message-Id then names it.
     const providerMessageId = e.sg_message_id
       ? sendGridMessageId(e.sg_message_id)
-      : Object.entries((await messageOf(e.message_id))?.providerOf ?? {}).find(([, p]) => p === sendGridProvider)?.[0];
+      : Object.entries((await messageOf(messageId))?.providerOf ?? {}).find(([, p]) => p === sendGridProvider)?.[0];
     if (!providerMessageId) return false;
     const providerStatus = e.event === 'bounce' && e.type === 'blocked' ? 'blocked' : e.event;
     try {
       await inbound.recordReceipt(request, {
-        messageId: e.message_id,
+        messageId,
         provider: sendGridProvider,
         providerMessageId,
         outcome,

@@ -13,7 +13,7 @@ import { consentStreamId, inboundMessageId } from '@hatch/domain';
 import { PostgresEventStore } from '@hatch/event-store';
 import { createLogger } from '@hatch/platform';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
-import { messageSent, newMessageEvent } from '@hatch/testing/events';
+import { messageSent, newMessageEvent, providerMessageLinkEvent } from '@hatch/testing/events';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommandApi } from './app.ts';
@@ -52,7 +52,7 @@ beforeAll(async () => {
     config: defaultCommandApiConfig({
       sendGrid: {
         // Two keys, as during a rotation: ours and the vector's.
-        events: { enabled: true, publicKeys: [publicKey, sendGridVector.publicKey] },
+        events: { enabled: true, publicKeys: [publicKey, sendGridVector.publicKey], toleranceSeconds: 600 },
         inbound: { enabled: true, secrets: [inboundSecret], maxBytes },
       },
     }),
@@ -69,9 +69,16 @@ afterAll(async () => {
 
 const eventCount = async () => Number((await sql.query('SELECT count(*)::int AS n FROM events')).rows[0].n);
 
-const postEvents = (events: unknown, signWith: typeof keys.privateKey | null = keys.privateKey, tamper = false) => {
+/** The test clock's now, as SendGrid stamps the header (unix seconds). */
+const signedNow = '1730469605';
+
+const postEvents = (
+  events: unknown,
+  signWith: typeof keys.privateKey | null = keys.privateKey,
+  tamper = false,
+  timestamp = signedNow,
+) => {
   const raw = JSON.stringify(events);
-  const timestamp = '1730469605';
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'SendGrid Event API' };
   if (signWith) {
     headers['x-twilio-email-event-webhook-signature'] = sign('sha256', Buffer.from(timestamp + raw), signWith).toString(
@@ -107,6 +114,12 @@ async function sentEmail(xMessageId: string, to = 'example@test.com') {
     0,
   );
   return id;
+}
+
+/** The link the dispatcher appends before its MessageSent. */
+async function linkProviderMessage(provider: string, providerMessageId: string, messageId: string) {
+  const { streamId, event } = providerMessageLinkEvent(provider, providerMessageId, messageId);
+  await store.append(streamId, [event]);
 }
 
 /** The documented event shape, with our custom arg at the top level as SendGrid puts custom args. */
@@ -210,9 +223,41 @@ describe('SendGrid Event Webhook', () => {
         },
         body: sendGridVector.payload,
       });
-    // Verified, then refused as a payload: the vector is one object, the Event Webhook posts an array.
-    expect((await post(sendGridVector.timestamp)).status).toBe(400);
-    expect((await post('1388788367')).status).toBe(403);
+    // Verified (so refused as stale, not as forged: the vector is from 2020), and a changed timestamp is forged.
+    const vector = await post(sendGridVector.timestamp);
+    expect(vector.status).toBe(403);
+    expect((await vector.json()).type).toMatch(/stale-signature/);
+    const forged = await post('1388788367');
+    expect(forged.status).toBe(403);
+    expect((await forged.json()).type).toMatch(/invalid-signature/);
+  });
+
+  it('refuses 403 a validly signed batch whose timestamp is outside the tolerance, appending nothing', async () => {
+    const xid = 'StAlEXMessageId00000001';
+    const id = await sentEmail(xid);
+    const batch = [documented('delivered', xid, id, { response: '250 OK' })];
+    const before = await eventCount();
+    for (const timestamp of [String(Number(signedNow) - 601), String(Number(signedNow) + 601), 'soon']) {
+      const res = await postEvents(batch, keys.privateKey, false, timestamp);
+      expect(res.status).toBe(403);
+      expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    }
+    expect(await eventCount()).toBe(before);
+    // Inside the window it records.
+    expect((await postEvents(batch, keys.privateKey, false, String(Number(signedNow) - 599))).status).toBe(200);
+    expect(await eventCount()).toBe(before + 1);
+  });
+
+  it('finds a send without our custom arg by the X-Message-Id in sg_message_id, through the dispatcher link', async () => {
+    const xid = 'LiNkEdXMessageId0000001';
+    const id = await sentEmail(xid);
+    await linkProviderMessage('sendgrid', xid, id);
+    const { message_id: _ours, ...accountWide } = documented('delivered', xid, id, { response: '250 OK' });
+    const unknown = { ...accountWide, sg_message_id: 'NoSuchXMessageId.filter0001.1.2.0' };
+    const res = await postEvents([accountWide, unknown]);
+    expect(await res.json()).toEqual({ recorded: 1, ignored: 1 });
+    const stream = await store.readStream(`message-${id}`);
+    expect(stream.map((e) => e.type)).toEqual(['MessageRequested', 'MessageSent', 'MessageDelivered']);
   });
 
   it('answers 400 for a body that is not a JSON array', async () => {
@@ -327,6 +372,7 @@ describe('production', () => {
       DATABASE_URL: 'postgres://x@localhost/x',
       WEBHOOK_SECRET: 's',
       OPERATOR_TOKEN: 'o'.repeat(16),
+      WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
       SENDGRID_WEBHOOKS: 'true',
     };
     const refused = commandApiConfigSchema.safeParse(env);

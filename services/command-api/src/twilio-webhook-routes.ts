@@ -125,7 +125,8 @@ export const twilioWebhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions & { 
     {
       schema: {
         ...webhook,
-        summary: 'Twilio status callback (MessageSid, MessageStatus, ErrorCode); ?messageId= names our message',
+        summary:
+          'Twilio status callback (MessageSid, MessageStatus, ErrorCode), matched by ?messageId= or by MessageSid',
         response: { 200: z.string(), ...problemResponses(400, 403, 404, 413, 415, 503) },
       },
     },
@@ -140,10 +141,15 @@ export const twilioWebhookRoutes: FastifyPluginAsyncZod<CommandRouteOptions & { 
             : null;
       // queued/sending/sent/read are progress, not receipts: acknowledged, nothing recorded.
       if (outcome === null) return reply.type('text/xml').send(emptyTwiml);
-      if (!messageId)
-        throw invalidPayload([{ field: 'query.messageId', message: 'is required (set by our StatusCallback URL)' }]);
+      // Our own StatusCallback names the message; a callback configured once for the account names only
+      // Twilio's MessageSid. One naming no send of ours is acknowledged (Twilio retries any non-2xx).
+      const target = messageId ?? (await inbound.messageIdOf(twilioProvider, callback.MessageSid));
+      if (!target) {
+        request.log.info({ providerMessageId: callback.MessageSid }, 'twilio status callback for no message of ours');
+        return reply.type('text/xml').send(emptyTwiml);
+      }
       await inbound.recordReceipt(request, {
-        messageId,
+        messageId: target,
         provider: twilioProvider,
         providerMessageId: callback.MessageSid,
         outcome,

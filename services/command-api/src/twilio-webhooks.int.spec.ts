@@ -5,6 +5,7 @@ import { inboundMessageId } from '@hatch/domain';
 import { PostgresEventStore } from '@hatch/event-store';
 import { createLogger } from '@hatch/platform';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
+import { messageSent, newMessageEvent, providerMessageLinkEvent } from '@hatch/testing/events';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommandApi } from './app.ts';
@@ -174,12 +175,45 @@ describe('Twilio webhooks', () => {
     expect((await post(other, delivered, sign(token, base + path, delivered))).statusCode).toBe(403);
   });
 
+  it('matches a console-configured status callback (no ?messageId=) by MessageSid; an unknown one is ignored', async () => {
+    const sent = await app.inject({
+      method: 'POST',
+      url: '/api/messages/sms',
+      payload: { from: '+12016661234', to: '+14155552345', type: 'sms', body: 'hi', attachments: null },
+    });
+    const id = sent.json().id as string;
+    const sid = 'SM0000000000000000000000000000000a';
+    const link = providerMessageLinkEvent('twilio', sid, id);
+    await store.append(link.streamId, [link.event]);
+    await store.append(
+      `message-${id}`,
+      [newMessageEvent('MessageSent', messageSent(id, { providerMessageId: sid }))],
+      0,
+    );
+    const path = '/api/webhooks/twilio/status';
+    const delivered = { MessageSid: sid, MessageStatus: 'delivered', AccountSid: incoming.AccountSid };
+    const res = await post(path, delivered, sign(token, base + path, delivered));
+    expect(res.statusCode).toBe(200);
+    const stream = await store.readStream(`message-${id}`);
+    expect(stream.map((e) => e.type)).toEqual(['MessageRequested', 'MessageSent', 'MessageDelivered']);
+    expect(stream[2]?.data).toMatchObject({ messageId: id, providerMessageId: sid });
+
+    // A MessageSid no send of ours has: acknowledged (Twilio retries any non-2xx), nothing appended.
+    const before = await eventCount();
+    const unknown = { ...delivered, MessageSid: 'SM0000000000000000000000000000000b' };
+    const ignored = await post(path, unknown, sign(token, base + path, unknown));
+    expect(ignored.statusCode).toBe(200);
+    expect(ignored.headers['content-type']).toMatch(/text\/xml/);
+    expect(await eventCount()).toBe(before);
+  });
+
   it('refuses to start in production with Twilio webhooks enabled and no auth token', () => {
     const env = {
       NODE_ENV: 'production',
       DATABASE_URL: 'postgres://x@localhost/x',
       WEBHOOK_SECRET: 's',
       OPERATOR_TOKEN: 'o'.repeat(16),
+      WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
     };
     const refused = commandApiConfigSchema.safeParse({ ...env, TWILIO_WEBHOOKS: 'true' });
     expect(refused.success).toBe(false);

@@ -58,6 +58,7 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<CommandRouteOptions> =
   const ids = deps.newId ?? newId;
   const policy = { production: deps.config.production };
   const now = () => deps.clock.now().toISOString();
+  const secrets = deps.config.webhookSecrets.box;
   const meta = (request: FastifyRequest) => ({
     correlationId: request.id,
     causationId: null,
@@ -94,12 +95,14 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<CommandRouteOptions> =
     },
     async (request, reply) => {
       const endpointId = ids();
+      // Shown once in the answer; the log holds it sealed under WEBHOOK_SECRETS_KEY, bound to this endpoint.
+      const secret = generateWebhookSecret(randomBytes);
       const command = {
         endpointId,
         accountId: request.accountId,
         url: request.body.url,
         eventTypes: request.body.events ?? null,
-        secret: generateWebhookSecret(randomBytes),
+        secret: secrets.seal(secret, endpointId),
         createdAt: now(),
       };
       const { decision, result } = await handleCommand(log, {
@@ -112,9 +115,7 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<CommandRouteOptions> =
       if (!decision.ok) throw rejected(decision);
       const created = foldEvents(webhookEndpointFold, decision.events) as WebhookEndpointState;
       request.log.info({ endpointId }, 'webhook endpoint registered');
-      return reply
-        .code(201)
-        .send({ ...endpointAnswer(created), secret: command.secret, position: result?.position ?? '' });
+      return reply.code(201).send({ ...endpointAnswer(created), secret, position: result?.position ?? '' });
     },
   );
 
@@ -222,10 +223,11 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<CommandRouteOptions> =
       },
     },
     async (request) => {
+      const secret = generateWebhookSecret(randomBytes);
       const command = {
         endpointId: request.params.id,
         accountId: request.accountId,
-        secret: generateWebhookSecret(randomBytes),
+        secret: secrets.seal(secret, request.params.id),
         rotatedAt: now(),
       };
       const { decision, result } = await handleCommand(log, {
@@ -235,7 +237,7 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<CommandRouteOptions> =
         metadata: meta(request),
       });
       if (!decision.ok) throw rejected(decision);
-      return { id: command.endpointId, secret: command.secret, position: result?.position ?? '' };
+      return { id: command.endpointId, secret, position: result?.position ?? '' };
     },
   );
 

@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { webhookEndpointStreamId, webhookEventTypes } from '@hatch/domain';
 import { PostgresEventStore } from '@hatch/event-store';
-import { createLogger } from '@hatch/platform';
+import { createLogger, SecretBox, secretKeyId } from '@hatch/platform';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,6 +97,38 @@ describe('webhook endpoints', () => {
       'WebhookEndpointSecretRotated',
       'WebhookEndpointDeleted',
     ]);
+  });
+
+  it('keeps the secret sealed in the log (AES-256-GCM, key id, bound to the endpoint); a rotated-out key still opens it', async () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const app = await api({ webhookSecrets: { box: new SecretBox(oldKey), development: false } });
+    const body = (
+      await app.inject({ method: 'POST', url: '/api/webhook-endpoints', payload: { url: 'http://127.0.0.1:9/hook' } })
+    ).json();
+    const rotator = await api({ webhookSecrets: { box: new SecretBox(newKey, [oldKey]), development: false } });
+    const rotated = (
+      await rotator.inject({ method: 'POST', url: `/api/webhook-endpoints/${body.id}/rotate-secret` })
+    ).json();
+    // Nowhere in the stored log, as bytes: neither secret, nor their key material.
+    const raw = (await pool.query('SELECT data::text AS data FROM events')).rows.map((r) => String(r.data)).join('\n');
+    for (const secret of [body.secret, rotated.secret]) {
+      expect(raw).not.toContain(secret);
+      expect(raw).not.toContain(secret.slice(6));
+    }
+    const stream = await store.readStream(webhookEndpointStreamId(body.id));
+    const [created] = stream;
+    const sealed = stream.map((e) => (e.data as { secret: string }).secret);
+    expect(created?.type).toBe('WebhookEndpointCreated');
+    expect(sealed[0]).toMatch(new RegExp(`^whenc_v1\\.${secretKeyId(oldKey)}\\.`));
+    expect(sealed[1]).toMatch(new RegExp(`^whenc_v1\\.${secretKeyId(newKey)}\\.`));
+    // The notifier's box (current key + the previous one) opens both; the new key alone cannot open the first.
+    const notifier = new SecretBox(newKey, [oldKey]);
+    expect(notifier.open(sealed[0] as string, body.id)).toBe(body.secret);
+    expect(notifier.open(sealed[1] as string, body.id)).toBe(rotated.secret);
+    expect(() => new SecretBox(newKey).open(sealed[0] as string, body.id)).toThrow(/WEBHOOK_SECRETS_KEY_PREVIOUS/);
+    // Bound to its endpoint: copied onto another endpoint it does not open.
+    expect(() => notifier.open(sealed[0] as string, randomUUID())).toThrow();
   });
 
   it("answers another account's endpoint exactly like an unknown one", async () => {

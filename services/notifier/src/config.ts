@@ -1,6 +1,7 @@
 // The notifier's settings, from the environment. Defaults follow the issue's retry schedule (about a day);
 // tests shorten it (WEBHOOK_RETRY_SCHEDULE=200ms,400ms…).
 import { checkEventStoreEnv, databaseUrlSchema, eventStoreEnvSchema } from '@hatch/event-store';
+import { missingSecretsKey, secretBoxEnvSchema } from '@hatch/platform';
 import { defaultRetrySchedule, retryScheduleSchema } from '@hatch/webhooks';
 import { z } from 'zod';
 
@@ -9,6 +10,8 @@ const positiveInt = () => z.coerce.number().int().positive();
 export const notifierConfigSchema = z
   .object({
     ...eventStoreEnvSchema.shape,
+    /** WEBHOOK_SECRETS_KEY (+ _PREVIOUS): opens the endpoint secrets the command API sealed. */
+    ...secretBoxEnvSchema.shape,
     /** Production: only https endpoints whose addresses (after DNS) are public. */
     NODE_ENV: z.string().default('development'),
     /** Delivery tables and the checkpoint live in PostgreSQL whichever adapter holds the log. */
@@ -31,10 +34,17 @@ export const notifierConfigSchema = z
     WEBHOOK_MAX_RESPONSE_BYTES: positiveInt().default(4096),
     /** An endpoint failing without a success for this long is disabled (the account sees why). */
     WEBHOOK_DISABLE_AFTER_MS: positiveInt().default(3 * 24 * 3_600_000),
+    /** Delivered deliveries (and their attempts) older than this many days are deleted; pending and failed stay. */
+    WEBHOOK_RETENTION_DAYS: positiveInt().default(30),
+    /** How often retention runs (also once at start), and how many deliveries one DELETE takes. */
+    WEBHOOK_RETENTION_INTERVAL_MS: positiveInt().default(3_600_000),
+    WEBHOOK_RETENTION_BATCH: positiveInt().default(1000),
     LOG_LEVEL: z.string().default('info'),
   })
   .superRefine(checkEventStoreEnv)
   .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.WEBHOOK_SECRETS_KEY)
+      ctx.addIssue({ code: 'custom', message: missingSecretsKey, path: ['WEBHOOK_SECRETS_KEY'] });
     if (env.WEBHOOK_LEASE_MS <= env.WEBHOOK_TIMEOUT_MS)
       ctx.addIssue({
         code: 'custom',

@@ -2,7 +2,7 @@
 // transaction, and records the attempt with the delivery's next state. Every attempt runs on its own, so a
 // slow or dead endpoint holds only its own slots (WEBHOOK_ENDPOINT_CONCURRENCY) and its own timeouts.
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@hatch/platform';
+import type { Logger, SecretBox } from '@hatch/platform';
 import {
   type AttemptRecord,
   claimDueDeliveries,
@@ -21,6 +21,8 @@ export interface DeliveryLoopOptions {
   pool: pg.Pool;
   log: Logger;
   policy: DeliveryPolicy;
+  /** Opens the endpoint secrets the table holds sealed (WEBHOOK_SECRETS_KEY and its previous keys). */
+  secrets: SecretBox;
   schedule: readonly number[];
   concurrency: number;
   endpointConcurrency: number;
@@ -54,18 +56,41 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
   let ticking = false;
   let again = false;
 
+  /** The plain secrets, in memory only for the attempt; null when a key to open them is not configured. */
+  function openSecrets(delivery: DueDelivery): string[] | null {
+    try {
+      return delivery.secrets.map((sealed) => options.secrets.open(sealed, delivery.endpointId));
+    } catch (error) {
+      options.log.error(
+        { endpointId: delivery.endpointId, reason: error instanceof Error ? error.message : 'cannot open' },
+        'webhook endpoint secret cannot be opened: check WEBHOOK_SECRETS_KEY and WEBHOOK_SECRETS_KEY_PREVIOUS',
+      );
+      return null;
+    }
+  }
+
   async function attempt(delivery: DueDelivery) {
     const attemptedAt = new Date(now());
-    const outcome = await deliverWebhook(
-      {
-        url: delivery.url,
-        webhookId: delivery.deliveryId,
-        secrets: delivery.secrets,
-        body: delivery.body,
-        timestampSeconds: Math.floor(attemptedAt.getTime() / 1000),
-      },
-      options.policy,
-    );
+    const secrets = openSecrets(delivery);
+    // Unsigned is never an option: without its secret the attempt fails (and retries) without being sent.
+    const outcome: DeliveryOutcome =
+      secrets === null
+        ? {
+            kind: 'error',
+            error: 'signing secret cannot be opened with the configured keys',
+            latencyMs: 0,
+            unsafe: false,
+          }
+        : await deliverWebhook(
+            {
+              url: delivery.url,
+              webhookId: delivery.deliveryId,
+              secrets,
+              body: delivery.body,
+              timestampSeconds: Math.floor(attemptedAt.getTime() / 1000),
+            },
+            options.policy,
+          );
     const verdict = classifyOutcome(outcome);
     options.onAttempt?.(verdict, outcome.latencyMs);
     const number = delivery.attempts + 1;

@@ -4,8 +4,8 @@ import { handleCommand } from '@hatch/commands';
 import { decideDisableWebhookEndpoint, webhookEndpointFold, webhookEndpointStreamId } from '@hatch/domain';
 import { openEventStore, startCheckpointedConsumer } from '@hatch/event-store';
 import { createHttpServer, registerOperations } from '@hatch/http';
-import { createLogger, createMetricsRegistry, failStartup, loadConfig } from '@hatch/platform';
-import { webhookHealth } from '@hatch/webhooks';
+import { createLogger, createMetricsRegistry, failStartup, loadConfig, secretBoxFrom } from '@hatch/platform';
+import { pruneDeliveredDeliveries, webhookHealth } from '@hatch/webhooks';
 import pg from 'pg';
 import { Counter, Histogram } from 'prom-client';
 import { notifierConfigSchema } from './config.ts';
@@ -15,6 +15,11 @@ import { applyNotifierBatch, applyReplay } from './notifier-batch.ts';
 const config = loadConfig(notifierConfigSchema);
 const log = createLogger('notifier', { level: config.LOG_LEVEL });
 const production = config.NODE_ENV === 'production';
+const secrets = secretBoxFrom(config);
+if (secrets.development)
+  log.warn(
+    'WEBHOOK_SECRETS_KEY is not set: endpoint secrets are opened with the fixed DEVELOPMENT key (local mode only)',
+  );
 const store = await openEventStore(config).catch(failStartup);
 // Attempts are recorded as they finish: enough connections that in-flight attempts rarely wait for one.
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 12 });
@@ -42,6 +47,7 @@ const deliveries = startDeliveryLoop({
     maxResponseBytes: config.WEBHOOK_MAX_RESPONSE_BYTES,
     publicOnly: production,
   },
+  secrets: secrets.box,
   schedule: config.WEBHOOK_RETRY_SCHEDULE,
   concurrency: config.WEBHOOK_CONCURRENCY,
   endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
@@ -80,6 +86,25 @@ const consumer = startCheckpointedConsumer({
   onError: (error) => log.error({ err: error }, 'notifier batch failed; restarting from the checkpoint'),
 });
 
+// Retention: one run at a time, batch by batch, so the delivery tables stay the size of the window.
+let pruning: Promise<void> | null = null;
+const prune = () => {
+  pruning ??= pruneDeliveredDeliveries(pool, {
+    deliveredBefore: new Date(Date.now() - config.WEBHOOK_RETENTION_DAYS * 86_400_000),
+    batchSize: config.WEBHOOK_RETENTION_BATCH,
+  })
+    .then((deleted) => {
+      if (deleted > 0) log.info({ deleted, days: config.WEBHOOK_RETENTION_DAYS }, 'expired webhook deliveries deleted');
+    })
+    .catch((error: unknown) => log.warn({ err: error }, 'webhook retention run failed; retried next interval'))
+    .finally(() => {
+      pruning = null;
+    });
+};
+const retention = setInterval(prune, config.WEBHOOK_RETENTION_INTERVAL_MS);
+retention.unref();
+prune();
+
 const app = await createHttpServer({ logger: log });
 registerOperations(app, {
   registry,
@@ -99,8 +124,10 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'notifier stopping');
+  clearInterval(retention);
   await consumer.stop();
   await deliveries.stop();
+  await pruning;
   await app.close();
   await store.close();
   await pool.end();

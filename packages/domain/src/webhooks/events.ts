@@ -1,7 +1,7 @@
 // The event contract of a customer's webhook endpoint: stream `webhookendpoint-<endpointId>` (one word before
 // the dash, like `contactaddress-`, so the stream category is exactly the endpoints). The signing secret is
-// on the stream because the notifier must sign with it (an HMAC key cannot be stored as a hash); the API
-// shows it once, at creation and rotation. Change the shapes only by adding a new schema version.
+// on the stream because the notifier must sign with it (an HMAC key cannot be stored as a hash), sealed
+// under WEBHOOK_SECRETS_KEY; the API shows it once, at creation and rotation. Change the shapes only by adding a new schema version.
 import { z } from 'zod';
 import { deterministicUuid } from '../ids.ts';
 import { webhookEventTypeSchema } from './event-types.ts';
@@ -10,6 +10,14 @@ const isoTimestamp = z.iso.datetime({ offset: true });
 
 /** `whsec_` + base64 of the key bytes (Standard Webhooks); the bytes after decoding are the HMAC key. */
 export const webhookSecretSchema = z.string().regex(/^whsec_[A-Za-z0-9+/]{20,}={0,2}$/);
+/**
+ * How events hold the secret: sealed (AES-256-GCM, `whenc_v1.<key id>.<iv>.<ciphertext+tag>`, opened by the
+ * notifier with WEBHOOK_SECRETS_KEY or a previous key), or in plain text in events from before encryption.
+ */
+export const sealedWebhookSecretSchema = z
+  .string()
+  .regex(/^whenc_v1\.[0-9a-f]{16}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{40,}$/);
+export const storedWebhookSecretSchema = z.union([sealedWebhookSecretSchema, webhookSecretSchema]);
 /** null: every event type. */
 const eventTypes = z.array(webhookEventTypeSchema).nullable();
 
@@ -23,7 +31,7 @@ export const webhookEndpointEventSchemas = {
     accountId: z.string().min(1),
     url: z.string().min(1),
     eventTypes,
-    secret: webhookSecretSchema,
+    secret: storedWebhookSecretSchema,
     createdAt: isoTimestamp,
   }),
   /** The endpoint as it is after the change (every field, so a reader needs no earlier event but Created). */
@@ -38,7 +46,7 @@ export const webhookEndpointEventSchemas = {
   WebhookEndpointSecretRotated: z.object({
     endpointId: z.uuid(),
     accountId: z.string().min(1),
-    secret: webhookSecretSchema,
+    secret: storedWebhookSecretSchema,
     rotatedAt: isoTimestamp,
   }),
   /** By the notifier: the endpoint answered 410 Gone, or kept failing for too long; `detail` tells the account why. */
