@@ -70,8 +70,8 @@ const logTransport = () => {
     leaseMs: config.DISPATCH_LEASE_MS,
     log,
     freeSlots: () => claims.freeSlots,
-    onApplied: (leased, waiting) => {
-      claims.submit(leased);
+    onApplied: (leased, waiting, leasedUntilMs) => {
+      claims.submit(leased, leasedUntilMs);
       // Rows the fast path could not take wait for a claim.
       if (waiting > 0) claims.wake();
     },

@@ -21,8 +21,11 @@ export function startScheduleProjection(options: {
   leaseMs: number;
   /** How many fresh requests the caller can dispatch right now (they skip the claim round trip). */
   freeSlots: () => number;
-  /** After each committed batch: the fresh requests leased to this process, and how many others fell due. */
-  onApplied: (leased: RecordedEvent[], waiting: number) => void;
+  /**
+   * After each committed batch: the fresh requests leased to this process (until `leasedUntilMs`, the exact
+   * value written), and how many others fell due.
+   */
+  onApplied: (leased: RecordedEvent[], waiting: number, leasedUntilMs: number) => void;
   now?: () => number;
 }): ScheduleProjection {
   const now = options.now ?? Date.now;
@@ -58,6 +61,7 @@ export function startScheduleProjection(options: {
       options.onApplied(
         [...leased].map((id) => fresh.get(id)!),
         waiting,
+        at + options.leaseMs,
       );
     },
     // A failed batch (database down, another owner moved the checkpoint) restarts from the stored checkpoint.
