@@ -351,15 +351,15 @@ async function record(deps: DispatchDeps, state: MessageDispatchState, event: Ou
     );
   } catch (error) {
     if (!(error instanceof WrongExpectedVersionError)) throw error;
-    // A delivery receipt can land between the provider's acceptance and this append (the soak found it).
-    // Receipts are not outcomes, and they count only once a MessageSent names their provider message id:
-    // record MessageSent after them. Any other newer event is another dispatcher's outcome; it stands.
-    if (event.type === 'MessageSent') {
-      const latest = await deps.store.readStream(messageStreamId(state.messageId));
-      const newer = latest.filter((e) => e.streamVersion > state.version);
-      if (newer.length > 0 && newer.every((e) => receiptTypes.has(e.type)))
-        return record(deps, { ...state, version: latest.at(-1)?.streamVersion ?? state.version }, event);
-    }
+    // A delivery receipt can land between the provider's acceptance and this append (the soak found it),
+    // also when the answer was lost (a timeout: the retry must still be recorded, or the next attempt would
+    // not know to ask the provider first). Receipts are not outcomes, and they count only once a MessageSent
+    // names their provider message id: record the outcome after them. Any other newer event is another
+    // dispatcher's outcome; it stands.
+    const latest = await deps.store.readStream(messageStreamId(state.messageId));
+    const newer = latest.filter((e) => e.streamVersion > state.version);
+    if (newer.length > 0 && newer.every((e) => receiptTypes.has(e.type)))
+      return record(deps, { ...state, version: latest.at(-1)?.streamVersion ?? state.version }, event);
     return { outcome: 'lost_race', provider: null, reason: null };
   }
   switch (event.type) {
