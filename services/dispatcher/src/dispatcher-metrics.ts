@@ -31,6 +31,12 @@ export function createDispatcherMetrics(providers: ProviderDirectory, inFlight: 
     labelNames: ['provider', 'answer'],
     registers: [registry],
   });
+  const quarantined = new Counter({
+    name: 'dispatcher_quarantined_events_total',
+    help: 'Events the schedule projection could not apply, recorded in projection_quarantine and skipped',
+    labelNames: ['projection'],
+    registers: [registry],
+  });
   const errors = new Counter({
     name: 'dispatcher_attempt_errors_total',
     help: 'Attempts that threw (retried after the lease)',
@@ -61,6 +67,9 @@ export function createDispatcherMetrics(providers: ProviderDirectory, inFlight: 
       const reason = result.kind === 'accepted' ? '' : result.kind === 'rejected' ? 'rejected' : result.reason;
       calls.inc({ provider, result: result.kind, reason });
       callSeconds.observe({ provider }, durationMs / 1000);
+    },
+    quarantined(projection: string, count: number) {
+      quarantined.inc({ projection }, count);
     },
     lookup(provider: string, answer: LookupAnswer) {
       lookups.inc({ provider, answer: answer.kind });

@@ -11,7 +11,7 @@ import { createDispatcherMetrics } from './dispatcher-metrics.ts';
 import { startKafkaDispatch } from './kafka-transport.ts';
 import { startOpsServer } from './ops-server.ts';
 import { providerDirectory } from './provider-routes.ts';
-import { startScheduleProjection } from './schedule-projection.ts';
+import { scheduleQuarantineName, startScheduleProjection } from './schedule-projection.ts';
 
 const config = loadConfig(dispatcherConfigSchema);
 const log = createLogger('dispatcher');
@@ -74,6 +74,7 @@ const logTransport = () => {
     leaseMs: config.DISPATCH_LEASE_MS,
     log,
     freeSlots: () => claims.freeSlots,
+    onQuarantined: (entries) => metrics?.quarantined(scheduleQuarantineName, entries.length),
     onApplied: (leased, waiting, leasedUntilMs) => {
       claims.submit(leased, leasedUntilMs);
       // Rows the fast path could not take wait for a claim.
