@@ -1,4 +1,4 @@
-// bin/soak [--seconds 600] [--rate 60] [--no-kills] [--secure] [--log-file path]: see soak.ts.
+// bin/soak [--seconds 600] [--rate 60] [--no-kills] [--secure] [--no-provider-idempotency] [--log-file path]: see soak.ts.
 import { runSoak, soakHolds } from './soak.ts';
 
 const argv = process.argv.slice(2);
@@ -14,6 +14,7 @@ try {
     rate: Number(value('rate', '60')),
     secure: argv.includes('--secure'),
     kills: !argv.includes('--no-kills'),
+    providerIdempotency: !argv.includes('--no-provider-idempotency'),
     logFile: argv.includes('--log-file') ? value('log-file', '') : undefined,
     say,
   });

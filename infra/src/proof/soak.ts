@@ -25,12 +25,18 @@ export interface SoakOptions {
   /** Where every service's log lines go (appended). */
   logFile?: string;
   kills: boolean;
+  /**
+   * False: the mocks ignore Idempotency-Key as real Twilio and SendGrid do, and 3% of sends are taken but
+   * never answered (ambiguous timeouts), so only the dispatcher's lookups keep a message from going out twice.
+   */
+  providerIdempotency?: boolean;
   say: (line: string) => void;
 }
 
 export interface SoakResult {
   scenario: 'soak';
   seconds: number;
+  providerIdempotency: boolean;
   accepted: number;
   lost: number;
   stuck: number;
@@ -132,7 +138,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     stack.config.smsBackupProviderPort,
     stack.config.emailBackupProviderPort,
   ].map((p) => `http://127.0.0.1:${p}`);
-  const setFaults = (faults: Record<string, number>) =>
+  const setFaults = (faults: Record<string, number | boolean>) =>
     Promise.all(
       providers.map((p) =>
         fetch(`${p}/admin/faults`, {
@@ -142,7 +148,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         }),
       ),
     );
-  await setFaults({ error500Rate: 0.2, error429Rate: 0.1, retryAfterSeconds: 1 });
+  const providerIdempotency = options.providerIdempotency ?? true;
+  await setFaults({
+    error500Rate: 0.2,
+    error429Rate: 0.1,
+    retryAfterSeconds: 1,
+    ...(providerIdempotency ? {} : { idempotency: false, timeoutRate: 0.03 }),
+  });
 
   const addresses = new Set<string>();
   const phone = (prefix: string) => {
@@ -346,7 +358,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   if (unexpectedExits.length) throw new Error(`a service died on its own:\n${unexpectedExits.join('\n')}`);
 
   // Settle: faults off, then wait until every accepted send has an outcome (or the deadline has long passed).
-  await setFaults({ error500Rate: 0, error429Rate: 0 });
+  await setFaults({ error500Rate: 0, error429Rate: 0, timeoutRate: 0 });
   const db = new pg.Client({ connectionString: stack.databaseUrl });
   await db.connect();
   const sends = accepted.filter((r) => r.key);
@@ -403,19 +415,34 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   // message accepted by two providers (which would be two different messages for the recipient).
   let providerDuplicates = 0;
   let providerRepeats = 0;
-  const acceptedBy = new Map<string, number>();
+  const acceptedBy = new Map<string, string[]>();
   for (const p of providers) {
     const seen = (await (await fetch(`${p}/admin/messages`)).json()) as {
+      provider: string;
       repeats: number;
-      messages: { idempotencyKey: string | null; messageId: string | null; outcome: string }[];
+      messages: { idempotencyKey: string | null; messageId: string | null; outcome: string; receivedAt: number }[];
     };
     providerRepeats += seen.repeats;
     for (const m of seen.messages) {
       if (!m.idempotencyKey || m.idempotencyKey !== m.messageId) providerDuplicates++;
-      if (m.outcome === 'accepted' && m.messageId) acceptedBy.set(m.messageId, (acceptedBy.get(m.messageId) ?? 0) + 1);
+      if (m.outcome === 'accepted' && m.messageId)
+        acceptedBy.set(m.messageId, [
+          ...(acceptedBy.get(m.messageId) ?? []),
+          `${seen.provider}@${new Date(m.receivedAt).toISOString()}`,
+        ]);
     }
   }
-  for (const n of acceptedBy.values()) if (n > 1) providerDuplicates++;
+  const twice = [...acceptedBy].filter(([, by]) => by.length > 1);
+  providerDuplicates += twice.length;
+  // What the log says about a few of them: which attempt went out a second time, and why.
+  for (const [messageId, by] of twice.slice(0, 5)) {
+    const { rows } = await db.query<{ event_type: string; data: Record<string, unknown>; recorded_at: Date }>(
+      `SELECT event_type, data, recorded_at FROM events WHERE stream_id = $1 ORDER BY stream_version`,
+      [`message-${messageId}`],
+    );
+    const events = rows.map((r) => `${r.event_type}(${[r.data.provider, r.data.reason].filter(Boolean).join(' ')})`);
+    say(`provider duplicate ${messageId}: accepted ${by.join(', ')}; log ${events.join(' → ')}`);
+  }
 
   const rssEnd = readRss();
   const rssMb: SoakResult['rssMb'] = {};
@@ -444,6 +471,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   return {
     scenario: 'soak',
     seconds: options.seconds,
+    providerIdempotency,
     accepted: accepted.length,
     lost,
     stuck,

@@ -15,12 +15,21 @@ import { type EventStore, type RecordedEvent, WrongExpectedVersionError } from '
 import { traceAttributes, traceMetadata, withEventSpan } from '@hatch/platform';
 import { type BreakerOptions, type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
 import { ConcurrencyLimit } from './concurrency-limit.ts';
-import { type OutcomeEvent, outcomeOfCall, planAttempt } from './dispatch-decision.ts';
+import {
+  askBeforeRecording,
+  lookupSinceMs,
+  type OutcomeEvent,
+  outcomeOfCall,
+  planAttempt,
+  providersToAsk,
+  sentFoundByLookup,
+} from './dispatch-decision.ts';
 import { foldDispatchState, type MessageDispatchState } from './message-dispatch-state.ts';
 import {
   breakerSignal,
   type Classified,
   classifyProviderResponse,
+  type LookupAnswer,
   type OutboundMessage,
   type ProviderClient,
 } from './provider-client.ts';
@@ -28,12 +37,32 @@ import type { RetryPolicy } from './retry-policy.ts';
 
 export type AttemptResult =
   | { outcome: 'sent' | 'retry_scheduled' | 'failed'; provider: string | null; reason: string | null }
-  | { outcome: 'nothing_to_do' | 'not_due' | 'lost_race'; provider: null; reason: string | null };
+  | { outcome: 'nothing_to_do' | 'not_due' | 'lost_race' | 'lease_lost'; provider: null; reason: string | null };
+
+/**
+ * The schedule's lease on the message, taken when the provider call starts (after its concurrency slot is
+ * held, so time spent waiting for the slot cannot outlive it). `take` returns false when another
+ * dispatcher holds the message now: the attempt then ends without calling. Whoever made the lease keeps it
+ * renewed from a successful `take` until the attempt returns.
+ */
+export interface AttemptLease {
+  take(): Promise<boolean>;
+}
+
+export interface AttemptOptions {
+  /** The message's stream as the caller already has it (see dispatchAttempt). */
+  knownStream?: RecordedEvent[];
+  lease?: AttemptLease;
+  /** The message was taken over from a dispatcher whose lease ran out: it may have called a provider. */
+  afterLapsedLease?: boolean;
+}
 
 export interface DispatchHooks {
   /** Called after every provider call (metrics). */
   onProviderCall?(provider: string, result: Classified, durationMs: number): void;
   onBreakerChange?(provider: string, state: BreakerState): void;
+  /** Called after every lookup of a message at a provider (metrics). */
+  onLookup?(provider: string, answer: LookupAnswer): void;
 }
 
 /** Providers, their breakers and concurrency limits, and the order per channel. */
@@ -114,24 +143,29 @@ const outboundOf = (state: MessageDispatchState): OutboundMessage => {
 };
 
 /**
- * `knownStream`: the message's stream as the caller already has it (e.g. a fresh MessageRequested just
- * read from the log), which saves reading it again. If the stream has moved on since, the append loses
- * on its expected version and the caller retries from the stream (the provider then sees a repeated key).
+ * `options.knownStream`: the message's stream as the caller already has it (e.g. a fresh MessageRequested
+ * just read from the log), which saves reading it again. If the stream has moved on since, the append loses
+ * on its expected version and the caller retries from the stream.
  */
 export async function dispatchAttempt(
   deps: DispatchDeps,
   messageId: string,
-  knownStream?: RecordedEvent[],
+  options: AttemptOptions = {},
 ): Promise<AttemptResult> {
   const now = deps.now ?? Date.now;
   const streamId = messageStreamId(messageId);
-  let state = foldDispatchState(messageId, knownStream ?? (await deps.store.readStream(streamId)));
+  let state = foldDispatchState(messageId, options.knownStream ?? (await deps.store.readStream(streamId)));
   if (state.scheduled && !state.dispatchStarted && state.outcome === 'pending' && (state.dueAtMs ?? 0) <= now()) {
     const taken = await takeScheduled(deps, state, now());
     if (!taken) return { outcome: 'lost_race', provider: null, reason: null };
     state = taken;
   }
   const route = state.request ? deps.providers.routes[state.request.channel] : [];
+  // Providers ignore repeated idempotency keys: after a call with an unknown result, ask before calling again.
+  if ((state.dueAtMs ?? 0) <= now()) {
+    const found = await askProviders(deps, state, providersToAsk(state, route, options));
+    if (found) return found;
+  }
 
   let ticket: { probe: boolean } | null = null;
   const plan = planAttempt(
@@ -164,7 +198,7 @@ export async function dispatchAttempt(
       const result =
         plan.kind === 'record'
           ? await record(deps, state, plan.event)
-          : await callProvider(deps, state, plan.provider, ticket ?? { probe: false });
+          : await callProvider(deps, state, plan.provider, ticket ?? { probe: false }, options.lease);
       span.setAttribute(traceAttributes.outcome, result.outcome);
       if (result.provider) span.setAttribute(traceAttributes.provider, result.provider);
       if (result.reason) span.setAttribute(traceAttributes.reason, result.reason);
@@ -178,6 +212,7 @@ async function callProvider(
   state: MessageDispatchState,
   provider: string,
   heldTicket: { probe: boolean },
+  lease: AttemptLease | undefined,
 ): Promise<AttemptResult> {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
@@ -189,17 +224,23 @@ async function callProvider(
   const started = now();
   const request = state.request!;
   const optedOut = deps.consent ?? consentFromLog(deps.store);
-  let classified: Classified | null;
+  let classified: Classified | null | 'lease_lost';
   try {
-    // Consent is checked right before the call (inside the provider's slot, after any wait for it), so a
-    // STOP recorded between accept and dispatch ends the message instead of sending it.
-    classified = await limit.run(async () =>
-      (await optedOut(request)) ? null : classifyProviderResponse(await client.send(outboundOf(state), messageId)),
-    );
+    // The lease and consent are taken right before the call (inside the provider's slot, after any wait for
+    // it): a wait cannot outlive the lease, and a STOP recorded between accept and dispatch ends the message.
+    classified = await limit.run(async () => {
+      if (lease && !(await lease.take())) return 'lease_lost';
+      if (await optedOut(request)) return null;
+      return classifyProviderResponse(await client.send(outboundOf(state), messageId));
+    });
   } catch (error) {
     // A client bug must not leave a half-open probe taken forever.
     breaker.record(heldTicket, 'neutral');
     throw error;
+  }
+  if (classified === 'lease_lost') {
+    breaker.record(heldTicket, 'neutral');
+    return { outcome: 'lease_lost', provider: null, reason: null };
   }
   if (classified === null) {
     breaker.record(heldTicket, 'neutral');
@@ -217,7 +258,32 @@ async function callProvider(
   }
   breaker.record(heldTicket, breakerSignal(classified));
   deps.hooks?.onProviderCall?.(provider, classified, now() - started);
-  return record(deps, state, outcomeOfCall(state, provider, classified, route, deps.policy, now(), random));
+  const event = outcomeOfCall(state, provider, classified, route, deps.policy, now(), random);
+  if (askBeforeRecording(classified, event)) {
+    const found = await askProviders(deps, state, [provider]);
+    if (found) return found;
+  }
+  return record(deps, state, event);
+}
+
+/** Asks each provider in turn whether it has the message; records MessageSent for the first that does. */
+async function askProviders(
+  deps: DispatchDeps,
+  state: MessageDispatchState,
+  providers: readonly string[],
+): Promise<AttemptResult | null> {
+  const now = deps.now ?? Date.now;
+  for (const provider of providers) {
+    const client = deps.providers.client(provider);
+    if (!client.lookup) continue;
+    const answer: LookupAnswer = await client
+      .lookup({ message: outboundOf(state), providerMessageId: null, sinceMs: lookupSinceMs(state, now()) })
+      .catch((error: unknown) => ({ kind: 'unknown', detail: error instanceof Error ? error.message : null }));
+    deps.hooks?.onLookup?.(provider, answer);
+    if (answer.kind === 'found')
+      return record(deps, state, sentFoundByLookup(state, provider, answer.providerMessageId, now()));
+  }
+  return null;
 }
 
 /**
@@ -287,15 +353,15 @@ async function record(deps: DispatchDeps, state: MessageDispatchState, event: Ou
     );
   } catch (error) {
     if (!(error instanceof WrongExpectedVersionError)) throw error;
-    // A delivery receipt can land between the provider's acceptance and this append (the soak found it).
-    // Receipts are not outcomes, and they count only once a MessageSent names their provider message id:
-    // record MessageSent after them. Any other newer event is another dispatcher's outcome; it stands.
-    if (event.type === 'MessageSent') {
-      const latest = await deps.store.readStream(messageStreamId(state.messageId));
-      const newer = latest.filter((e) => e.streamVersion > state.version);
-      if (newer.length > 0 && newer.every((e) => receiptTypes.has(e.type)))
-        return record(deps, { ...state, version: latest.at(-1)?.streamVersion ?? state.version }, event);
-    }
+    // A delivery receipt can land between the provider's acceptance and this append (the soak found it),
+    // also when the answer was lost (a timeout: the retry must still be recorded, or the next attempt would
+    // not know to ask the provider first). Receipts are not outcomes, and they count only once a MessageSent
+    // names their provider message id: record the outcome after them. Any other newer event is another
+    // dispatcher's outcome; it stands.
+    const latest = await deps.store.readStream(messageStreamId(state.messageId));
+    const newer = latest.filter((e) => e.streamVersion > state.version);
+    if (newer.length > 0 && newer.every((e) => receiptTypes.has(e.type)))
+      return record(deps, { ...state, version: latest.at(-1)?.streamVersion ?? state.version }, event);
     return { outcome: 'lost_race', provider: null, reason: null };
   }
   switch (event.type) {

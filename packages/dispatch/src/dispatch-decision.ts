@@ -2,7 +2,7 @@
 // records the call's result. No I/O: time, randomness and breaker permission come in as arguments.
 import type { MessageEventOf } from '@hatch/domain';
 import { circuitOpenReason, type MessageDispatchState } from './message-dispatch-state.ts';
-import type { Classified } from './provider-client.ts';
+import { type Classified, isAmbiguousFailure } from './provider-client.ts';
 import { backoffDelayMs, type RetryPolicy } from './retry-policy.ts';
 
 export type AttemptPlan =
@@ -128,6 +128,53 @@ export function outcomeOfCall(
       providerStatus: result.providerStatus,
       dueAt: iso(nowMs + delayMs),
       scheduledAt: iso(nowMs),
+    },
+  };
+}
+
+/** Clock skew allowed between us and a provider when a lookup matches on the time of a send. */
+export const lookupSkewMs = 5 * 60_000;
+
+/**
+ * Which providers to ask whether they already have the message before calling any of them: those a call
+ * with an unknown result went to, or, after a lapsed lease (the dispatcher that held it crashed or hung,
+ * possibly mid-call, and the log cannot say), every provider of the channel.
+ */
+export function providersToAsk(
+  state: MessageDispatchState,
+  route: readonly string[],
+  options: { afterLapsedLease?: boolean } = {},
+): string[] {
+  if (state.outcome !== 'pending' || !state.request || state.version < 0) return [];
+  if (options.afterLapsedLease) return [...route];
+  return route.filter((p) => state.unconfirmedAt.includes(p));
+}
+
+/** Whether to ask the provider before recording `event` for `result`: never fail a message it may have sent. */
+export const askBeforeRecording = (result: Classified, event: OutcomeEvent): boolean =>
+  event.type === 'MessageFailed' &&
+  result.kind === 'retryable' &&
+  isAmbiguousFailure(result.reason, result.providerStatus);
+
+/** The earliest instant a call for this message can have reached a provider (lookups ignore older sends). */
+export const lookupSinceMs = (state: MessageDispatchState, nowMs: number) =>
+  dispatchFromMs(state, nowMs) - lookupSkewMs;
+
+/** The provider turned out to have the message: record it as sent by that earlier call, never call again. */
+export function sentFoundByLookup(
+  state: MessageDispatchState,
+  provider: string,
+  providerMessageId: string,
+  nowMs: number,
+): OutcomeEvent {
+  return {
+    type: 'MessageSent',
+    data: {
+      messageId: state.messageId,
+      provider,
+      providerMessageId,
+      attempt: Math.max(1, state.attempts),
+      sentAt: iso(nowMs),
     },
   };
 }

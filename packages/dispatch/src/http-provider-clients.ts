@@ -2,7 +2,14 @@
 // Keep-alive connections; every failure to get an answer is reported as a NetworkFailure, never thrown.
 import http from 'node:http';
 import https from 'node:https';
-import type { NetworkFailure, OutboundMessage, ProviderClient, ProviderResponse } from './provider-client.ts';
+import type {
+  LookupAnswer,
+  NetworkFailure,
+  OutboundMessage,
+  ProviderClient,
+  ProviderResponse,
+  SentMessageQuery,
+} from './provider-client.ts';
 import { parseRetryAfter } from './retry-policy.ts';
 
 export interface HttpProviderOptions {
@@ -36,14 +43,35 @@ export function postBody(
   body: string,
   timeoutMs: number,
 ): Promise<RawAnswer> {
+  return httpRequest(agent, 'POST', url, headers, body, timeoutMs);
+}
+
+/** One GET (a provider lookup); resolves with the answer or rejects with a coded error. */
+export function getAnswer(
+  agent: http.Agent,
+  url: URL,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<RawAnswer> {
+  return httpRequest(agent, 'GET', url, headers, null, timeoutMs);
+}
+
+function httpRequest(
+  agent: http.Agent,
+  method: 'GET' | 'POST',
+  url: URL,
+  headers: Record<string, string>,
+  body: string | null,
+  timeoutMs: number,
+): Promise<RawAnswer> {
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = transport.request(
       url,
       {
-        method: 'POST',
+        method,
         agent,
-        headers: { 'content-length': Buffer.byteLength(body), ...headers },
+        headers: body === null ? headers : { 'content-length': Buffer.byteLength(body), ...headers },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -67,8 +95,37 @@ export function postBody(
       clearTimeout(timer);
       reject(e);
     });
-    req.end(body);
+    if (body === null) req.end();
+    else req.end(body);
   });
+}
+
+/**
+ * A lookup's answer from a GET: `found(answer)` picks the provider message id out of a 200; 404 (or a 200
+ * that names none) is `not_found`; anything else, or no answer, is `unknown`.
+ */
+export async function lookupAnswer(
+  get: () => Promise<RawAnswer>,
+  found: (answer: RawAnswer) => string | null,
+): Promise<LookupAnswer> {
+  try {
+    const answer = await get();
+    if (answer.status === 404) return { kind: 'not_found' };
+    if (answer.status !== 200) return { kind: 'unknown', detail: `http_${answer.status}` };
+    const id = found(answer);
+    return id ? { kind: 'found', providerMessageId: id } : { kind: 'not_found' };
+  } catch (error) {
+    return { kind: 'unknown', detail: networkFailure(error) };
+  }
+}
+
+/** A JSON body, or null when it is not JSON. */
+export function jsonBody(answer: RawAnswer): unknown {
+  try {
+    return JSON.parse(answer.body);
+  } catch {
+    return null;
+  }
 }
 
 /** Keep-alive sockets to one provider. */
@@ -112,6 +169,26 @@ abstract class HttpProviderClient implements ProviderClient {
     } catch (error) {
       return { kind: 'no_answer', failure: networkFailure(error), detail: (error as Error).message ?? null };
     }
+  }
+
+  /**
+   * The scaffold protocol answers `GET /v1/messages/by-message-id/{our id}` with the send it took under
+   * that message id (`{"id": …}`) or 404.
+   */
+  lookup(query: SentMessageQuery): Promise<LookupAnswer> {
+    const headers: Record<string, string> = {};
+    if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    const url = new URL(
+      `/v1/messages/by-message-id/${encodeURIComponent(query.message.messageId)}`,
+      this.options.baseUrl,
+    );
+    return lookupAnswer(
+      () => getAnswer(this.agent, url, headers, this.options.timeoutMs),
+      (answer) => {
+        const id = (jsonBody(answer) as { id?: unknown } | null)?.id;
+        return typeof id === 'string' && id.length > 0 ? id : null;
+      },
+    );
   }
 
   close() {

@@ -4,6 +4,7 @@
 import { type MessageEvent, parseMessageEvent } from '@hatch/domain';
 import type { RecordedEvent } from '@hatch/event-store';
 import type { TraceCarrier } from '@hatch/platform';
+import { isAmbiguousFailure } from './provider-client.ts';
 
 type RequestedData = Extract<MessageEvent, { type: 'MessageRequested' }>['data'];
 
@@ -24,6 +25,8 @@ export interface MessageDispatchState {
   attempts: number;
   /** Failed calls per provider: the retry budget is per provider. */
   failuresByProvider: Record<string, number>;
+  /** Providers a call went to whose result is unknown (timeout, reset, 5xx): ask them before calling again. */
+  unconfirmedAt: string[];
   /** Why the last retry was scheduled (a retry's span names it). */
   lastReason: string | null;
   /** When the last scheduled retry is due (ms epoch), null when none is pending. */
@@ -45,6 +48,7 @@ export function foldDispatchState(messageId: string, events: RecordedEvent[]): M
     dispatchStarted: false,
     attempts: 0,
     failuresByProvider: {},
+    unconfirmedAt: [],
     dueAtMs: null,
     lastReason: null,
   };
@@ -76,6 +80,11 @@ export function foldDispatchState(messageId: string, events: RecordedEvent[]): M
         if (event.data.reason !== circuitOpenReason) {
           state.attempts++;
           state.failuresByProvider[event.data.provider] = (state.failuresByProvider[event.data.provider] ?? 0) + 1;
+          if (
+            isAmbiguousFailure(event.data.reason, event.data.providerStatus) &&
+            !state.unconfirmedAt.includes(event.data.provider)
+          )
+            state.unconfirmedAt.push(event.data.provider);
         }
         break;
       case 'MessageSent':

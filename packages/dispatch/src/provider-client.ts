@@ -31,10 +31,30 @@ export type ProviderResponse =
     }
   | { kind: 'no_answer'; failure: NetworkFailure; detail: string | null };
 
+/** What the provider says it has for one of our messages (asked after a call whose result is unknown). */
+export type LookupAnswer =
+  | { kind: 'found'; providerMessageId: string }
+  | { kind: 'not_found' }
+  /** The lookup itself failed or the provider cannot tell: the caller goes on as if not found. */
+  | { kind: 'unknown'; detail: string | null };
+
+export interface SentMessageQuery {
+  message: OutboundMessage;
+  /** The provider's id for the send, when an earlier answer carried one (the exact lookup). */
+  providerMessageId: string | null;
+  /** No call for this message can be older (ms epoch): lookups that match on content ignore older ones. */
+  sinceMs: number;
+}
+
 export interface ProviderClient {
   /** Provider id recorded in events (`messaging-provider`, `xillio-backup`, ...). */
   readonly id: string;
   send(message: OutboundMessage, idempotencyKey: string): Promise<ProviderResponse>;
+  /**
+   * Whether the provider already has the message (real Twilio and SendGrid ignore idempotency keys, so a
+   * second call after a timeout would send it twice). Absent: the provider cannot be asked.
+   */
+  lookup?(query: SentMessageQuery): Promise<LookupAnswer>;
 }
 
 export type Classified =
@@ -68,6 +88,17 @@ export function classifyProviderResponse(response: ProviderResponse): Classified
     reason: response.detail ? `rejected: ${response.detail}`.slice(0, 200) : `http_${status}`,
     providerStatus: status,
   };
+}
+
+/**
+ * A failure after which the provider may have the message anyway: the request could have been taken before
+ * the answer was lost (timeouts, resets, unknown network errors), a 5xx can come after the provider stored
+ * it, a 409 says the same key is still in flight there. Refused connections and 429s never reached a send.
+ */
+export function isAmbiguousFailure(reason: string, providerStatus: number | null): boolean {
+  if (providerStatus !== null)
+    return providerStatus >= 500 || providerStatus === 409 || reason === 'accepted_without_id';
+  return reason === 'timeout' || reason === 'connection_reset' || reason === 'network_error';
 }
 
 /** Whether an outcome says the provider is unhealthy (feeds its circuit breaker). 429 is load, not illness. */

@@ -3,8 +3,23 @@
 // 429 carries `X-RateLimit-Reset` (unix seconds), which the retry honours.
 import type http from 'node:http';
 import { convert } from 'html-to-text';
-import { errorDetail, headerValue, networkFailure, postBody, providerAgent } from './http-provider-clients.ts';
-import type { OutboundMessage, ProviderClient, ProviderResponse } from './provider-client.ts';
+import {
+  errorDetail,
+  getAnswer,
+  headerValue,
+  jsonBody,
+  lookupAnswer,
+  networkFailure,
+  postBody,
+  providerAgent,
+} from './http-provider-clients.ts';
+import type {
+  LookupAnswer,
+  OutboundMessage,
+  ProviderClient,
+  ProviderResponse,
+  SentMessageQuery,
+} from './provider-client.ts';
 import { parseRetryAfter } from './retry-policy.ts';
 
 export interface SendGridClientOptions {
@@ -104,6 +119,28 @@ export class SendGridClient implements ProviderClient {
     } catch (error) {
       return { kind: 'no_answer', failure: networkFailure(error), detail: (error as Error).message ?? null };
     }
+  }
+
+  /**
+   * SendGrid keeps no idempotency key; the only lookup by our id is the Email Activity API (a paid add-on
+   * whose key needs Email Activity access): `GET /v3/messages?query=unique_args['message_id']="…"`, the
+   * custom arg every send carries. Its `msg_id` is the full SendGrid message id; the X-Message-Id we record
+   * (and receipts match on) is its part before the first dot. Activity shows a send after some delay, which
+   * is why the dispatcher asks again before each later attempt.
+   */
+  lookup(query: SentMessageQuery): Promise<LookupAnswer> {
+    const url = new URL('/v3/messages', this.options.baseUrl);
+    url.searchParams.set('query', `unique_args['message_id']="${query.message.messageId}"`);
+    url.searchParams.set('limit', '10');
+    return lookupAnswer(
+      () => getAnswer(this.agent, url, { authorization: `Bearer ${this.options.apiKey}` }, this.options.timeoutMs),
+      (answer) => {
+        const list = (jsonBody(answer) as { messages?: unknown } | null)?.messages;
+        const first = Array.isArray(list) ? (list[0] as { msg_id?: unknown } | undefined) : undefined;
+        const id = typeof first?.msg_id === 'string' ? first.msg_id.split('.')[0] : undefined;
+        return id && id.length > 0 ? id : null;
+      },
+    );
   }
 
   close() {

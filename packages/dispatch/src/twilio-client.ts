@@ -3,8 +3,23 @@
 // Twilio's error JSON (`code`, `message`, `more_info`, `status`). The code goes into the event reason, so a
 // 21211 (invalid To) reads as such in MessageFailed.
 import type http from 'node:http';
-import { errorDetail, headerValue, networkFailure, postBody, providerAgent } from './http-provider-clients.ts';
-import type { OutboundMessage, ProviderClient, ProviderResponse } from './provider-client.ts';
+import {
+  errorDetail,
+  getAnswer,
+  headerValue,
+  jsonBody,
+  lookupAnswer,
+  networkFailure,
+  postBody,
+  providerAgent,
+} from './http-provider-clients.ts';
+import type {
+  LookupAnswer,
+  OutboundMessage,
+  ProviderClient,
+  ProviderResponse,
+  SentMessageQuery,
+} from './provider-client.ts';
 import { parseRetryAfter } from './retry-policy.ts';
 
 export interface TwilioClientOptions {
@@ -84,6 +99,44 @@ export class TwilioClient implements ProviderClient {
     } catch (error) {
       return { kind: 'no_answer', failure: networkFailure(error), detail: (error as Error).message ?? null };
     }
+  }
+
+  /**
+   * Twilio keeps no idempotency key and no field of ours on a Message resource, so the lookup is its Messages
+   * list filtered the way the API allows (`To`, `From`, `DateSent>=` the day of the first possible call),
+   * matched on the body and a `date_created` no older than that call. With a sid: the Message resource itself.
+   */
+  lookup(query: SentMessageQuery): Promise<LookupAnswer> {
+    const headers = { authorization: this.authorization };
+    if (query.providerMessageId) {
+      const url = new URL(
+        this.url.pathname.replace(/\.json$/, `/${encodeURIComponent(query.providerMessageId)}.json`),
+        this.url,
+      );
+      return lookupAnswer(
+        () => getAnswer(this.agent, url, headers, this.options.timeoutMs),
+        (answer) => sidOf(answer.body),
+      );
+    }
+    const url = new URL(this.url);
+    url.searchParams.set('To', query.message.to);
+    url.searchParams.set('From', query.message.from);
+    url.searchParams.set('DateSent>', new Date(query.sinceMs).toISOString().slice(0, 10));
+    url.searchParams.set('PageSize', '50');
+    return lookupAnswer(
+      () => getAnswer(this.agent, url, headers, this.options.timeoutMs),
+      (answer) => {
+        const list = (jsonBody(answer) as { messages?: unknown } | null)?.messages;
+        if (!Array.isArray(list)) return null;
+        const match = (list as Array<{ sid?: unknown; body?: unknown; date_created?: unknown }>).find(
+          (m) =>
+            m.body === query.message.body &&
+            typeof m.date_created === 'string' &&
+            Date.parse(m.date_created) >= query.sinceMs - 1000,
+        );
+        return typeof match?.sid === 'string' ? match.sid : null;
+      },
+    );
   }
 
   close() {

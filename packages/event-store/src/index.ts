@@ -24,3 +24,5 @@ export type { PoolTimeouts, SnapshotGateStats } from './postgres/pool-timeouts.t
 export { poolTimeouts, poolTimeoutsEnvSchema, poolTimeoutsFromEnv } from './postgres/pool-timeouts.ts';
 export type { PostgresEventStoreOptions } from './postgres/postgres-event-store.ts';
 export { PostgresEventStore } from './postgres/postgres-event-store.ts';
+export type { QuarantinedEvent } from './postgres/quarantine.ts';
+export { isPoisonError, quarantineEntry, recordQuarantine, splitOnPoison } from './postgres/quarantine.ts';

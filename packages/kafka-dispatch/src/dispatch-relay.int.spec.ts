@@ -1,14 +1,15 @@
 // The relay against real PostgreSQL (log + checkpoint) and a real broker.
 import { randomUUID } from 'node:crypto';
 import { messageStreamId } from '@hatch/domain';
-import { type NewEvent, PostgresEventStore } from '@hatch/event-store';
+import { type NewEvent, PostgresEventStore, recordQuarantine } from '@hatch/event-store';
 import { type RunningKafka, startLocalKafka } from '@hatch/infra/kafka';
 import { createTestDatabase, type TestDatabase } from '@hatch/testing';
 import type { Kafka } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresDeferredDispatches } from './deferred-dispatches.ts';
 import { decodeDispatchRecord } from './dispatch-record.ts';
-import { startDispatchRelay } from './dispatch-relay.ts';
+import { relayQuarantineName, startDispatchRelay } from './dispatch-relay.ts';
 import { ensureDispatchTopic } from './dispatch-topic.ts';
 import { postgresRelayCheckpoint, type RelayCheckpoint } from './relay-checkpoint.ts';
 import { quietKafka, readTopic, topicRecordCount, uniqueName, until } from './test-kafka.ts';
@@ -153,5 +154,50 @@ describe('dispatch relay', () => {
     await until(() => caughtUp(owner), 30_000, 'owner still relaying');
     expect(await topicRecordCount(kafka, topic)).toBeGreaterThan(before);
     await owner.stop();
+  });
+
+  it('quarantines events that cannot become a dispatch record and goes on publishing the rest', async () => {
+    const topic = uniqueName('dispatch');
+    await ensureDispatchTopic(kafka, { topic, partitions: 2 });
+    const ownDb = await createTestDatabase();
+    const ownPool = new pg.Pool({ connectionString: ownDb.url });
+    const ownStore = new PostgresEventStore({ connectionString: ownDb.url, pollIntervalMs: 100 });
+    try {
+      const [before] = await requestMessages(1, ownStore);
+      // Written past the command side's validation: a stream id that is no message id, an unreadable due time.
+      await ownStore.append(
+        'message-not-a-uuid',
+        [event('MessageRequested', { messageId: 'not-a-uuid' })],
+        'no_stream',
+      );
+      await ownStore.append(messageStreamId(before!.messageId), [
+        event('MessageRetryScheduled', { messageId: before!.messageId, attempt: 1, dueAt: 'tomorrow-ish' }),
+      ]);
+      const [after] = await requestMessages(1, ownStore);
+      const relay = await startDispatchRelay({
+        store: ownStore,
+        kafka,
+        topic,
+        checkpoint: postgresRelayCheckpoint(ownPool),
+        deferred: postgresDeferredDispatches(ownPool),
+        quarantine: (entries) => recordQuarantine(ownPool, entries),
+      });
+      await until(() => caughtUp(relay, ownStore), 30_000, 'relay caught up past the poison events');
+      await relay.stop();
+      expect(relay.quarantined).toBe(2);
+      const records = (await readTopic(kafka, topic)).map((r) => decodeDispatchRecord(Buffer.from(r.value)));
+      expect(records.map((r) => r.messageId).sort()).toEqual([before!.messageId, after!.messageId].sort());
+      const { rows } = await ownPool.query(
+        'SELECT projection, event_type, stream_id, error FROM projection_quarantine ORDER BY position',
+      );
+      expect(rows.map((r) => [r.projection, r.event_type, r.stream_id])).toEqual([
+        [relayQuarantineName, 'MessageRequested', 'message-not-a-uuid'],
+        [relayQuarantineName, 'MessageRetryScheduled', messageStreamId(before!.messageId)],
+      ]);
+    } finally {
+      await ownStore.close();
+      await ownPool.end();
+      await ownDb.drop();
+    }
   });
 });

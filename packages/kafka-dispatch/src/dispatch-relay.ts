@@ -10,10 +10,23 @@
 // with `deferred`, it is kept in the schedule table (before the checkpoint moves past it) and published
 // when it falls due, so consumers never hold long timers or uncommitted offsets.
 import { messageStreamId } from '@hatch/domain';
-import { type EventStore, type LogPosition, type RecordedEvent, StaleCheckpointError } from '@hatch/event-store';
+import {
+  type EventStore,
+  isPoisonError,
+  type LogPosition,
+  type QuarantinedEvent,
+  quarantineEntry,
+  type RecordedEvent,
+  StaleCheckpointError,
+} from '@hatch/event-store';
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { DeferredDispatch, DeferredDispatches } from './deferred-dispatches.ts';
-import { type DispatchRecord, dispatchEventTypes, encodeDispatchRecord } from './dispatch-record.ts';
+import {
+  type DispatchRecord,
+  dispatchEventTypes,
+  dispatchRecordSchema,
+  encodeDispatchRecord,
+} from './dispatch-record.ts';
 import { type DispatchLogger, silentLogger } from './logger.ts';
 import type { RelayCheckpoint } from './relay-checkpoint.ts';
 
@@ -32,7 +45,16 @@ export interface DispatchRelayOptions {
   /** How often the deferred records are checked (default 500 ms). */
   duePollMs?: number;
   now?: () => number;
+  /**
+   * Records events that cannot become a dispatch record (no message id, an unreadable due time, a value the
+   * deferred table refuses) in projection_quarantine, before the checkpoint moves past them. They are skipped
+   * either way: one poison event must not stop every later send behind it.
+   */
+  quarantine?: (entries: QuarantinedEvent[]) => Promise<void>;
 }
+
+/** The relay's name in projection_quarantine. */
+export const relayQuarantineName = 'kafka-dispatch-relay';
 
 export interface DispatchRelay {
   /** Last log position published and checkpointed. */
@@ -41,6 +63,8 @@ export interface DispatchRelay {
   readonly published: number;
   /** Of those, records that waited in the deferred schedule. */
   readonly deferredPublished: number;
+  /** Events set aside as poison since start. */
+  readonly quarantined: number;
   /** Resolves when the relay stopped: after stop(), or when another relay took over the checkpoint. */
   readonly done: Promise<void>;
   stop(): Promise<void>;
@@ -53,6 +77,28 @@ const traceHeaders = (metadata: RecordedEvent['metadata']): Record<string, strin
 
 const isDispatchEvent = (type: string): type is DispatchRecord['eventType'] =>
   (dispatchEventTypes as readonly string[]).includes(type);
+
+/**
+ * Keeps the records for later; when the table refuses the batch for a non-transient reason, one by one, and
+ * returns the refused ones as poison.
+ */
+async function deferAll(
+  deferred: DeferredDispatches,
+  later: Array<DeferredDispatch & { event: RecordedEvent }>,
+): Promise<QuarantinedEvent[]> {
+  if (later.length === 0) return [];
+  try {
+    await deferred.add(later.map(({ key, record, dueAtMs }) => ({ key, record, dueAtMs })));
+    return [];
+  } catch (error) {
+    if (!isPoisonError(error)) throw error;
+    const [only] = later;
+    if (later.length === 1 && only) return [quarantineEntry(relayQuarantineName, only.event, error)];
+  }
+  const poison: QuarantinedEvent[] = [];
+  for (const item of later) poison.push(...(await deferAll(deferred, [item])));
+  return poison;
+}
 
 export async function startDispatchRelay(options: DispatchRelayOptions): Promise<DispatchRelay> {
   const logger = options.logger ?? silentLogger;
@@ -80,26 +126,40 @@ export async function startDispatchRelay(options: DispatchRelayOptions): Promise
 
   const now = options.now ?? Date.now;
   const dueLeadMs = options.dueLeadMs ?? 1000;
+  let quarantined = 0;
   const publish = async (events: RecordedEvent[]) => {
     const conversations = new Map<string, string>();
     const messages = [];
-    const later: DeferredDispatch[] = [];
+    const later: Array<DeferredDispatch & { event: RecordedEvent }> = [];
+    const poison: QuarantinedEvent[] = [];
     for (const event of events) {
       if (!isDispatchEvent(event.type)) continue;
-      const data = event.data as { messageId: string; conversationId?: string; dueAt?: string; sendAt?: string };
-      if (data.conversationId) conversations.set(data.messageId, data.conversationId);
-      const record: DispatchRecord = {
+      const data = (event.data ?? {}) as {
+        messageId?: string;
+        conversationId?: string;
+        dueAt?: string;
+        sendAt?: string;
+      };
+      // A scheduled send is due at its send_at, a retry at its dueAt.
+      const parsed = dispatchRecordSchema.safeParse({
         messageId: data.messageId,
         eventType: event.type,
         eventId: event.id,
         position: event.position,
-        // A scheduled send is due at its send_at, a retry at its dueAt.
         dueAt: event.type === 'MessageRetryScheduled' ? (data.dueAt ?? null) : (data.sendAt ?? null),
-      };
-      const key = await conversationOf(data.messageId, conversations);
-      const dueAtMs = record.dueAt ? Date.parse(record.dueAt) : null;
+      });
+      const dueAtMs = parsed.success && parsed.data.dueAt ? Date.parse(parsed.data.dueAt) : null;
+      if (!parsed.success || (dueAtMs !== null && !Number.isFinite(dueAtMs))) {
+        poison.push(
+          quarantineEntry(relayQuarantineName, event, new Error(parsed.error?.message ?? 'unreadable due time')),
+        );
+        continue;
+      }
+      const record: DispatchRecord = parsed.data;
+      if (data.conversationId) conversations.set(record.messageId, data.conversationId);
+      const key = await conversationOf(record.messageId, conversations);
       if (options.deferred && dueAtMs !== null && dueAtMs - now() > dueLeadMs) {
-        later.push({ key, record, dueAtMs });
+        later.push({ key, record, dueAtMs, event });
         continue;
       }
       // The event's W3C trace context: the consumer's span continues the request's trace.
@@ -109,8 +169,13 @@ export async function startDispatchRelay(options: DispatchRelayOptions): Promise
         headers: { 'event-type': event.type, ...traceHeaders(event.metadata) },
       });
     }
-    await options.deferred?.add(later);
+    if (options.deferred) poison.push(...(await deferAll(options.deferred, later)));
     if (messages.length > 0) await producer.send({ topic: options.topic, acks: -1, messages });
+    if (poison.length > 0) {
+      await options.quarantine?.(poison);
+      for (const entry of poison) logger.error({ quarantined: entry }, 'dispatch relay quarantined an event');
+      quarantined += poison.length;
+    }
     const position = (events.at(-1) as RecordedEvent).position;
     await options.checkpoint.store(position, checkpointed);
     checkpointed = position;
@@ -172,6 +237,9 @@ export async function startDispatchRelay(options: DispatchRelayOptions): Promise
     },
     get deferredPublished() {
       return deferredPublished;
+    },
+    get quarantined() {
+      return quarantined;
     },
     done,
     async stop() {

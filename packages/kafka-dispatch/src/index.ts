@@ -7,7 +7,7 @@ export { startDispatchConsumer } from './dispatch-consumer.ts';
 export type { DispatchRecord } from './dispatch-record.ts';
 export { decodeDispatchRecord, dispatchRecordSchema, encodeDispatchRecord } from './dispatch-record.ts';
 export type { DispatchRelay, DispatchRelayOptions } from './dispatch-relay.ts';
-export { startDispatchRelay } from './dispatch-relay.ts';
+export { relayQuarantineName, startDispatchRelay } from './dispatch-relay.ts';
 export type { DispatchTopicOptions } from './dispatch-topic.ts';
 export { ensureDispatchTopic } from './dispatch-topic.ts';
 export type { DispatchLogger } from './logger.ts';

@@ -1,18 +1,18 @@
 // Feeds due messages to dispatchAttempt with bounded concurrency. Fresh requests come straight from
 // the schedule projection (already leased, event in hand) into a bounded local backlog; everything
 // else (retries falling due, lapsed leases, what the backlog had no room for) is claimed from the table.
-import { type AttemptResult, type DispatchDeps, dispatchAttempt } from '@hatch/dispatch';
+import { type AttemptLease, type AttemptResult, type DispatchDeps, dispatchAttempt } from '@hatch/dispatch';
 import type { RecordedEvent } from '@hatch/event-store';
 import type { Logger } from '@hatch/platform';
 import type pg from 'pg';
-import { claimDueMessages, releaseLease } from './schedule-store.ts';
+import { claimDueMessages, releaseLease, renewLease } from './schedule-store.ts';
 
 export interface ClaimLoop {
   readonly inFlight: number;
   /** Room for fresh requests: free attempt slots plus free backlog places. */
   readonly freeSlots: number;
-  /** Queues fresh requests the schedule projection already leased to this process. */
-  submit(requests: RecordedEvent[]): void;
+  /** Queues fresh requests the schedule projection already leased to this process (until `leasedUntilMs`). */
+  submit(requests: RecordedEvent[], leasedUntilMs: number): void;
   wake(): void;
   stop(): Promise<void>;
 }
@@ -36,7 +36,8 @@ export function startClaimLoop(options: {
   let running = true;
   let inFlight = 0;
   const queued: Array<{ event: RecordedEvent; leasedUntil: number }> = [];
-  const claimedQueue: Array<{ messageId: string; leasedUntil: number }> = [];
+  /** `lapsed`: taken over from a dispatcher whose lease ran out, which may have called a provider. */
+  const claimedQueue: Array<{ messageId: string; leasedUntil: number; lapsed: boolean }> = [];
   // Claims may always take a quarter of the slots, however busy fresh traffic keeps them.
   const claimShare = Math.ceil(options.concurrency / 4);
   let wakeUp: (() => void) | null = null;
@@ -66,9 +67,14 @@ export function startClaimLoop(options: {
       };
     });
 
-  const attempt = async (messageId: string, knownStream?: RecordedEvent[]) => {
+  const attempt = async (
+    messageId: string,
+    leasedUntil: number,
+    extra: { knownStream?: RecordedEvent[]; afterLapsedLease?: boolean },
+  ) => {
+    const lease = attemptLease(messageId, leasedUntil);
     try {
-      const result = await dispatchAttempt(deps, messageId, knownStream);
+      const result = await dispatchAttempt(deps, messageId, { ...extra, lease });
       // Lost to another writer: give it straight back so the next pass reads the stream.
       if (result.outcome === 'lost_race') await releaseLease(pool, messageId);
       options.onResult?.(result);
@@ -77,6 +83,7 @@ export function startClaimLoop(options: {
       options.onError?.(error);
       log.warn({ err: error, messageId }, 'dispatch attempt failed');
     } finally {
+      lease.stop();
       inFlight--;
       pump();
       if (full) wake();
@@ -84,17 +91,54 @@ export function startClaimLoop(options: {
   };
 
   /**
+   * The schedule lease of one attempt. It is taken again (compare-and-set on the value this process wrote)
+   * when the provider call starts, inside the provider's slot, unless it was written moments ago; then it is
+   * renewed every third of its length until the attempt ends, so a slow call keeps it.
+   */
+  const attemptLease = (messageId: string, leasedUntil: number): AttemptLease & { stop(): void } => {
+    let held = leasedUntil;
+    let timer: ReturnType<typeof setInterval> | null = null;
+    const renew = async () => {
+      const until = now() + options.leaseMs;
+      if (!(await renewLease(pool, messageId, held, until))) return false;
+      held = until;
+      return true;
+    };
+    const stop = () => {
+      if (timer) clearInterval(timer);
+      timer = null;
+    };
+    return {
+      async take() {
+        if (held - now() < (options.leaseMs * 3) / 4 && !(await renew())) return false;
+        timer = setInterval(() => {
+          renew()
+            .then((kept) => {
+              if (!kept) stop();
+            })
+            .catch((error: unknown) => log.warn({ err: error, messageId }, 'renewing a dispatch lease failed'));
+        }, options.leaseMs / 3);
+        return true;
+      },
+      stop,
+    };
+  };
+
+  /**
    * Starts queued work while slots are free: claimed messages (due retries, lapsed leases) first, so a
-   * steady stream of fresh requests cannot starve them; one whose lease is running out is left to a claim.
+   * steady stream of fresh requests cannot starve them. A lease that ran out while queued is harmless: the
+   * attempt takes it again before calling, and ends without a call when another dispatcher has it.
    */
   const pump = () => {
     while (inFlight < options.concurrency) {
       const next = claimedQueue.shift() ?? queued.shift();
       if (!next) return;
-      if (next.leasedUntil - options.leaseMs / 4 < now()) continue;
       inFlight++;
-      if ('event' in next) void attempt((next.event.data as { messageId: string }).messageId, [next.event]);
-      else void attempt(next.messageId);
+      if ('event' in next)
+        void attempt((next.event.data as { messageId: string }).messageId, next.leasedUntil, {
+          knownStream: [next.event],
+        });
+      else void attempt(next.messageId, next.leasedUntil, { afterLapsedLease: next.lapsed });
     }
   };
 
@@ -109,23 +153,29 @@ export function startClaimLoop(options: {
         await sleep(options.pollMs);
         continue;
       }
-      let claimed: string[] = [];
+      let claimed = 0;
       try {
-        claimed = await claimDueMessages(pool, now(), options.leaseMs, free);
-        if (claimed.length < free && now() - lastLapsedScan >= lapsedScanMs) {
-          lastLapsedScan = now();
-          claimed.push(...(await claimDueMessages(pool, now(), options.leaseMs, free - claimed.length, true)));
+        const at = now();
+        const waiting = await claimDueMessages(pool, at, options.leaseMs, free);
+        for (const messageId of waiting)
+          claimedQueue.push({ messageId, leasedUntil: at + options.leaseMs, lapsed: false });
+        claimed = waiting.length;
+        if (claimed < free && now() - lastLapsedScan >= lapsedScanMs) {
+          const scanAt = now();
+          lastLapsedScan = scanAt;
+          const lapsed = await claimDueMessages(pool, scanAt, options.leaseMs, free - claimed, true);
+          for (const messageId of lapsed)
+            claimedQueue.push({ messageId, leasedUntil: scanAt + options.leaseMs, lapsed: true });
+          claimed += lapsed.length;
         }
       } catch (error) {
         log.warn({ err: error }, 'claiming due messages failed');
         await sleep(options.pollMs);
         continue;
       }
-      const leasedUntil = now() + options.leaseMs;
-      for (const messageId of claimed) claimedQueue.push({ messageId, leasedUntil });
       pump();
       // A full claim means more may be waiting: go again as soon as a slot frees up.
-      if (claimed.length < free) await sleep(options.pollMs);
+      if (claimed < free) await sleep(options.pollMs);
     }
   })();
 
@@ -136,8 +186,7 @@ export function startClaimLoop(options: {
     get freeSlots() {
       return Math.max(0, options.concurrency + options.backlog - inFlight - queued.length);
     },
-    submit(requests) {
-      const leasedUntil = now() + options.leaseMs;
+    submit(requests, leasedUntil) {
       for (const event of requests) queued.push({ event, leasedUntil });
       pump();
     },

@@ -1,5 +1,5 @@
 // Prometheus metrics of the dispatcher.
-import type { AttemptResult, Classified, ProviderDirectory } from '@hatch/dispatch';
+import type { AttemptResult, Classified, LookupAnswer, ProviderDirectory } from '@hatch/dispatch';
 import { createMetricsRegistry } from '@hatch/platform';
 import { breakerStates } from '@hatch/vocabulary';
 import { Counter, Gauge, Histogram } from 'prom-client';
@@ -23,6 +23,18 @@ export function createDispatcherMetrics(providers: ProviderDirectory, inFlight: 
     name: 'dispatcher_attempt_outcomes_total',
     help: 'What each dispatch attempt recorded',
     labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const lookups = new Counter({
+    name: 'dispatcher_provider_lookups_total',
+    help: 'Lookups of a message at a provider after a call with an unknown result, by answer (found: not sent again)',
+    labelNames: ['provider', 'answer'],
+    registers: [registry],
+  });
+  const quarantined = new Counter({
+    name: 'dispatcher_quarantined_events_total',
+    help: 'Events the schedule projection could not apply, recorded in projection_quarantine and skipped',
+    labelNames: ['projection'],
     registers: [registry],
   });
   const errors = new Counter({
@@ -55,6 +67,12 @@ export function createDispatcherMetrics(providers: ProviderDirectory, inFlight: 
       const reason = result.kind === 'accepted' ? '' : result.kind === 'rejected' ? 'rejected' : result.reason;
       calls.inc({ provider, result: result.kind, reason });
       callSeconds.observe({ provider }, durationMs / 1000);
+    },
+    quarantined(projection: string, count: number) {
+      quarantined.inc({ projection }, count);
+    },
+    lookup(provider: string, answer: LookupAnswer) {
+      lookups.inc({ provider, answer: answer.kind });
     },
     outcome(result: AttemptResult) {
       outcomes.inc({ outcome: result.outcome });

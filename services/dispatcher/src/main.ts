@@ -1,5 +1,5 @@
 // Dispatcher: keeps the schedule from the log, claims due messages, dispatches them to providers.
-import type { BreakerState, Classified, DispatchDeps } from '@hatch/dispatch';
+import type { BreakerState, Classified, DispatchDeps, LookupAnswer } from '@hatch/dispatch';
 import { openEventStore, poolTimeouts, poolTimeoutsFromEnv } from '@hatch/event-store';
 import { kafkaDispatchConfigSchema } from '@hatch/kafka-dispatch';
 import { createLogger, failStartup, loadConfig } from '@hatch/platform';
@@ -11,7 +11,7 @@ import { createDispatcherMetrics } from './dispatcher-metrics.ts';
 import { startKafkaDispatch } from './kafka-transport.ts';
 import { startOpsServer } from './ops-server.ts';
 import { providerDirectory } from './provider-routes.ts';
-import { startScheduleProjection } from './schedule-projection.ts';
+import { scheduleQuarantineName, startScheduleProjection } from './schedule-projection.ts';
 
 const config = loadConfig(dispatcherConfigSchema);
 const log = createLogger('dispatcher');
@@ -30,6 +30,10 @@ let metrics: ReturnType<typeof createDispatcherMetrics> | null = null;
 const hooks = {
   onProviderCall: (provider: string, result: Classified, ms: number) => metrics?.providerCall(provider, result, ms),
   onBreakerChange: (provider: string, state: BreakerState) => log.warn({ provider, state }, 'circuit breaker changed'),
+  onLookup: (provider: string, answer: LookupAnswer) => {
+    metrics?.lookup(provider, answer);
+    if (answer.kind !== 'not_found') log.info({ provider, answer }, 'looked up a message at its provider');
+  },
 };
 const providers = providerDirectory(config, hooks);
 metrics = createDispatcherMetrics(providers, () => inFlight());
@@ -70,8 +74,9 @@ const logTransport = () => {
     leaseMs: config.DISPATCH_LEASE_MS,
     log,
     freeSlots: () => claims.freeSlots,
-    onApplied: (leased, waiting) => {
-      claims.submit(leased);
+    onQuarantined: (entries) => metrics?.quarantined(scheduleQuarantineName, entries.length),
+    onApplied: (leased, waiting, leasedUntilMs) => {
+      claims.submit(leased, leasedUntilMs);
       // Rows the fast path could not take wait for a claim.
       if (waiting > 0) claims.wake();
     },

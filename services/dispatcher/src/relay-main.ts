@@ -7,6 +7,7 @@ import {
   openEventStore,
   poolTimeouts,
   poolTimeoutsFromEnv,
+  recordQuarantine,
 } from '@hatch/event-store';
 import {
   type DispatchRelay,
@@ -14,10 +15,12 @@ import {
   kafkaDispatchConfigSchema,
   postgresDeferredDispatches,
   postgresRelayCheckpoint,
+  relayQuarantineName,
   startDispatchRelay,
 } from '@hatch/kafka-dispatch';
 import { createLogger, createMetricsRegistry, failStartup, loadConfig } from '@hatch/platform';
 import pg from 'pg';
+import { Counter } from 'prom-client';
 import { z } from 'zod';
 import { kafkaClient } from './kafka-transport.ts';
 import { startOpsServer } from './ops-server.ts';
@@ -40,11 +43,18 @@ const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2, ...poo
 pool.on('error', (error) => log.warn({ err: error }, 'idle database connection lost'));
 
 let relay: DispatchRelay | null = null;
+const registry = createMetricsRegistry('relay');
+const quarantined = new Counter({
+  name: 'relay_quarantined_events_total',
+  help: 'Events the relay could not turn into dispatch records, recorded in projection_quarantine and skipped',
+  labelNames: ['projection'],
+  registers: [registry],
+});
 // /health answers at once; /ready once the relay publishes (the topic exists and the producer is connected).
 const ops = await startOpsServer({
   host: config.RELAY_HOST,
   port: config.RELAY_PORT,
-  registry: createMetricsRegistry('relay'),
+  registry,
   health: () => ({ eventStore: config.EVENT_STORE }),
   ready: async () => ({
     ready: relay !== null,
@@ -65,6 +75,10 @@ relay = await startDispatchRelay({
   topic: kafkaConfig.KAFKA_TOPIC,
   checkpoint: postgresRelayCheckpoint(pool),
   deferred: postgresDeferredDispatches(pool),
+  quarantine: async (entries) => {
+    await recordQuarantine(pool, entries);
+    quarantined.inc({ projection: relayQuarantineName }, entries.length);
+  },
   logger: log,
 });
 log.info({ topic: kafkaConfig.KAFKA_TOPIC }, 'relay publishing');

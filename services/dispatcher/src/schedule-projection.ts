@@ -2,10 +2,18 @@
 // changes and the checkpoint commit together, so a restart resumes exactly where it stopped and
 // retries due later than the checkpoint are still in the table.
 import { scheduleChanges } from '@hatch/dispatch';
-import { type EventStore, type RecordedEvent, startCheckpointedConsumer } from '@hatch/event-store';
+import {
+  type EventStore,
+  type QuarantinedEvent,
+  type RecordedEvent,
+  startCheckpointedConsumer,
+} from '@hatch/event-store';
 import type { Logger } from '@hatch/platform';
 import type pg from 'pg';
 import { applyScheduleChanges } from './schedule-store.ts';
+
+/** The schedule's name in projection_quarantine. */
+export const scheduleQuarantineName = 'dispatch-schedule';
 
 export interface ScheduleProjection {
   readonly healthy: boolean;
@@ -21,8 +29,13 @@ export function startScheduleProjection(options: {
   leaseMs: number;
   /** How many fresh requests the caller can dispatch right now (they skip the claim round trip). */
   freeSlots: () => number;
-  /** After each committed batch: the fresh requests leased to this process, and how many others fell due. */
-  onApplied: (leased: RecordedEvent[], waiting: number) => void;
+  /**
+   * After each committed batch: the fresh requests leased to this process (until `leasedUntilMs`, the exact
+   * value written), and how many others fell due.
+   */
+  onApplied: (leased: RecordedEvent[], waiting: number, leasedUntilMs: number) => void;
+  /** Events the schedule could not take (recorded in projection_quarantine as `dispatch-schedule`). */
+  onQuarantined?: (entries: QuarantinedEvent[]) => void;
   now?: () => number;
 }): ScheduleProjection {
   const now = options.now ?? Date.now;
@@ -32,6 +45,14 @@ export function startScheduleProjection(options: {
     subscriptionId: options.subscriptionId,
     category: 'message',
     batchSize: options.batchSize,
+    // A value the table refuses (a due time out of range, a stream id that is no message id) is set aside,
+    // never retried forever: every later send would wait behind it.
+    quarantineAs: scheduleQuarantineName,
+    onQuarantined: (entries) => {
+      for (const entry of entries)
+        options.log.error({ quarantined: entry }, 'schedule projection quarantined an event');
+      options.onQuarantined?.(entries);
+    },
     apply: async (client, events) => {
       const changes = scheduleChanges(events);
       const at = now();
@@ -58,6 +79,7 @@ export function startScheduleProjection(options: {
       options.onApplied(
         [...leased].map((id) => fresh.get(id)!),
         waiting,
+        at + options.leaseMs,
       );
     },
     // A failed batch (database down, another owner moved the checkpoint) restarts from the stored checkpoint.

@@ -54,6 +54,20 @@ export async function releaseLease(pool: pg.Pool, messageId: string): Promise<vo
 }
 
 /**
+ * Moves this process's lease on a message from `heldUntilMs` (the exact value it wrote) to `untilMs`.
+ * Compare-and-set on the value: false when another dispatcher re-leased the message after ours lapsed, or
+ * its row is gone (an outcome was recorded), so a slow attempt can never call the provider beside a new one.
+ */
+export async function renewLease(pool: pg.Pool, messageId: string, heldUntilMs: number, untilMs: number) {
+  const { rowCount } = await pool.query(
+    `UPDATE dispatch_schedule SET lease_until = to_timestamp($3 / 1000.0)
+      WHERE message_id = $1 AND lease_until = to_timestamp($2 / 1000.0)`,
+    [messageId, heldUntilMs, untilMs],
+  );
+  return rowCount === 1;
+}
+
+/**
  * Reserves up to `limit` due messages until `nowMs + leaseMs`; returns their ids, oldest due first.
  * `expired`: take messages whose lease ran out (their dispatcher crashed or hung) instead of waiting ones.
  */

@@ -34,6 +34,8 @@ export const mockProvidersConfigSchema = z.object({
   FAULT_TIMEOUT_RATE: rate,
   FAULT_SLOW_RATE: rate,
   FAULT_SLOW_MS: z.coerce.number().int().min(0).default(2000),
+  /** `false`: the mocks ignore Idempotency-Key as the real providers do (each repeat is a second message). */
+  MOCK_IDEMPOTENCY: flag,
   // Delivery receipts.
   RECEIPTS_ENABLED: flag,
   RECEIPT_DELAY_MS: z.coerce.number().int().min(0).default(100),

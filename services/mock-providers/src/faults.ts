@@ -15,6 +15,11 @@ export const faultSettingsSchema = z.object({
   slowMs: z.number().int().min(0).default(2000),
   /** The provider is down: every connection is reset. */
   down: z.boolean().default(false),
+  /**
+   * Honour the Idempotency-Key header (a repeat gets the first answer). Off: like real Twilio and SendGrid,
+   * which ignore it, every send is a new message.
+   */
+  idempotency: z.boolean().default(true),
 });
 export type FaultSettings = z.infer<typeof faultSettingsSchema>;
 

@@ -47,6 +47,7 @@ const servers = providers.map((p) =>
       timeoutRate: config.FAULT_TIMEOUT_RATE,
       slowRate: config.FAULT_SLOW_RATE,
       slowMs: config.FAULT_SLOW_MS,
+      idempotency: config.MOCK_IDEMPOTENCY,
       down: false,
     },
     receipts: {

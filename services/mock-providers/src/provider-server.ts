@@ -6,6 +6,7 @@ import type { Logger } from '@hatch/platform';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { drawFault, type FaultSettings, type ForcedOutcome, faultSettingsSchema, forcedOutcome } from './faults.ts';
+import { registerLookupRoutes } from './lookup-routes.ts';
 import { WebhookPoster } from './receipts.ts';
 import {
   jsonAnswer,
@@ -215,15 +216,18 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
   ) => {
     const keyHeader = request.headers['idempotency-key'];
     const key = typeof keyHeader === 'string' && keyHeader.length > 0 ? keyHeader : null;
-    if (key) {
-      const known = answers.get(key);
+    // With idempotency off the key is only recorded (the soak counts the second messages it lets through).
+    const deduped = key !== null && faults.idempotency ? key : null;
+    if (deduped) {
+      const known = answers.get(deduped);
       if (known) {
-        const record = messages.get(key);
+        const record = messages.get(deduped);
         if (record) record.repeats++;
         repeats++;
         return sendAnswer(reply, known);
       }
-      if (inFlight.has(key)) return problem(reply, 409, 'Conflict', 'a request with this Idempotency-Key is in flight');
+      if (inFlight.has(deduped))
+        return problem(reply, 409, 'Conflict', 'a request with this Idempotency-Key is in flight');
     }
     const forced = forcedOutcome(message.to);
     if (forced === 'error500') return sendAnswer(reply, protocol.serverError());
@@ -232,7 +236,7 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
     if (fault === 'error500') return sendAnswer(reply, protocol.serverError());
     if (fault === 'error429') return sendAnswer(reply, protocol.tooMany(faults.retryAfterSeconds));
 
-    if (key) inFlight.add(key);
+    if (deduped) inFlight.add(deduped);
     try {
       if (fault === 'slow') await new Promise((r) => setTimeout(r, faults.slowMs));
       const rejected = forced === 'reject';
@@ -255,9 +259,9 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
       };
       const answer = rejected ? protocol.reject(message) : protocol.accept(providerMessageId as string, message);
       record.httpStatus = answer.status;
-      messages.set(key ?? randomUUID(), record);
+      messages.set(deduped ?? randomUUID(), record);
       // Only answers from a send that ran are kept for the key: faults are not (a retry may succeed).
-      if (key) answers.set(key, answer);
+      if (deduped) answers.set(deduped, answer);
       scheduleReceipt(record, forced, protocol);
       if (fault === 'timeout') {
         // Accepted and stored, but the answer never comes: the caller times out and retries with the key.
@@ -267,7 +271,7 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
       }
       return sendAnswer(reply, answer);
     } finally {
-      if (key) inFlight.delete(key);
+      if (deduped) inFlight.delete(deduped);
     }
   };
 
@@ -333,6 +337,7 @@ export function buildProviderServer(options: ProviderServerOptions): ProviderSer
     });
   }
 
+  registerLookupRoutes(app, kind, () => messages.values());
   app.get('/health', async () => ({ status: 'ok', provider: providerId }));
 
   app.get('/admin/faults', async () => faults);

@@ -45,6 +45,7 @@ describe('SendGrid Mail Send', () => {
         slowRate: 0,
         slowMs: 0,
         down: false,
+        idempotency: true,
       },
       receipts: { enabled: false, delayMs: 0, duplicateRate: 0, outOfOrderRate: 0, outOfOrderDelayMs: 0, attempts: 1 },
     });
@@ -153,6 +154,7 @@ describe('the email mock as SendGrid', () => {
         slowRate: 0,
         slowMs: 0,
         down: false,
+        idempotency: true,
       },
       receipts: { enabled: true, delayMs: 0, duplicateRate: 0, outOfOrderRate: 0, outOfOrderDelayMs: 0, attempts: 1 },
     });

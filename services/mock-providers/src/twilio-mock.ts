@@ -66,6 +66,37 @@ export function twilioIncomingFields(
   ];
 }
 
+/** A Message resource as Twilio answers a create, a fetch and each item of a list. */
+export function twilioMessageResource(
+  accountSid: string,
+  m: { sid: string; from: string; to: string; body: string; status: string; createdAt: number },
+) {
+  const created = new Date(m.createdAt).toUTCString();
+  return {
+    account_sid: accountSid,
+    api_version: '2010-04-01',
+    body: m.body,
+    date_created: created,
+    // The mock hands a message to the carrier at once.
+    date_sent: m.status === 'queued' ? null : created,
+    date_updated: created,
+    direction: 'outbound-api',
+    error_code: null,
+    error_message: null,
+    from: m.from,
+    messaging_service_sid: null,
+    num_media: '0',
+    num_segments: String(Math.max(1, Math.ceil(m.body.length / 160))),
+    price: null,
+    price_unit: 'USD',
+    sid: m.sid,
+    status: m.status,
+    subresource_uris: { media: `/2010-04-01/Accounts/${accountSid}/Messages/${m.sid}/Media.json` },
+    to: m.to,
+    uri: `/2010-04-01/Accounts/${accountSid}/Messages/${m.sid}.json`,
+  };
+}
+
 export function twilioProtocol(poster: WebhookPoster, accountSid: string, authToken: string): SendProtocol {
   const callbackFields = (
     record: ReceivedMessage,
@@ -85,28 +116,7 @@ export function twilioProtocol(poster: WebhookPoster, accountSid: string, authTo
   return {
     name: 'twilio',
     accept: (sid, m) =>
-      jsonAnswer(201, {
-        account_sid: accountSid,
-        api_version: '2010-04-01',
-        body: m.body,
-        date_created: new Date().toUTCString(),
-        date_sent: null,
-        date_updated: new Date().toUTCString(),
-        direction: 'outbound-api',
-        error_code: null,
-        error_message: null,
-        from: m.from,
-        messaging_service_sid: null,
-        num_media: '0',
-        num_segments: String(Math.max(1, Math.ceil(m.body.length / 160))),
-        price: null,
-        price_unit: 'USD',
-        sid,
-        status: 'queued',
-        subresource_uris: { media: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}/Media.json` },
-        to: m.to,
-        uri: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}.json`,
-      }),
+      jsonAnswer(201, twilioMessageResource(accountSid, { sid, ...m, status: 'queued', createdAt: Date.now() })),
     reject: (m) => twilioError(400, 21211, `The 'To' number ${m.to} is not a valid phone number.`),
     tooMany: (seconds) => ({
       ...twilioError(429, 20429, 'Too Many Requests'),

@@ -236,4 +236,5 @@ const faultsOff = {
   slowRate: 0,
   slowMs: 0,
   down: false,
+  idempotency: true,
 };

@@ -6,6 +6,13 @@
 import type pg from 'pg';
 import type { EventStore, RecordedEvent } from '../event-store.ts';
 import { loadCheckpoint, storeCheckpoint } from './checkpoints.ts';
+import {
+  isPoisonError,
+  type QuarantinedEvent,
+  quarantineEntry,
+  recordQuarantine,
+  splitOnPoison,
+} from './quarantine.ts';
 
 export interface CheckpointedConsumerOptions<Applied = void> {
   store: EventStore;
@@ -20,6 +27,14 @@ export interface CheckpointedConsumerOptions<Applied = void> {
   onCommitted?: (applied: Applied, events: RecordedEvent[]) => void;
   onError: (error: unknown) => void;
   restartDelayMs?: number;
+  /**
+   * The consumer's name in `projection_quarantine`. Set: a batch refused for a non-transient reason is split
+   * until the refused event is found, which is recorded there and skipped (the checkpoint moves past it), so
+   * one poison event never stops the consumer. Unset: such a batch is retried like any failure.
+   */
+  quarantineAs?: string;
+  /** After quarantined events committed (metrics, logs). */
+  onQuarantined?: (entries: QuarantinedEvent[]) => void;
 }
 
 export interface CheckpointedConsumer {
@@ -36,17 +51,31 @@ export function startCheckpointedConsumer<Applied = void>(
   let healthy = false;
   let current: { stop(): Promise<void> } | null = null;
 
-  const applyBatch = async (state: { previous: string | null }, events: RecordedEvent[]) => {
+  /** One transaction: `apply` (or, with `isolate`, `apply` in a savepoint that quarantines a refusal), checkpoint. */
+  const applySlice = async (state: { previous: string | null }, events: readonly RecordedEvent[], isolate: boolean) => {
     const last = events.at(-1)?.position;
     if (!last) return;
     const client = await pool.connect();
     // A checked-out client has no 'error' listener: a server crash between queries would kill the process.
     const ignore = () => {};
     client.on('error', ignore);
-    let applied: Applied;
+    let outcome: { applied: Applied } | { quarantined: QuarantinedEvent[] };
     try {
       await client.query('BEGIN');
-      applied = await options.apply(client, events);
+      if (!isolate) outcome = { applied: await options.apply(client, [...events]) };
+      else {
+        await client.query('SAVEPOINT poison_check');
+        try {
+          outcome = { applied: await options.apply(client, [...events]) };
+          await client.query('RELEASE SAVEPOINT poison_check');
+        } catch (error) {
+          if (!isPoisonError(error)) throw error;
+          await client.query('ROLLBACK TO SAVEPOINT poison_check');
+          const entries = events.map((e) => quarantineEntry(options.quarantineAs as string, e, error));
+          await recordQuarantine(client, entries);
+          outcome = { quarantined: entries };
+        }
+      }
       await storeCheckpoint(client, subscriptionId, last, state.previous);
       await client.query('COMMIT');
       state.previous = last;
@@ -57,7 +86,13 @@ export function startCheckpointedConsumer<Applied = void>(
       client.off('error', ignore);
       client.release();
     }
-    options.onCommitted?.(applied, events);
+    if ('applied' in outcome) options.onCommitted?.(outcome.applied, [...events]);
+    else options.onQuarantined?.(outcome.quarantined);
+  };
+
+  const applyBatch = async (state: { previous: string | null }, events: RecordedEvent[]) => {
+    if (!options.quarantineAs) return applySlice(state, events, false);
+    await splitOnPoison(events, (slice, isolate) => applySlice(state, slice, isolate));
   };
 
   const done = (async () => {
