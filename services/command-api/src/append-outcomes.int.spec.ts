@@ -1,42 +1,25 @@
-// What a send answers when the log is slow: 503 only when nothing was written (the waiting append is
-// withdrawn), 504 when the write had begun and its outcome is unknown; both carry the idempotency key the
-// send was recorded under, and a blind retry with it never sends the text twice.
-import { PostgresEventStore } from '@hatch/event-store';
 import { createLogger } from '@hatch/platform';
-import { createTestDatabase, type TestDatabase } from '@hatch/testing';
+import type { TestDatabase } from '@hatch/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCommandApi } from './app.ts';
-import { defaultCommandApiConfig } from './config.ts';
+import { type CommandApiOnTestDatabase, commandApiOnTestDatabase } from './testing/on-test-database.ts';
 
-const silent = createLogger('append-outcomes-test', { level: 'silent' });
+const _silent = createLogger('append-outcomes-test', { level: 'silent' });
 const sms = { from: '+12016661234', to: '+18045551234', body: 'Hello' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('send answers under a slow log', () => {
   let db: TestDatabase;
-  let store: PostgresEventStore;
   let sql: pg.Client;
-  let app: Awaited<ReturnType<typeof createCommandApi>>;
+  let app: CommandApiOnTestDatabase['app'];
+  let under: CommandApiOnTestDatabase | undefined;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    store = new PostgresEventStore({ connectionString: db.url });
-    sql = new pg.Client({ connectionString: db.url });
-    await sql.connect();
-    app = await createCommandApi({
-      eventStore: store,
-      clock: { now: () => new Date() },
-      logger: silent,
-      config: defaultCommandApiConfig({ appendTimeoutMs: 300 }),
-    });
-    await app.ready();
+    under = await commandApiOnTestDatabase({ name: 'append-outcomes-test', config: { appendTimeoutMs: 300 } });
+    ({ db, sql, app } = under);
   });
   afterAll(async () => {
-    await app?.close();
-    await store?.close();
-    await sql?.end();
-    await db?.drop();
+    await under?.close();
   });
 
   const send = (body: object, headers: Record<string, string> = {}) =>

@@ -1,41 +1,31 @@
 // The edge only accepts values the read tables can hold (quarantine is the last line, not the first), and a
 // send's `timestamp` is any ISO-8601 instant with an offset (stored in UTC), or absent (when we received it).
-import { PostgresEventStore } from '@hatch/event-store';
+import type { PostgresEventStore } from '@hatch/event-store';
 import { createLogger } from '@hatch/platform';
-import { createTestDatabase, type TestDatabase } from '@hatch/testing';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCommandApi } from './app.ts';
-import { defaultCommandApiConfig } from './config.ts';
+import { type CommandApiOnTestDatabase, commandApiOnTestDatabase } from './testing/on-test-database.ts';
 
 const received = new Date('2026-11-01T14:00:05.000Z');
-const silent = createLogger('edge-bounds-test', { level: 'silent' });
+const _silent = createLogger('edge-bounds-test', { level: 'silent' });
 const sms = { from: '+12016661234', to: '+18045551234', body: 'Hello' };
 
 describe('edge bounds on sends', () => {
-  let db: TestDatabase;
   let store: PostgresEventStore;
   let sql: pg.Client;
-  let app: Awaited<ReturnType<typeof createCommandApi>>;
+  let app: CommandApiOnTestDatabase['app'];
+  let under: CommandApiOnTestDatabase | undefined;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    store = new PostgresEventStore({ connectionString: db.url });
-    sql = new pg.Client({ connectionString: db.url });
-    await sql.connect();
-    app = await createCommandApi({
-      eventStore: store,
+    under = await commandApiOnTestDatabase({
+      name: 'edge-bounds-test',
       clock: { now: () => received },
-      logger: silent,
-      config: defaultCommandApiConfig({ appendTimeoutMs: 1500 }),
+      config: { appendTimeoutMs: 1500 },
     });
-    await app.ready();
+    ({ store, sql, app } = under);
   });
   afterAll(async () => {
-    await app?.close();
-    await store?.close();
-    await sql?.end();
-    await db?.drop();
+    await under?.close();
   });
 
   const eventCount = async () => Number((await sql.query('SELECT count(*)::int AS n FROM events')).rows[0].n);

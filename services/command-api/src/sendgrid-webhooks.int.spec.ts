@@ -10,14 +10,12 @@
 //   subject, spam_score, attachment-info, charsets, SPF; files as attachment1…N).
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { consentStreamId, inboundMessageId } from '@hatch/domain';
-import { PostgresEventStore } from '@hatch/event-store';
-import { createLogger } from '@hatch/platform';
-import { createTestDatabase, type TestDatabase } from '@hatch/testing';
+import type { PostgresEventStore } from '@hatch/event-store';
 import { messageSent, newMessageEvent, providerMessageLinkEvent } from '@hatch/testing/events';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCommandApi } from './app.ts';
-import { commandApiConfigSchema, defaultCommandApiConfig } from './config.ts';
+import { commandApiConfigSchema } from './config.ts';
+import { type CommandApiOnTestDatabase, commandApiOnTestDatabase } from './testing/on-test-database.ts';
 
 const clock = { now: () => new Date('2024-11-01T14:00:05.000Z') };
 const keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -34,37 +32,30 @@ const sendGridVector = {
 };
 const maxBytes = 64 * 1024;
 
-let db: TestDatabase;
 let store: PostgresEventStore;
 let sql: pg.Client;
-let app: Awaited<ReturnType<typeof createCommandApi>>;
+let app: CommandApiOnTestDatabase['app'];
+let under: CommandApiOnTestDatabase | undefined;
 let base: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  store = new PostgresEventStore({ connectionString: db.url });
-  sql = new pg.Client({ connectionString: db.url });
-  await sql.connect();
-  app = await createCommandApi({
-    eventStore: store,
+  under = await commandApiOnTestDatabase({
+    name: 'sendgrid-webhooks-test',
     clock,
-    logger: createLogger('sendgrid-webhooks-test', { level: 'silent' }),
-    config: defaultCommandApiConfig({
+    config: {
       sendGrid: {
         // Two keys, as during a rotation: ours and the vector's.
         events: { enabled: true, publicKeys: [publicKey, sendGridVector.publicKey], toleranceSeconds: 600 },
         inbound: { enabled: true, secrets: [inboundSecret], maxBytes },
       },
-    }),
+    },
   });
+  ({ store, sql, app } = under);
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 
 afterAll(async () => {
-  await app?.close();
-  await store?.close();
-  await sql?.end();
-  await db?.drop();
+  await under?.close();
 });
 
 const eventCount = async () => Number((await sql.query('SELECT count(*)::int AS n FROM events')).rows[0].n);

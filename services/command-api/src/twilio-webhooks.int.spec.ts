@@ -2,14 +2,12 @@
 // node:crypto (Twilio's documented algorithm), 403 and nothing appended on a bad or missing signature.
 import { createHmac } from 'node:crypto';
 import { inboundMessageId } from '@hatch/domain';
-import { PostgresEventStore } from '@hatch/event-store';
-import { createLogger } from '@hatch/platform';
-import { createTestDatabase, type TestDatabase } from '@hatch/testing';
+import type { PostgresEventStore } from '@hatch/event-store';
 import { messageSent, newMessageEvent, providerMessageLinkEvent } from '@hatch/testing/events';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCommandApi } from './app.ts';
-import { commandApiConfigSchema, defaultCommandApiConfig } from './config.ts';
+import { commandApiConfigSchema } from './config.ts';
+import { type CommandApiOnTestDatabase, commandApiOnTestDatabase } from './testing/on-test-database.ts';
 
 const clock = { now: () => new Date('2024-11-01T14:00:05.000Z') };
 const token = 'twilio_auth_token_current';
@@ -28,30 +26,22 @@ const sign = (authToken: string, url: string, fields: Record<string, string>) =>
     )
     .digest('base64');
 
-let db: TestDatabase;
 let store: PostgresEventStore;
 let sql: pg.Client;
-let app: Awaited<ReturnType<typeof createCommandApi>>;
+let app: CommandApiOnTestDatabase['app'];
+let under: CommandApiOnTestDatabase | undefined;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  store = new PostgresEventStore({ connectionString: db.url });
-  sql = new pg.Client({ connectionString: db.url });
-  await sql.connect();
-  app = await createCommandApi({
-    eventStore: store,
+  under = await commandApiOnTestDatabase({
+    name: 'twilio-webhooks-test',
     clock,
-    logger: createLogger('twilio-webhooks-test', { level: 'silent' }),
-    config: defaultCommandApiConfig({ twilio: { enabled: true, authTokens: [token, previous] }, publicBaseUrl: base }),
+    config: { twilio: { enabled: true, authTokens: [token, previous] }, publicBaseUrl: base },
   });
-  await app.ready();
+  ({ store, sql, app } = under);
 });
 
 afterAll(async () => {
-  await app?.close();
-  await store?.close();
-  await sql?.end();
-  await db?.drop();
+  await under?.close();
 });
 
 const eventCount = async () => Number((await sql.query('SELECT count(*)::int AS n FROM events')).rows[0].n);
