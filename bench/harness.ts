@@ -21,9 +21,37 @@ export async function benchDatabase(): Promise<{ url: string; stop(): Promise<vo
     await migrate({ databaseUrl: process.env.DATABASE_URL });
     return { url: process.env.DATABASE_URL, stop: async () => {} };
   }
-  const pg = await startEmbeddedPostgres({ maxConnections: 300 });
+  // BENCH_PG_STATEMENTS=1: the server loads pg_stat_statements, so a scenario can say where SQL time went.
+  const statements = process.env.BENCH_PG_STATEMENTS === '1';
+  const pg = await startEmbeddedPostgres({
+    maxConnections: 300,
+    ...(statements ? { settings: { shared_preload_libraries: 'pg_stat_statements' } } : {}),
+  });
   await migrate({ databaseUrl: pg.url });
   return pg;
+}
+
+/** With BENCH_PG_STATEMENTS=1: the statements that took the most server time (to stderr), else nothing. */
+export async function reportStatements(databaseUrl: string, label: string, top = 6) {
+  if (process.env.BENCH_PG_STATEMENTS !== '1') return;
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    const { rows } = await client.query(
+      `SELECT calls, round(total_exec_time)::int AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
+              rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
+         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1`,
+      [top],
+    );
+    for (const r of rows)
+      process.stderr.write(
+        `[${label}] pg ${r.calls} calls ${r.total_ms} ms (mean ${r.mean_ms} ms, ${r.rows} rows): ${r.query}\n`,
+      );
+  } finally {
+    await client.end();
+  }
 }
 
 /** The bench's event store, chosen as every service chooses it: EVENT_STORE (default postgres, on the bench database). */

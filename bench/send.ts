@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@hatch/infra';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { benchDatabase, parseFlags, printResult, startService } from './harness.ts';
+import { benchDatabase, parseFlags, printResult, reportStatements, startService } from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), {
   connections: '64',
@@ -73,6 +73,7 @@ process.stderr.write(
 process.stderr.write(
   `[send] ${accepted} accepted (202) in ${flags.seconds}s, ${rows[0].n} MessageRequested in the log, non-2xx ${result.non2xx}, socket errors ${result.errors}, timeouts ${result.timeouts}, p90 ${result.latency.p90} ms, max ${result.latency.max} ms\n`,
 );
+await reportStatements(db.url, 'send');
 await server.stop();
 await db.stop();
 printResult({

@@ -1,3 +1,5 @@
+export type { BatchedStreamReadOptions } from './batched-stream-reads.ts';
+export { batchedStreamReads } from './batched-stream-reads.ts';
 export type { EventStoreConfig, EventStoreTuning } from './create-event-store.ts';
 export {
   checkEventStoreEnv,

@@ -46,7 +46,21 @@ const elided = (length: number) => `…[${length - maxMaskedLength} more charact
 export function maskPii(text: string): string {
   if (text.length > maxMaskedLength)
     return maskPhones(maskEmails(text.slice(0, maxMaskedLength))) + elided(text.length);
-  return maskPhones(maskEmails(text));
+  return mayHoldAddress(text) ? maskPhones(maskEmails(text)) : text;
+}
+
+/**
+ * The cheap test that lets most strings of a log line (ids, routes, names) skip the scans: an email needs `@`
+ * (or `%40`), and every phone shape masked below has at least 7 digits (maskDigits, isNationalPhone).
+ */
+function mayHoldAddress(text: string): boolean {
+  if (text.includes('@') || text.includes('%')) return true;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57 && ++digits >= 7) return true;
+  }
+  return false;
 }
 
 /** A JSON literal's content cut at the cap without leaving half an escape (`\`, `\u12`) at the end. */

@@ -16,6 +16,7 @@ import type {
 import {
   AppendNotWrittenError,
   AppendOutcomeUnknownError,
+  batchedStreamReads,
   EventIdConflictError,
   WrongExpectedVersionError,
 } from '@hatch/event-store';
@@ -51,6 +52,8 @@ const isDecisionError = (error: unknown) =>
   error instanceof WrongExpectedVersionError || error instanceof EventIdConflictError || error instanceof Problem;
 
 export function durableLog(store: EventStore, timeoutMs: number) {
+  // Every send reads its consent stream: reads in flight together share one query (see batchedStreamReads).
+  const readBatched = batchedStreamReads(store);
   const unavailable = (error: unknown): never => {
     if (isDecisionError(error)) throw error;
     throw new LogUnavailable('the event log is unreachable; nothing was accepted, retry shortly');
@@ -78,7 +81,7 @@ export function durableLog(store: EventStore, timeoutMs: number) {
       }
     },
     readStream(streamId: string): Promise<RecordedEvent[]> {
-      return withDeadline(store.readStream(streamId), timeoutMs, 'the event log').catch(unavailable);
+      return withDeadline(readBatched(streamId), timeoutMs, 'the event log').catch(unavailable);
     },
     readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
       return withDeadline(store.readAll(options), timeoutMs, 'the event log').catch(unavailable);

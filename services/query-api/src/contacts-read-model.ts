@@ -149,11 +149,26 @@ export class ContactsReadModel {
  * Adds the contact behind each participant (name shown in listings): the contacts of the account the
  * conversation belongs to, never another account's holder of the same address.
  */
+// Whether a conversation is an account's never changes (its id derives from the account and the participants,
+// which a conversation never changes), and telling costs two SHA-1s: a page asked for it 50 times or more.
+const belongs = new Map<string, boolean>();
+const maxRemembered = 20_000;
+function belongsTo(accountId: string, conversation: Conversation): boolean {
+  const key = `${accountId}\u0000${conversation.id}`;
+  let answer = belongs.get(key);
+  if (answer === undefined) {
+    answer = conversationBelongsTo(accountId, conversation.id, conversation.participants);
+    if (belongs.size >= maxRemembered) belongs.clear();
+    belongs.set(key, answer);
+  }
+  return answer;
+}
+
 export async function withContactNames<T extends Conversation>(contacts: ContactsReadModel, conversations: T[]) {
   const holders = await contacts.holdersOf([...new Set(conversations.flatMap((c) => c.participants))]);
   const accounts = [...new Set(holders.map((h) => h.account_id))];
   return conversations.map((c) => {
-    const account = accounts.find((a) => conversationBelongsTo(a, c.id, c.participants));
+    const account = accounts.find((a) => belongsTo(a, c));
     const known = new Map(holders.filter((h) => h.account_id === account).map((h) => [h.address, h]));
     return {
       ...c,

@@ -1,6 +1,6 @@
 // A stable hash of a request body: the same JSON value in any key order gives the same fingerprint.
 // Stored with a keyed send, so a retried POST can be told apart from a different body under the same key.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 function canonical(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
@@ -11,4 +11,4 @@ function canonical(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
 }
 
-export const requestFingerprint = (value: unknown) => createHash('sha256').update(canonical(value)).digest('hex');
+export const requestFingerprint = (value: unknown) => hash('sha256', canonical(value), 'hex');
