@@ -112,10 +112,15 @@ describe('one trace across the processes', () => {
     const inTrace = () => collector.spans.filter((s) => s.traceId === traceId);
     const named = (service: string, test: (s: CollectedSpan) => boolean) =>
       inTrace().filter((s) => s.service === service && test(s));
+    // Each process exports in its own batches: wait for the last span of each kind, not one process's.
     await waitFor(
-      async () => named('projector', (s) => s.name === 'project MessageDelivered').length > 0,
+      async () =>
+        named('projector', (s) => s.name === 'project MessageDelivered').length > 0 &&
+        named('command-api', (s) => s.name === 'receipt').length > 0 &&
+        named('dispatcher', (s) => s.name === 'dispatch retry').length > 0 &&
+        named('mock-providers', (s) => s.kind === SERVER).length >= 2,
       20_000,
-      'the projection of the receipt to be exported',
+      'the projection of the receipt, the receipt, the retry and the provider calls to be exported',
     );
 
     const request = named('command-api', (s) => s.kind === SERVER && s.name === 'POST /api/messages/sms');
