@@ -7,7 +7,7 @@ import { allProjections } from '@hatch/projections';
 import { messageLifecycle } from '@hatch/projections/workload';
 import { Projector, waitForCheckpoints } from '@hatch/projector';
 import pg from 'pg';
-import { benchDatabase, benchEventStore, parseFlags, printResult, round2 } from './harness.ts';
+import { benchDatabase, benchEventStore, parseFlags, printResult, reportStatements, round2 } from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), { events: '1000000', batch: '20000', contacts: '20000' });
 const target = Number(flags.events);
@@ -88,6 +88,9 @@ while (generated < target) {
 // Settle the generation's writes (visibility map, statistics, dirty pages) so the measured part is the projection.
 await pool.query('VACUUM ANALYZE events');
 await pool.query('CHECKPOINT');
+// BENCH_PG_STATEMENTS=1: count only the projection's statements, not the generation's.
+if (process.env.BENCH_PG_STATEMENTS === '1')
+  await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()');
 log(
   `generated ${generated.toLocaleString('en-US')} events for ${nextMessage.toLocaleString('en-US')} messages in ${round2((performance.now() - generationStarted) / 1000)} s`,
 );
@@ -125,6 +128,7 @@ const counts = await pool.query(
           (SELECT count(*) FROM message_events) AS message_events`,
 );
 log(`read model: ${JSON.stringify(counts.rows[0])}`);
+await reportStatements(db.url, 'project', 12);
 await store.close();
 await pool.end();
 await db.stop();
