@@ -9,7 +9,13 @@ import { Projector, waitForCheckpoints } from '@hatch/projector';
 import pg from 'pg';
 import { benchDatabase, benchEventStore, parseFlags, printResult, reportStatements, round2 } from './harness.ts';
 
-const flags = parseFlags(process.argv.slice(2), { events: '1000000', batch: '20000', contacts: '20000' });
+// --parallel true: each projection in its own transaction on its own connection (ProjectorOptions.parallel).
+const flags = parseFlags(process.argv.slice(2), {
+  events: '1000000',
+  batch: '20000',
+  contacts: '20000',
+  parallel: 'false',
+});
 const target = Number(flags.events);
 const db = await benchDatabase();
 const pool = new pg.Pool({ connectionString: db.url, max: 4 });
@@ -107,6 +113,7 @@ const projector = new Projector({
   projections: allProjections,
   logger: createLogger('bench-projector', { level: 'warn' }),
   batchSize: Number(flags.batch),
+  parallel: flags.parallel === 'true',
   onBatch: (batch) => {
     applied += batch.events;
     const now = performance.now();
