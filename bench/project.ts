@@ -7,9 +7,15 @@ import { allProjections } from '@hatch/projections';
 import { messageLifecycle } from '@hatch/projections/workload';
 import { Projector, waitForCheckpoints } from '@hatch/projector';
 import pg from 'pg';
-import { benchDatabase, benchEventStore, parseFlags, printResult, round2 } from './harness.ts';
+import { benchDatabase, benchEventStore, parseFlags, printResult, reportStatements, round2 } from './harness.ts';
 
-const flags = parseFlags(process.argv.slice(2), { events: '1000000', batch: '20000', contacts: '20000' });
+// --parallel true: each projection in its own transaction on its own connection (ProjectorOptions.parallel).
+const flags = parseFlags(process.argv.slice(2), {
+  events: '1000000',
+  batch: '20000',
+  contacts: '20000',
+  parallel: 'false',
+});
 const target = Number(flags.events);
 const db = await benchDatabase();
 const pool = new pg.Pool({ connectionString: db.url, max: 4 });
@@ -88,6 +94,9 @@ while (generated < target) {
 // Settle the generation's writes (visibility map, statistics, dirty pages) so the measured part is the projection.
 await pool.query('VACUUM ANALYZE events');
 await pool.query('CHECKPOINT');
+// BENCH_PG_STATEMENTS=1: count only the projection's statements, not the generation's.
+if (process.env.BENCH_PG_STATEMENTS === '1')
+  await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()');
 log(
   `generated ${generated.toLocaleString('en-US')} events for ${nextMessage.toLocaleString('en-US')} messages in ${round2((performance.now() - generationStarted) / 1000)} s`,
 );
@@ -104,6 +113,7 @@ const projector = new Projector({
   projections: allProjections,
   logger: createLogger('bench-projector', { level: 'warn' }),
   batchSize: Number(flags.batch),
+  parallel: flags.parallel === 'true',
   onBatch: (batch) => {
     applied += batch.events;
     const now = performance.now();
@@ -125,6 +135,7 @@ const counts = await pool.query(
           (SELECT count(*) FROM message_events) AS message_events`,
 );
 log(`read model: ${JSON.stringify(counts.rows[0])}`);
+await reportStatements(db.url, 'project', 12);
 await store.close();
 await pool.end();
 await db.stop();

@@ -3,7 +3,7 @@
 // either the rows and the checkpoint commit together, or neither does. A projection whose checkpoint is
 // already past part of the batch (e.g. it was rebuilt separately) only sees the events after it.
 import { isMessageEvent, parseDomainEvent } from '@hatch/domain';
-import { type RecordedEvent, storeCheckpoint } from '@hatch/event-store';
+import { type Queryable, type RecordedEvent, storeCheckpoint } from '@hatch/event-store';
 import type pg from 'pg';
 import { checkpointId, type ProjectedDomainEvent, type ProjectedEvent, type Projection } from './projection.ts';
 import {
@@ -79,11 +79,46 @@ async function applyIsolated(db: pg.ClientBase, apply: () => Promise<void>): Pro
   }
 }
 
+/**
+ * Waits for projections applied concurrently on one connection and rethrows the error that aborted the
+ * transaction. They own disjoint tables and each awaits its own statements in order, so interleaving
+ * them through one FIFO queue of statements (queuedQueries) writes the same rows as applying them one after the other, while
+ * one projection folds in JS as another's statement runs in PostgreSQL. The statements queued behind a
+ * failure fail with 25P02 (transaction aborted): the cause is the other error (a poison error is split on).
+ */
+async function settleConcurrent(applies: readonly Promise<void>[]) {
+  const errors: unknown[] = [];
+  for (const outcome of await Promise.allSettled(applies))
+    if (outcome.status === 'rejected') errors.push(outcome.reason);
+  if (errors.length === 0) return;
+  throw errors.find((e) => sqlstateOf(e) !== '25P02') ?? errors[0];
+}
+
+/** The connection's statements one after another in call order (pg 9 will refuse overlapping calls). */
+function queuedQueries(client: pg.ClientBase): Queryable {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    query(text, values) {
+      const run = tail.then(() => client.query(text, values));
+      tail = run.catch(() => {});
+      return run;
+    },
+  };
+}
+
+const sqlstateOf = (error: unknown) =>
+  typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : null;
+
 export interface CheckpointedBatch {
   projections: readonly Projection[];
   /** Each projection's checkpoint before this batch (null: nothing applied yet). */
   checkpoints: ReadonlyMap<string, string | null>;
   recorded: readonly RecordedEvent[];
+  /**
+   * `parseBatch(recorded)` done ahead (the projector parses batch N+1 while batch N's statements run);
+   * only used for the whole batch, not for the halves a poison split retries.
+   */
+  parsed?: ParsedBatch;
   schema?: string;
   /** Test seam: runs inside the transaction after the rows are written, before the checkpoints. */
   beforeCheckpoint?: () => Promise<void> | void;
@@ -104,7 +139,7 @@ export async function applyBatchWithCheckpoints(client: pg.ClientBase, batch: Ch
   const next = new Map(batch.checkpoints);
   if (last === undefined)
     return { checkpoints: next, applied: 0, skipped: [] as ParsedBatch['skipped'], quarantined: [] };
-  const { events, domain, skipped } = parseBatch(batch.recorded);
+  const { events, domain, skipped } = batch.parsed ?? parseBatch(batch.recorded);
   let applied = 0;
   const quarantined: QuarantinedEvent[] = [];
   await client.query('BEGIN');
@@ -116,13 +151,15 @@ export async function applyBatchWithCheckpoints(client: pg.ClientBase, batch: Ch
       client,
       batch.projections.map((p) => p.name),
     );
+    const concurrent: Promise<void>[] = [];
+    const queue = queuedQueries(client);
     for (const projection of batch.projections) {
       const previous = batch.checkpoints.get(projection.name) ?? null;
       if (previous !== null && previous >= last) continue;
       const pending = previous === null ? events : events.filter((e) => e.position > previous);
       const pendingDomain = previous === null ? domain : domain.filter((e) => e.position > previous);
       if (!batch.isolate) {
-        await projection.apply(client, batch.schema ?? 'public', pending, pendingDomain);
+        concurrent.push(projection.apply(queue, batch.schema ?? 'public', pending, pendingDomain));
         applied = Math.max(applied, pending.length);
         continue;
       }
@@ -135,6 +172,7 @@ export async function applyBatchWithCheckpoints(client: pg.ClientBase, batch: Ch
           if (previous === null || r.position > previous)
             quarantined.push(quarantineEntry(projection.name, r, refused));
     }
+    await settleConcurrent(concurrent);
     await recordQuarantine(client, quarantined);
     await batch.beforeCheckpoint?.();
     for (const projection of batch.projections) {
@@ -162,7 +200,8 @@ export async function applyBatchQuarantiningPoison(client: pg.ClientBase, batch:
   let checkpoints: ReadonlyMap<string, string | null> = batch.checkpoints;
   const total: BatchOutcome = { checkpoints: new Map(checkpoints), applied: 0, skipped: [], quarantined: [] };
   await splitOnPoison(batch.recorded, async (recorded, isolate) => {
-    const outcome = await applyBatchWithCheckpoints(client, { ...batch, checkpoints, recorded, isolate });
+    const parsed = recorded === batch.recorded ? batch.parsed : undefined;
+    const outcome = await applyBatchWithCheckpoints(client, { ...batch, checkpoints, recorded, isolate, parsed });
     checkpoints = outcome.checkpoints;
     total.applied += outcome.applied;
     total.skipped.push(...outcome.skipped);

@@ -5,7 +5,14 @@
 import type { EventStore, RecordedEvent, Subscription } from '@hatch/event-store';
 import { loadCheckpoint, StaleCheckpointError } from '@hatch/event-store';
 import { type Logger, recordEventSpans, withSpan } from '@hatch/platform';
-import { applyBatchQuarantiningPoison, checkpointId, type Projection, type QuarantinedEvent } from '@hatch/projections';
+import {
+  applyBatchQuarantiningPoison,
+  checkpointId,
+  type ParsedBatch,
+  type Projection,
+  parseBatch,
+  type QuarantinedEvent,
+} from '@hatch/projections';
 import pg from 'pg';
 
 export interface BatchApplied {
@@ -169,9 +176,11 @@ export class Projector {
         after: this.position,
         batchSize: this.options.batchSize ?? 1000,
         handler: async (events) => {
+          // Parsing (zod, per event) while the previous batch's statements run: it needs no database.
+          const parsed = parseBatch(events);
           await inflight;
           if (failed !== null || !this.owner) return;
-          inflight = this.applyBatch(events).catch((error: unknown) => {
+          inflight = this.applyBatch(events, parsed).catch((error: unknown) => {
             failed = error;
             void subscription.stop();
           });
@@ -201,19 +210,19 @@ export class Projector {
   }
 
   /** A batch is one span of its own; each traced event gets a span in its request's trace, linked to it. */
-  private applyBatch(events: RecordedEvent[]) {
+  private applyBatch(events: RecordedEvent[], parsed: ParsedBatch) {
     const started = Date.now();
     return withSpan(
       'project batch',
       { parent: null, attributes: { 'hatch.batch.events': events.length } },
       async () => {
-        await this.applyBatchUntraced(events);
+        await this.applyBatchUntraced(events, parsed);
         recordEventSpans('project', events, started);
       },
     );
   }
 
-  private async applyBatchUntraced(events: RecordedEvent[]) {
+  private async applyBatchUntraced(events: RecordedEvent[], parsed: ParsedBatch) {
     if (!this.owner) throw new Error('not the owner');
     const started = performance.now();
     // By default one transaction holds every projection's rows and checkpoints, so the read tables always
@@ -232,6 +241,7 @@ export class Projector {
             projections,
             checkpoints: this.checkpoints,
             recorded: events,
+            parsed,
             ...(this.options.beforeCheckpoint ? { beforeCheckpoint: this.options.beforeCheckpoint } : {}),
           });
         } finally {
