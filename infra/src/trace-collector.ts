@@ -1,9 +1,10 @@
 // A small OTLP/HTTP receiver for local traces and tests: services export with
 // OTEL_EXPORTER_OTLP_PROTOCOL=http/json to OTEL_EXPORTER_OTLP_ENDPOINT=<its url>; spans are kept in memory,
 // optionally appended to a JSON-lines file, and printed as a text tree per trace (bin/trace).
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import { z } from 'zod';
 
 const anyValue: z.ZodType<unknown> = z.lazy(() =>
@@ -117,6 +118,8 @@ export async function startTraceCollector(options: { port?: number; file?: strin
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
+  // A fresh clone has no .data/ until the stack first starts.
+  if (options.file) mkdirSync(dirname(options.file), { recursive: true });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
