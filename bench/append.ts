@@ -3,7 +3,15 @@
 // with group commit. Same workload as ../shared/peers (Emmett, raw pg).
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { benchDatabase, benchEventStore, closedLoop, parseFlags, printResult, round2 } from './harness.ts';
+import {
+  benchDatabase,
+  benchEventStore,
+  closedLoop,
+  parseFlags,
+  printResult,
+  reportStatements,
+  round2,
+} from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), { writers: '64', seconds: '20', warmup: '3', connections: '1' });
 const db = await benchDatabase();
@@ -46,6 +54,7 @@ process.stderr.write(
   `[append] ${result.count} appends in window, ${commitsAfter.rows[0].events} events in log, ~${round2(Number(commitsAfter.rows[0].events) / Math.max(1, commits))} events/commit, max ${result.maxMs} ms, errors ${result.errors}\n`,
 );
 await info.end();
+await reportStatements(db.url, 'append');
 await store.close();
 await db.stop();
 printResult({

@@ -16,10 +16,11 @@ export function parseFlags(argv: string[], defaults: Record<string, string>): Re
   return { ...defaults, ...(values as Record<string, string>) };
 }
 
-export async function benchDatabase(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function benchDatabase(): Promise<{ url: string; stop(): Promise<void>; cpuMs(): number | null }> {
   if (process.env.DATABASE_URL) {
     await migrate({ databaseUrl: process.env.DATABASE_URL });
-    return { url: process.env.DATABASE_URL, stop: async () => {} };
+    // Somebody else's server: its CPU is not ours to read.
+    return { url: process.env.DATABASE_URL, stop: async () => {}, cpuMs: () => null };
   }
   // BENCH_PG_STATEMENTS=1: the server loads pg_stat_statements, so a scenario can say where SQL time went.
   const statements = process.env.BENCH_PG_STATEMENTS === '1';

@@ -58,8 +58,14 @@ process.stderr.write(`[send] warmup ${flags.warmup}s, ${flags.connections} conne
 if (Number(flags.warmup) > 0) await load(Number(flags.warmup));
 process.stderr.write(`[send] measuring ${flags.seconds}s\n`);
 const cpuBefore = server.cpuMs();
+const pgCpuBefore = db.cpuMs();
+const loadCpuBefore = process.cpuUsage();
 const result = await load(Number(flags.seconds));
 const serverCpu = server.cpuMs() - cpuBefore;
+const pgCpuAfter = db.cpuMs();
+const pgCpu = pgCpuAfter === null || pgCpuBefore === null ? null : pgCpuAfter - pgCpuBefore;
+const loadCpuUsed = process.cpuUsage(loadCpuBefore);
+const loadCpu = (loadCpuUsed.user + loadCpuUsed.system) / 1000;
 
 const sql = new pg.Client({ connectionString: db.url });
 await sql.connect();
@@ -69,6 +75,18 @@ const accepted = result['2xx'];
 const errors = result.errors + result.timeouts + result.non2xx;
 process.stderr.write(
   `[send] command-api CPU ${(serverCpu / 1000).toFixed(1)} s = ${((serverCpu * 1000) / Math.max(1, accepted)).toFixed(0)} µs per accepted send (machine load avg ${(await import('node:os')).loadavg()[0]?.toFixed(1)})\n`,
+);
+// Every process of the run shares the machine's cores: their CPU per send bounds what the machine can do.
+const perSend = (ms: number) => Math.round((ms * 1000) / Math.max(1, accepted));
+const cpuPerSendUs = {
+  commandApi: perSend(serverCpu),
+  postgres: pgCpu === null ? null : perSend(pgCpu),
+  loadGenerator: perSend(loadCpu),
+};
+const machineUs = cpuPerSendUs.commandApi + (cpuPerSendUs.postgres ?? 0) + cpuPerSendUs.loadGenerator;
+const cores = (await import('node:os')).availableParallelism();
+process.stderr.write(
+  `[send] CPU per send: command API ${cpuPerSendUs.commandApi} µs, PostgreSQL ${cpuPerSendUs.postgres ?? '?'} µs, load generator ${cpuPerSendUs.loadGenerator} µs: ${machineUs} µs in all, so ${cores} cores cap this run near ${Math.round((cores * 1e6) / Math.max(1, machineUs))} sends/s\n`,
 );
 process.stderr.write(
   `[send] ${accepted} accepted (202) in ${flags.seconds}s, ${rows[0].n} MessageRequested in the log, non-2xx ${result.non2xx}, socket errors ${result.errors}, timeouts ${result.timeouts}, p90 ${result.latency.p90} ms, max ${result.latency.max} ms\n`,
@@ -84,5 +102,6 @@ printResult({
   errors,
   connections: Number(flags.connections),
   seconds: Number(flags.seconds),
+  cpuPerSendUs,
 });
 process.exit(0);

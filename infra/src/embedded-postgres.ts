@@ -32,6 +32,8 @@ export interface RunningPostgres {
   /** Starts the server again on the same folder and port (after `kill`); runs crash recovery. */
   restart(): Promise<void>;
   pid(): number | undefined;
+  /** CPU time (user + system, ms) the server has used: the postmaster, its live backends and the ones it reaped. */
+  cpuMs(): number;
 }
 
 const childPids = (pid: number): number[] => {
@@ -39,6 +41,17 @@ const childPids = (pid: number): number[] => {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
   } catch {
     return [];
+  }
+};
+
+/** utime + stime (+ the reaped children's, with `reaped`) from /proc, in ms (clock ticks are 100 Hz). */
+const processCpuMs = (pid: number, reaped = false): number => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const own = Number(fields[11]) + Number(fields[12]);
+    return ((reaped ? own + Number(fields[13]) + Number(fields[14]) : own) * 1000) / 100;
+  } catch {
+    return 0;
   }
 };
 
@@ -157,6 +170,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
       if (!persistent) rmSync(baseDir, { recursive: true, force: true });
     },
     pid: () => (server as unknown as { process?: { pid?: number } }).process?.pid,
+    cpuMs() {
+      const postmaster = (server as unknown as { process?: { pid?: number } }).process?.pid;
+      if (!postmaster) return 0;
+      return childPids(postmaster).reduce((sum, pid) => sum + processCpuMs(pid), processCpuMs(postmaster, true));
+    },
     async kill() {
       const postmaster = (server as unknown as { process?: { pid?: number } }).process?.pid;
       if (!postmaster || killed) return;
