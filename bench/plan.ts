@@ -163,7 +163,8 @@ export const benchReportSchema = z.object({
 export type BenchReport = z.infer<typeof benchReportSchema>;
 
 /** One scenario as its own process group (so a timeout also ends the services it started). */
-export function runScenario(run: PlannedRun, env: NodeJS.ProcessEnv = process.env) {
+export function runScenario(run: PlannedRun, options: { env?: NodeJS.ProcessEnv; echo?: boolean } = {}) {
+  const { env = process.env, echo = true } = options;
   return new Promise<{ stdout: string; exitCode: number | null; timedOut: boolean; stderrTail: string }>(
     (resolve, reject) => {
       const child = spawn(join(root, 'bin', 'bench'), [run.scenario, ...run.args], {
@@ -186,7 +187,7 @@ export function runScenario(run: PlannedRun, env: NodeJS.ProcessEnv = process.en
         stdout += chunk;
       });
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        process.stderr.write(chunk);
+        if (echo) process.stderr.write(chunk);
         stderrTail = (stderrTail + chunk).slice(-4000);
       });
       const timer = setTimeout(() => {
