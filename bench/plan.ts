@@ -39,7 +39,7 @@ export function benchPlan({ quick, seconds }: PlanOptions): PlannedRun[] {
     scenario: 'e2e',
     label: `e2e over HTTP, ${transport} transport`,
     args: [
-      ...['--via', 'http', '--transport', transport, '--seconds', s(60, 4)],
+      ...['--via', 'http', '--transport', transport, '--seconds', s(60, 3)],
       ...(quick ? ['--rate', '100', '--drain', '10', '--settle', '20', '--idle', '10'] : ['--settle', '60']),
     ],
     timeoutSeconds: 600,
