@@ -1,4 +1,4 @@
-// bin/bench all [--seconds N] [--quick]: every scenario (bench/plan.ts), one after another, each as its own
+// bin/bench all [--seconds N] [--quick] [--only key,key]: every scenario (bench/plan.ts), one after another, each as its own
 // `bin/bench <scenario>` process, with the peers first and last. Writes bench/results/<time>.json (every
 // result, machine info, `uptime` load before and after each run) and bench/results/<time>.md (the table,
 // bench/report.ts), prints the table, and exits non-zero when any scenario failed (the rest still run).
@@ -19,15 +19,25 @@ import { renderMarkdown } from './report.ts';
 import { parseScenarioOutput } from './results.ts';
 
 const root = join(import.meta.dirname, '..');
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: { seconds: { type: 'string' }, quick: { type: 'boolean', default: false } },
-  strict: true,
-  allowPositionals: false,
-});
-const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
+const usage =
+  'usage: bin/bench all [--seconds N] [--quick] [--only key,key]   (N: whole seconds ≥ 1; keys: the runs of bench/plan.ts)\n';
+const parsed = (() => {
+  try {
+    return parseArgs({
+      args: process.argv.slice(2),
+      options: { seconds: { type: 'string' }, quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    process.exit(2);
+  }
+})();
+const quick = parsed.quick ?? false;
+const seconds = parsed.seconds === undefined ? undefined : Number(parsed.seconds);
 if (seconds !== undefined && !(Number.isInteger(seconds) && seconds >= 1)) {
-  process.stderr.write('usage: bin/bench all [--seconds N] [--quick]   (N: a whole number of seconds ≥ 1)\n');
+  process.stderr.write(usage);
   process.exit(2);
 }
 
@@ -82,9 +92,17 @@ async function recordRun(run: PlannedRun): Promise<BenchRunRecord> {
   }
 }
 
+const plan = benchPlan({ quick, ...(seconds ? { seconds } : {}) });
+// --only: a subset of the runs by key (e.g. --only append,peers-start), to re-run part of the table.
+const only = parsed.only?.split(',').map((k) => k.trim());
+const unknown = only?.filter((k) => !plan.some((run) => run.key === k)) ?? [];
+if (unknown.length) {
+  process.stderr.write(`unknown run ${unknown.join(', ')}; runs: ${plan.map((r) => r.key).join(', ')}\n${usage}`);
+  process.exit(2);
+}
 const startedAt = new Date();
 const runs: BenchRunRecord[] = [];
-for (const run of benchPlan({ quick: values.quick ?? false, ...(seconds ? { seconds } : {}) })) {
+for (const run of plan.filter((r) => !only || only.includes(r.key))) {
   const record = await recordRun(run);
   process.stderr.write(`[all] ${run.key}: ${record.ok ? 'ok' : `FAILED (${record.error?.split('\n')[0]})`}\n`);
   runs.push(record);
@@ -94,7 +112,7 @@ const cpus = os.cpus();
 const report: BenchReport = benchReportSchema.parse({
   startedAt: startedAt.toISOString(),
   finishedAt: new Date().toISOString(),
-  quick: values.quick ?? false,
+  quick,
   machine: {
     cores: cpus.length,
     cpuModel: cpus[0]?.model ?? 'unknown',

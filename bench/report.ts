@@ -47,10 +47,15 @@ function rowsOf(run: BenchRunRecord, ref: ReturnType<typeof references>, all: Be
     met,
   });
   if (!run.ok) {
-    const why = (run.error ?? 'failed').split('\n')[0]?.slice(0, 160) ?? 'failed';
+    // The failure and the scenario's last stderr line (usually what went wrong).
+    const lines = (run.error ?? 'failed').trim().split('\n');
+    const last = lines.length > 1 ? `: ${lines.at(-1)}` : '';
+    const why = `${lines[0]}${last}`.slice(0, 200);
     return [row('FAILED', why.replaceAll('|', '\\|'), '—', '—', false)];
   }
-  const floorRef = ref.floor === null ? 'no floor measured' : `floor ${n(ref.floor)} ev/s`;
+  // "0.45× floor 24,794 ev/s", or nothing when that reference was not measured.
+  const vs = (x: number, of: number | null, name: string) => (of ? `${ratio(x, of)} ${name} ${n(of)} ev/s` : '');
+  const refs = (...parts: string[]) => parts.filter(Boolean).join('; ') || 'no peers reference';
   const peers = resultOf(run, 'peers');
   if (peers) {
     const start = all.find((r) => r.key === 'peers-start');
@@ -76,7 +81,7 @@ function rowsOf(run: BenchRunRecord, ref: ReturnType<typeof references>, all: Be
         'events/s',
         n(append.eventsPerSec),
         '≥ 0.7× floor',
-        `${ratio(append.eventsPerSec, ref.floor)} ${floorRef}; ${ratio(append.eventsPerSec, ref.emmett)} Emmett`,
+        refs(vs(append.eventsPerSec, ref.floor, 'floor'), vs(append.eventsPerSec, ref.emmett, 'Emmett')),
         ref.floor === null ? null : append.eventsPerSec >= 0.7 * ref.floor,
       ),
       row('p99', msText(append.p99Ms), '< 10 ms', '—', append.p99Ms < 10),
@@ -88,7 +93,7 @@ function rowsOf(run: BenchRunRecord, ref: ReturnType<typeof references>, all: Be
         'requests/s',
         n(send.requestsPerSec),
         '≥ 0.25× floor',
-        `${ratio(send.requestsPerSec, ref.floor)} ${floorRef}`,
+        refs(vs(send.requestsPerSec, ref.floor, 'floor')),
         ref.floor === null ? null : send.requestsPerSec >= 0.25 * ref.floor,
       ),
       row('p99', `${msText(send.p99Ms)} (p50 ${msText(send.p50Ms)})`, '< 30 ms', '—', send.p99Ms < 30),
@@ -126,7 +131,7 @@ function rowsOf(run: BenchRunRecord, ref: ReturnType<typeof references>, all: Be
         'rebuild events/s',
         n(project.eventsPerSec),
         '≥ 25,000 on 1M events',
-        `${n(project.events)} events in ${project.seconds} s; ${ratio(project.eventsPerSec, ref.floor)} ${floorRef}`,
+        refs(`${n(project.events)} events in ${project.seconds} s`, vs(project.eventsPerSec, ref.floor, 'floor')),
         project.eventsPerSec >= 25_000,
       ),
     ];

@@ -78,10 +78,10 @@ describe('bench results', () => {
     const md = renderMarkdown(report);
     // 18,000 ÷ 24,000 = 0.75× the floor: met; p99 12 ms against < 10 ms: not met.
     expect(md).toMatch(
-      /\| append \| events\/s \| 18,000 \| ≥ 0\.7× floor \| 0\.75× floor 24,000 ev\/s; 11\.90× Emmett \| met \|/,
+      /\| append \| events\/s \| 18,000 \| ≥ 0\.7× floor \| 0\.75× floor 24,000 ev\/s; 11\.90× Emmett 1,513 ev\/s \| met \|/,
     );
     expect(md).toMatch(/\| append \| p99 \| 12 ms \| < 10 ms \| — \| \*\*not met\*\* \|/);
-    expect(md).toMatch(/\| send \| FAILED \| exited with 1 \|/);
+    expect(md).toMatch(/\| send \| FAILED \| exited with 1: boom \|/);
     expect(md).toContain('Failed: send.');
   });
 });
