@@ -1,6 +1,9 @@
-// bin/bench e2e [--rate 2000] [--seconds 20] [--via http|log] [--transport log|kafka]
+// bin/bench e2e [--rate 2000] [--seconds 20] [--drain 30] [--settle 120] [--idle 35] [--via http|log] [--transport log|kafka]
 // Sends at a steady (open-loop) rate with the dispatcher and the mock providers running (no injected
-// faults) and measures accept → provider received, per message.
+// faults) and measures accept → provider received, per message: sustainedPerSec (median of the per-second
+// delivered counts, first and last second of the load left out), p50/p99/max latency, undeliveredAtDrain
+// (a backlog: not at the provider --drain seconds after the load) and lost (still not there after waiting
+// the dispatcher out: until nothing moved for --idle seconds, at most --settle seconds more).
 //   --via http (default): POST /api/messages/sms|email to a real command-API process; accept = its 202.
 //   --via log: append MessageRequested through the EventStore port (what the command API does after
 //              validation), to measure the dispatch path alone.
@@ -21,19 +24,27 @@ import {
   startMockProviders,
   waitFor,
 } from '@hatch/testing/processes';
+import pg from 'pg';
+import { z } from 'zod';
 import { benchDatabase, benchEventStore, parseFlags, percentile, printResult, round2 } from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), {
   rate: '2000',
   seconds: '20',
   drain: '30',
+  settle: '120',
+  idle: '35',
   via: 'http',
   transport: 'log',
 });
+const usage =
+  'usage: bin/bench e2e [--rate N] [--seconds N] [--drain S] [--settle S] [--idle S] [--via http|log] [--transport log|kafka]\n';
 const rate = Number(flags.rate);
 const seconds = Number(flags.seconds);
-if (!['http', 'log'].includes(flags.via as string) || !['log', 'kafka'].includes(flags.transport as string)) {
-  process.stderr.write('usage: bin/bench e2e [--rate N] [--seconds N] [--via http|log] [--transport log|kafka]\n');
+const via = z.enum(['http', 'log']).safeParse(flags.via).data;
+const transport = z.enum(['log', 'kafka']).safeParse(flags.transport).data;
+if (!via || !transport || !(rate > 0) || !(seconds >= 1) || !Number.isInteger(seconds)) {
+  process.stderr.write(usage);
   process.exit(2);
 }
 
@@ -42,7 +53,7 @@ const providers = await startMockProviders();
 const cleanups: (() => Promise<void>)[] = [];
 
 let kafkaEnv: Record<string, string> = {};
-if (flags.transport === 'kafka') {
+if (transport === 'kafka') {
   const { startLocalKafka } = await import('@hatch/infra/kafka');
   const kafka = await startLocalKafka();
   cleanups.push(() => kafka.stop());
@@ -66,13 +77,13 @@ const dispatcher = await startDispatcher(db.url, providers, {
   PROVIDER_TIMEOUT_MS: '10000',
   DISPATCH_LEASE_MS: '30000',
   DISPATCH_POLL_MS: '200',
-  DISPATCH_TRANSPORT: flags.transport as string,
+  DISPATCH_TRANSPORT: transport,
   ...kafkaEnv,
 });
 
 let commandApi: ServiceProcess | null = null;
 let apiUrl = '';
-if (flags.via === 'http') {
+if (via === 'http') {
   const port = await freePort();
   apiUrl = `http://127.0.0.1:${port}`;
   commandApi = spawnService('command-api', {
@@ -174,7 +185,7 @@ const viaLog = async (i: number, email: boolean) => {
 const request = async (i: number) => {
   const email = i % 4 === 3;
   try {
-    const id = await (flags.via === 'http' ? viaHttp(i, email) : viaLog(i, email));
+    const id = await (via === 'http' ? viaHttp(i, email) : viaLog(i, email));
     acceptedAt.set(id, Date.now());
   } catch {
     failedAccepts++;
@@ -183,9 +194,10 @@ const request = async (i: number) => {
 
 // Open loop: every 10 ms, the requests due by now (so a slow tick is caught up, not dropped).
 process.stderr.write(
-  `[e2e] offering ${rate} msg/s for ${seconds}s via ${flags.via}, transport ${flags.transport} (sms:email 3:1)\n`,
+  `[e2e] offering ${rate} msg/s for ${seconds}s via ${via}, transport ${transport} (sms:email 3:1)\n`,
 );
 const started = performance.now();
+const startedAt = Date.now();
 const pending: Promise<void>[] = [];
 let sent = 0;
 const total = rate * seconds;
@@ -199,37 +211,91 @@ while (sent < total) {
 await Promise.all(pending);
 const offeredSeconds = (performance.now() - started) / 1000;
 
-type Ledger = { messages: Array<{ messageId: string | null; receivedAt: number }> };
+// Drain: wait for the provider ledgers to hold every accepted message, up to --drain seconds. What is
+// missing then is a backlog (undeliveredAtDrain), not yet a loss.
+const ledgerSchema = z.object({
+  messages: z.array(z.object({ messageId: z.string().nullable(), receivedAt: z.number() })),
+});
 const received = new Map<string, number>();
-const drainUntil = Date.now() + Number(flags.drain) * 1000;
-while (Date.now() < drainUntil) {
-  received.clear();
+const readLedgers = async () => {
   for (const url of Object.values(providers.urls)) {
-    const ledger = await getJson<Ledger>(`${url}/admin/messages`);
+    const ledger = ledgerSchema.parse(await getJson(`${url}/admin/messages`));
     for (const m of ledger.messages) {
-      if (m.messageId && !received.has(m.messageId)) received.set(m.messageId, m.receivedAt);
+      if (m.messageId && acceptedAt.has(m.messageId) && !received.has(m.messageId))
+        received.set(m.messageId, m.receivedAt);
     }
   }
-  process.stderr.write(`[e2e] provider received ${received.size}/${acceptedAt.size}\n`);
-  if (received.size >= acceptedAt.size) break;
-  await sleep(1000);
+  return received.size;
+};
+// The ledgers are read whole: every 2 s, so reading them takes little from the dispatcher's CPU.
+const drainUntil = Date.now() + Number(flags.drain) * 1000;
+while ((await readLedgers()) < acceptedAt.size && Date.now() < drainUntil) {
+  process.stderr.write(`[e2e] drain: provider received ${received.size}/${acceptedAt.size}\n`);
+  await sleep(2000);
 }
+const undeliveredAtDrain = acceptedAt.size - received.size;
+
+// Settle: wait the dispatcher out. Done when everything arrived, or when nothing moved (no new delivery and
+// no attempt in flight) for --idle seconds (longer than the lease, so a retried attempt gets its turn); the
+// --settle timeout ends a wait that is still moving (settled: false, lost is then only an upper bound).
+const inFlight = async () => {
+  const text = await fetch(`${dispatcher.url}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
+  return Number(/^dispatcher_attempts_in_flight (\d+)/m.exec(text)?.[1] ?? 0);
+};
+const settleUntil = Date.now() + Number(flags.settle) * 1000;
+let settled = received.size >= acceptedAt.size;
+let lastMove = Date.now();
+let lastCount = received.size;
+while (!settled && Date.now() < settleUntil) {
+  await sleep(2000);
+  const count = await readLedgers();
+  if (count > lastCount || (await inFlight()) > 0) lastMove = Date.now();
+  lastCount = count;
+  settled = count >= acceptedAt.size || Date.now() - lastMove > Number(flags.idle) * 1000;
+  process.stderr.write(`[e2e] settle: provider received ${count}/${acceptedAt.size}\n`);
+}
+const undelivered = [...acceptedAt.keys()].filter((id) => !received.has(id));
+const lost = undelivered.length;
+// The log says why a lost message was not delivered: a recorded failure or cancellation, or nothing at all.
+const sql = new pg.Client({ connectionString: db.url });
+await sql.connect();
+const failedInLog =
+  lost === 0
+    ? 0
+    : (
+        await sql.query<{ n: number }>(
+          `SELECT count(DISTINCT stream_id)::int AS n FROM events
+            WHERE stream_id = ANY($1) AND event_type IN ('MessageFailed', 'MessageCancelled')`,
+          [undelivered.map(messageStreamId)],
+        )
+      ).rows[0]?.n;
+await sql.end();
 
 const latencies: number[] = [];
 let firstAccept = Number.POSITIVE_INFINITY;
 let lastReceived = 0;
+// Delivered per second of the offered load (by provider receipt time); the steady window leaves out the
+// first second (ramp-up) and the last (the load stopping), so the median says what the path sustains.
+const perSecond = Array.from({ length: seconds }, () => 0);
 for (const [id, at] of acceptedAt) {
   firstAccept = Math.min(firstAccept, at);
   const got = received.get(id);
   if (got === undefined) continue;
   lastReceived = Math.max(lastReceived, got);
   latencies.push(Math.max(0, got - at));
+  const second = Math.floor((got - startedAt) / 1000);
+  if (second >= 0 && second < seconds) perSecond[second] = (perSecond[second] ?? 0) + 1;
 }
 latencies.sort((a, b) => a - b);
-const lost = acceptedAt.size - latencies.length;
-const messagesPerSec = latencies.length / ((lastReceived - firstAccept) / 1000);
+const steady = (seconds > 2 ? perSecond.slice(1, -1) : perSecond).sort((a, b) => a - b);
+const sustainedPerSec = percentile(steady, 50);
+const messagesPerSec = latencies.length / Math.max(0.001, (lastReceived - firstAccept) / 1000);
 process.stderr.write(
-  `[e2e] accepted ${acceptedAt.size} (failed accepts ${failedAccepts}) in ${round2(offeredSeconds)}s; delivered ${latencies.length}; max ${latencies.at(-1)} ms\n`,
+  `[e2e] accepted ${acceptedAt.size} (failed accepts ${failedAccepts}) in ${round2(offeredSeconds)}s; delivered ${latencies.length}; ` +
+    `per second ${perSecond.join(' ')}; not at the provider at the drain's end ${undeliveredAtDrain}, lost ${lost} (failed/cancelled in the log ${failedInLog}, settled ${settled})\n`,
 );
 
 if (lost > 0) process.stderr.write(`[e2e] dispatcher output:\n${dispatcher.process.tail().slice(-3000)}\n`);
@@ -241,15 +307,20 @@ await providers.process.stop();
 await db.stop();
 printResult({
   scenario: 'e2e',
+  sustainedPerSec,
   messagesPerSec: Math.round(messagesPerSec),
   p50Ms: round2(percentile(latencies, 50)),
   p99Ms: round2(percentile(latencies, 99)),
+  maxMs: round2(latencies.at(-1) ?? 0),
+  undeliveredAtDrain,
   lost,
+  failedInLog: failedInLog ?? 0,
+  settled,
   offeredPerSec: rate,
   seconds,
   accepted: acceptedAt.size,
   failedAccepts,
-  via: flags.via,
-  transport: flags.transport,
+  via,
+  transport,
 });
 process.exit(0);

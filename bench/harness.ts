@@ -7,6 +7,8 @@ import { createEventStore, type EventStoreTuning, eventStoreConfigSchema } from 
 import { startEmbeddedPostgres } from '@hatch/infra';
 import { tracingPreload } from '@hatch/infra/service-process';
 import { migrate } from '@hatch/migrate';
+import { z } from 'zod';
+import { type Scenario, type ScenarioResult, scenarioResultSchemas } from './results.ts';
 
 export type Flags = Record<string, string | boolean | undefined>;
 
@@ -129,7 +131,13 @@ export async function closedLoop(options: {
   };
 }
 
-export function printResult(result: Record<string, unknown>) {
+/** The result line, validated against its scenario's schema (bench/results.ts): an off-shape result throws. */
+export function printResult<S extends Exclude<Scenario, 'peers'>>(result: ScenarioResult<S> & { scenario: S }) {
+  const checked = scenarioResultSchemas[result.scenario].safeParse(result);
+  if (!checked.success)
+    throw new Error(
+      `${result.scenario} result is off-shape: ${z.prettifyError(checked.error)}\n${JSON.stringify(result)}`,
+    );
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
