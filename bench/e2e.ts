@@ -21,7 +21,15 @@ import {
   startMockProviders,
   waitFor,
 } from '@hatch/testing/processes';
-import { benchDatabase, benchEventStore, parseFlags, percentile, printResult, round2 } from './harness.ts';
+import {
+  benchDatabase,
+  benchEventStore,
+  parseFlags,
+  percentile,
+  printResult,
+  reportStatements,
+  round2,
+} from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), {
   rate: '2000',
@@ -233,6 +241,7 @@ process.stderr.write(
 );
 
 if (lost > 0) process.stderr.write(`[e2e] dispatcher output:\n${dispatcher.process.tail().slice(-3000)}\n`);
+await reportStatements(db.url, 'e2e', 10);
 await store.close();
 await commandApi?.stop();
 await dispatcher.process.stop();
