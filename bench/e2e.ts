@@ -26,7 +26,15 @@ import {
 } from '@hatch/testing/processes';
 import pg from 'pg';
 import { z } from 'zod';
-import { benchDatabase, benchEventStore, parseFlags, percentile, printResult, round2 } from './harness.ts';
+import {
+  benchDatabase,
+  benchEventStore,
+  parseFlags,
+  percentile,
+  printResult,
+  reportStatements,
+  round2,
+} from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), {
   rate: '2000',
@@ -299,6 +307,7 @@ process.stderr.write(
 );
 
 if (lost > 0) process.stderr.write(`[e2e] dispatcher output:\n${dispatcher.process.tail().slice(-3000)}\n`);
+await reportStatements(db.url, 'e2e', 10);
 await store.close();
 await commandApi?.stop();
 await dispatcher.process.stop();

@@ -117,6 +117,11 @@ export const optedOutReason = 'opted_out';
 
 export interface DispatchDeps {
   store: EventStore;
+  /**
+   * Reads a message's whole stream. Default `store.readStream`; a dispatcher with many attempts in flight
+   * passes the event store's `batchedStreamReads`, so reads that arrive together share one query.
+   */
+  readMessageStream?: (streamId: string) => Promise<RecordedEvent[]>;
   /** Default: `consentFromLog(store)`. */
   consent?: ConsentCheck;
   providers: ProviderDirectory;
@@ -125,6 +130,9 @@ export interface DispatchDeps {
   random?: () => number;
   hooks?: DispatchHooks;
 }
+
+const readMessageStream = (deps: DispatchDeps, streamId: string) =>
+  deps.readMessageStream ? deps.readMessageStream(streamId) : deps.store.readStream(streamId);
 
 const outboundOf = (state: MessageDispatchState): OutboundMessage => {
   const r = state.request!;
@@ -154,7 +162,7 @@ export async function dispatchAttempt(
 ): Promise<AttemptResult> {
   const now = deps.now ?? Date.now;
   const streamId = messageStreamId(messageId);
-  let state = foldDispatchState(messageId, options.knownStream ?? (await deps.store.readStream(streamId)));
+  let state = foldDispatchState(messageId, options.knownStream ?? (await readMessageStream(deps, streamId)));
   if (state.scheduled && !state.dispatchStarted && state.outcome === 'pending' && (state.dueAtMs ?? 0) <= now()) {
     const taken = await takeScheduled(deps, state, now());
     if (!taken) return { outcome: 'lost_race', provider: null, reason: null };
@@ -358,7 +366,7 @@ async function record(deps: DispatchDeps, state: MessageDispatchState, event: Ou
     // not know to ask the provider first). Receipts are not outcomes, and they count only once a MessageSent
     // names their provider message id: record the outcome after them. Any other newer event is another
     // dispatcher's outcome; it stands.
-    const latest = await deps.store.readStream(messageStreamId(state.messageId));
+    const latest = await readMessageStream(deps, messageStreamId(state.messageId));
     const newer = latest.filter((e) => e.streamVersion > state.version);
     if (newer.length > 0 && newer.every((e) => receiptTypes.has(e.type)))
       return record(deps, { ...state, version: latest.at(-1)?.streamVersion ?? state.version }, event);

@@ -5,7 +5,8 @@ import { type AttemptLease, type AttemptResult, type DispatchDeps, dispatchAttem
 import type { RecordedEvent } from '@hatch/event-store';
 import type { Logger } from '@hatch/platform';
 import type pg from 'pg';
-import { claimDueMessages, releaseLease, renewLease } from './schedule-store.ts';
+import { batchedLeaseRenewals } from './lease-renewals.ts';
+import { claimDueMessages, releaseLease } from './schedule-store.ts';
 
 export interface ClaimLoop {
   readonly inFlight: number;
@@ -31,6 +32,7 @@ export function startClaimLoop(options: {
 }): ClaimLoop {
   const { pool, deps, log } = options;
   const now = deps.now ?? Date.now;
+  const renewLease = batchedLeaseRenewals(pool);
   // Lapsed leases are rare (a crashed or hung dispatcher): look for them a few times per lease.
   const lapsedScanMs = Math.max(options.pollMs, Math.min(1000, options.leaseMs / 4));
   let running = true;
@@ -100,7 +102,7 @@ export function startClaimLoop(options: {
     let timer: ReturnType<typeof setInterval> | null = null;
     const renew = async () => {
       const until = now() + options.leaseMs;
-      if (!(await renewLease(pool, messageId, held, until))) return false;
+      if (!(await renewLease({ messageId, heldUntilMs: held, untilMs: until }))) return false;
       held = until;
       return true;
     };

@@ -40,9 +40,14 @@ export const dispatcherConfigSchema = z
     SENDGRID_API_KEY: z.string().min(1).optional(),
     PROVIDER_TIMEOUT_MS: int(10_000, 1),
     /** Calls in flight to one provider. */
-    PROVIDER_MAX_IN_FLIGHT: int(64, 1),
-    /** Attempts in flight in this process. */
-    DISPATCH_CONCURRENCY: int(256, 1),
+    PROVIDER_MAX_IN_FLIGHT: int(128, 1),
+    /**
+     * Attempts in flight in this process. Most of an attempt's time is spent waiting (appends, provider):
+     * throughput is about this divided by an attempt's duration.
+     */
+    DISPATCH_CONCURRENCY: int(1024, 1),
+    /** Connections for the schedule (projection, claims, lease compare-and-sets). */
+    DISPATCH_POOL_CONNECTIONS: int(8, 1),
     /** Fresh requests held in memory (already leased) while every attempt slot is busy. */
     DISPATCH_BACKLOG: int(2000),
     /** How long a claimed message stays reserved to this process; must outlast a provider call. */

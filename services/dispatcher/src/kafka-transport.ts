@@ -13,6 +13,8 @@ export const kafkaClient = (config: KafkaDispatchConfig) =>
 export async function startKafkaDispatch(options: {
   config: KafkaDispatchConfig;
   deps: DispatchDeps;
+  /** Attempts in flight in this process, shared out over the partitions it works on at once. */
+  concurrency: number;
   log: Logger;
   onResult?: (result: AttemptResult) => void;
 }) {
@@ -28,6 +30,10 @@ export async function startKafkaDispatch(options: {
     topic: options.config.KAFKA_TOPIC,
     groupId: options.config.KAFKA_GROUP_ID,
     logger: options.log,
+    // Every partition this process may own is worked on at once: an attempt mostly waits (appends, the
+    // provider), so the records in flight, not CPU, bound the rate.
+    partitionsConsumedConcurrently: options.config.KAFKA_PARTITIONS,
+    concurrency: Math.max(1, Math.ceil(options.concurrency / options.config.KAFKA_PARTITIONS)),
     dispatchMessage: async (messageId) => {
       // A lost race means another dispatcher moved the stream: one more look settles it.
       for (let tries = 0; tries < 3; tries++) {

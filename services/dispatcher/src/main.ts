@@ -1,6 +1,6 @@
 // Dispatcher: keeps the schedule from the log, claims due messages, dispatches them to providers.
 import type { BreakerState, Classified, DispatchDeps, LookupAnswer } from '@hatch/dispatch';
-import { openEventStore, poolTimeouts, poolTimeoutsFromEnv } from '@hatch/event-store';
+import { batchedStreamReads, openEventStore, poolTimeouts, poolTimeoutsFromEnv } from '@hatch/event-store';
 import { kafkaDispatchConfigSchema } from '@hatch/kafka-dispatch';
 import { createLogger, failStartup, loadConfig } from '@hatch/platform';
 import pg from 'pg';
@@ -22,7 +22,11 @@ const store = await openEventStore(config, {
     appendConnections: config.EVENT_STORE_APPEND_CONNECTIONS,
   },
 }).catch(failStartup);
-const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4, ...poolTimeouts(poolTimeoutsFromEnv()) });
+const pool = new pg.Pool({
+  connectionString: config.DATABASE_URL,
+  max: config.DISPATCH_POOL_CONNECTIONS,
+  ...poolTimeouts(poolTimeoutsFromEnv()),
+});
 pool.on('error', (error) => log.warn({ err: error }, 'idle database connection lost'));
 
 let inFlight = () => 0;
@@ -40,6 +44,8 @@ metrics = createDispatcherMetrics(providers, () => inFlight());
 
 const deps: DispatchDeps = {
   store,
+  // Claimed messages and Kafka records name only a message id: their stream reads share queries.
+  readMessageStream: batchedStreamReads(store),
   consent: batchedConsentCheck(store),
   providers,
   hooks,
@@ -94,6 +100,7 @@ const kafkaTransport = async () => {
   const consumer = await startKafkaDispatch({
     config: loadConfig(kafkaDispatchConfigSchema),
     deps,
+    concurrency: config.DISPATCH_CONCURRENCY,
     log,
     onResult: (result) => metrics?.outcome(result),
   });

@@ -53,19 +53,31 @@ export async function releaseLease(pool: pg.Pool, messageId: string): Promise<vo
   await pool.query('UPDATE dispatch_schedule SET lease_until = NULL WHERE message_id = $1', [messageId]);
 }
 
-/**
- * Moves this process's lease on a message from `heldUntilMs` (the exact value it wrote) to `untilMs`.
- * Compare-and-set on the value: false when another dispatcher re-leased the message after ours lapsed, or
- * its row is gone (an outcome was recorded), so a slow attempt can never call the provider beside a new one.
- */
-export async function renewLease(pool: pg.Pool, messageId: string, heldUntilMs: number, untilMs: number) {
-  const { rowCount } = await pool.query(
-    `UPDATE dispatch_schedule SET lease_until = to_timestamp($3 / 1000.0)
-      WHERE message_id = $1 AND lease_until = to_timestamp($2 / 1000.0)`,
-    [messageId, heldUntilMs, untilMs],
-  );
-  return rowCount === 1;
+export interface LeaseRenewal {
+  messageId: string;
+  heldUntilMs: number;
+  untilMs: number;
 }
+
+/**
+ * Moves this process's lease on each message from `heldUntilMs` (the exact value it wrote) to `untilMs`.
+ * Compare-and-set on the value: a renewal does not move when another dispatcher re-leased the message after
+ * ours lapsed, or its row is gone (an outcome was recorded), so a slow attempt can never call the provider
+ * beside a new one. Many messages in one statement; returns the renewals that moved, as `leaseRenewalKey`s. The values are passed as numeric, like the single-row form and the writes,
+ * so the timestamps compared are computed exactly as the ones written.
+ */
+export async function renewLeases(pool: pg.Pool, renewals: readonly LeaseRenewal[]): Promise<Set<string>> {
+  const { rows } = await pool.query<{ message_id: string; held: string }>(
+    `UPDATE dispatch_schedule s SET lease_until = to_timestamp(t.until / 1000.0)
+       FROM unnest($1::uuid[], $2::numeric[], $3::numeric[]) AS t(id, held, until)
+      WHERE s.message_id = t.id AND s.lease_until = to_timestamp(t.held / 1000.0)
+      RETURNING s.message_id, t.held::text AS held`,
+    [renewals.map((r) => r.messageId), renewals.map((r) => r.heldUntilMs), renewals.map((r) => r.untilMs)],
+  );
+  return new Set(rows.map((r) => leaseRenewalKey(r.message_id, Number(r.held))));
+}
+
+export const leaseRenewalKey = (messageId: string, heldUntilMs: number) => `${messageId}@${heldUntilMs}`;
 
 /**
  * Reserves up to `limit` due messages until `nowMs + leaseMs`; returns their ids, oldest due first.
