@@ -37,8 +37,8 @@ const flags = parseFlags(process.argv.slice(2), {
   routes: 'page,participant,messages',
 });
 const log = (line: string) => process.stderr.write(`[query] ${line}\n`);
-const sizes = flags.sizes.split(',').map(Number);
-const routeNames = flags.routes.split(',');
+const sizes = String(flags.sizes).split(',').map(Number);
+const routeNames = String(flags.routes).split(',');
 const db = await benchDatabase();
 const pool = new pg.Pool({ connectionString: db.url, max: 4 });
 pool.on('error', () => {});
