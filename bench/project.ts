@@ -4,10 +4,10 @@
 // transaction per batch with its checkpoints). Reports events/s of the projection only.
 import { createLogger } from '@hatch/platform';
 import { allProjections } from '@hatch/projections';
-import { messageLifecycle } from '@hatch/projections/workload';
 import { Projector, waitForCheckpoints } from '@hatch/projector';
 import pg from 'pg';
 import { benchDatabase, benchEventStore, parseFlags, printResult, reportStatements, round2 } from './harness.ts';
+import { generateMessageLog } from './message-log.ts';
 
 // --parallel true: each projection in its own transaction on its own connection (ProjectorOptions.parallel).
 const flags = parseFlags(process.argv.slice(2), {
@@ -27,70 +27,12 @@ await pool.query(
    DELETE FROM subscription_checkpoints WHERE subscription_id LIKE 'projection:%'`,
 );
 
-// Generation: chunks of whole message lifecycles, each chunk one INSERT (its events in round order, so a
-// message's receipts follow its request, interleaved with other messages' events as in production).
 const generationStarted = performance.now();
-const messagesPerChunk = 4000;
-let generated = 0;
-let nextMessage = 0;
-const options = { messages: 0, contacts: Number(flags.contacts), seed: 'bench' };
-async function insertChunk(from: number, count: number) {
-  const rounds: { stream: string; id: string; type: string; data: string; metadata: string }[][] = [];
-  for (let i = from; i < from + count; i++) {
-    for (const { round, append } of messageLifecycle(i, options)) {
-      rounds[round] ??= [];
-      rounds[round].push({
-        stream: append.streamId,
-        id: append.event.id,
-        type: append.event.type,
-        data: JSON.stringify(append.event.data),
-        metadata: JSON.stringify(append.event.metadata),
-      });
-    }
-  }
-  const rows = rounds.flat();
-  const versions = new Map<string, number>();
-  const version = rows.map((r) => {
-    const v = versions.get(r.stream) ?? 0;
-    versions.set(r.stream, v + 1);
-    return v;
-  });
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(
-      `INSERT INTO events (stream_id, stream_version, category, event_id, event_type, data, metadata)
-       SELECT s, v, 'message', id, t, d, m
-         FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])
-              WITH ORDINALITY AS x(s, v, id, t, d, m, ord)
-        ORDER BY ord`,
-      [
-        rows.map((r) => r.stream),
-        version,
-        rows.map((r) => r.id),
-        rows.map((r) => r.type),
-        rows.map((r) => r.data),
-        rows.map((r) => r.metadata),
-      ],
-    );
-    await client.query('COMMIT');
-  } finally {
-    client.release();
-  }
-  return rows.length;
-}
-while (generated < target) {
-  // Two chunks in flight: generation in JS overlaps the previous INSERT.
-  const estimate = Math.max(1, Math.ceil((target - generated) / 3.2));
-  const a = Math.min(messagesPerChunk, estimate);
-  const first = insertChunk(nextMessage, a);
-  nextMessage += a;
-  const b = Math.min(messagesPerChunk, Math.max(0, estimate - a));
-  const second = b > 0 ? insertChunk(nextMessage, b) : Promise.resolve(0);
-  nextMessage += b;
-  generated += (await first) + (await second);
-  log(`generated ${generated.toLocaleString('en-US')} events`);
-}
+const { events: generated, messages: nextMessage } = await generateMessageLog(pool, {
+  events: target,
+  contacts: Number(flags.contacts),
+  progress: (n) => log(`generated ${n.toLocaleString('en-US')} events`),
+});
 // Settle the generation's writes (visibility map, statistics, dirty pages) so the measured part is the projection.
 await pool.query('VACUUM ANALYZE events');
 await pool.query('CHECKPOINT');

@@ -1,3 +1,4 @@
+export { fastSerializerCompiler } from './fast-serializer.ts';
 export type { OperationsOptions } from './operations.ts';
 export { registerOperations } from './operations.ts';
 export type { OperatorGuardOptions } from './operator-guard.ts';

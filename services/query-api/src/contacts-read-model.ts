@@ -7,7 +7,6 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { type Contact, type ContactWithConsent, contactAddressSchema } from './contact-schemas.ts';
 import { normaliseParticipant } from './participant.ts';
-import type { Conversation } from './schemas.ts';
 
 const contactRow = z.object({
   account_id: z.string(),
@@ -51,12 +50,6 @@ const consentRow = z.object({
   changed_at: z.date(),
 });
 
-const addressHolderRow = z.object({
-  account_id: z.string(),
-  address: z.string(),
-  contact_id: z.string(),
-  display_name: z.string().nullable(),
-});
 const conversationOfRow = z.object({
   conversation_id: z.string(),
   participants: z.array(z.string()),
@@ -113,18 +106,6 @@ export class ContactsReadModel {
     return rows.map(toContact);
   }
 
-  /** Who holds each of the addresses now, in every account holding it (for conversation listings). */
-  async holdersOf(addresses: string[]): Promise<z.infer<typeof addressHolderRow>[]> {
-    if (addresses.length === 0) return [];
-    return [
-      ...(await this.db.any(
-        sql.type(addressHolderRow)`SELECT a.account_id, a.address, a.contact_id, c.display_name
-          FROM contact_addresses a JOIN contacts c USING (account_id, contact_id)
-          WHERE a.address = ANY(${sql.array(addresses, 'text')})`,
-      )),
-    ];
-  }
-
   /**
    * Conversation ids with any of the contact's addresses in the contact's account, newest activity first.
    * The participant rows do not say whose conversation it is; the id does (`conversationBelongsTo`).
@@ -143,39 +124,4 @@ export class ContactsReadModel {
       .slice(0, limit)
       .map((r) => r.conversation_id);
   }
-}
-
-/**
- * Adds the contact behind each participant (name shown in listings): the contacts of the account the
- * conversation belongs to, never another account's holder of the same address.
- */
-// Whether a conversation is an account's never changes (its id derives from the account and the participants,
-// which a conversation never changes), and telling costs two SHA-1s: a page asked for it 50 times or more.
-const belongs = new Map<string, boolean>();
-const maxRemembered = 20_000;
-function belongsTo(accountId: string, conversation: Conversation): boolean {
-  const key = `${accountId}\u0000${conversation.id}`;
-  let answer = belongs.get(key);
-  if (answer === undefined) {
-    answer = conversationBelongsTo(accountId, conversation.id, conversation.participants);
-    if (belongs.size >= maxRemembered) belongs.clear();
-    belongs.set(key, answer);
-  }
-  return answer;
-}
-
-export async function withContactNames<T extends Conversation>(contacts: ContactsReadModel, conversations: T[]) {
-  const holders = await contacts.holdersOf([...new Set(conversations.flatMap((c) => c.participants))]);
-  const accounts = [...new Set(holders.map((h) => h.account_id))];
-  return conversations.map((c) => {
-    const account = accounts.find((a) => belongsTo(a, c));
-    const known = new Map(holders.filter((h) => h.account_id === account).map((h) => [h.address, h]));
-    return {
-      ...c,
-      contacts: c.participants.flatMap((address) => {
-        const who = known.get(address);
-        return who ? [{ address, contactId: who.contact_id, displayName: who.display_name }] : [];
-      }),
-    };
-  });
 }

@@ -34,11 +34,37 @@ const conversationRow = z.object({
   last_message_channel: channelSchema,
   last_message_preview: z.string(),
 });
-const conversationPageRow = conversationRow.extend({ sort_micros: z.string() });
+// The contact behind each participant, in participant order, from the conversation's own account (its
+// account_id: never another account's holder of the same address); null when no participant is a contact.
+const contactColumns = z.object({
+  contact_addresses: z.array(z.string()).nullable(),
+  contact_ids: z.array(z.string()).nullable(),
+  contact_names: z.array(z.string().nullable()).nullable(),
+});
+const listedConversationRow = conversationRow.extend(contactColumns.shape);
+const conversationPageRow = listedConversationRow.extend({ sort_micros: z.string() });
 const conversationColumns = columns('c', conversationRow);
+/** Joined after `FROM conversations c`: one lateral lookup per row, by the primary keys of both tables. */
+const contactsOfConversation = sql.fragment`LEFT JOIN LATERAL (
+    SELECT array_agg(a.address ORDER BY p.ord) AS contact_addresses,
+           array_agg(a.contact_id::text ORDER BY p.ord) AS contact_ids,
+           array_agg(k.display_name ORDER BY p.ord) AS contact_names
+      FROM unnest(c.participants) WITH ORDINALITY AS p(address, ord)
+      JOIN contact_addresses a ON a.account_id = c.account_id AND a.address = p.address
+      JOIN contacts k ON k.account_id = a.account_id AND k.contact_id = a.contact_id
+  ) holders ON TRUE`;
+const listedConversationColumns = sql.fragment`${conversationColumns}, holders.contact_addresses,
+  holders.contact_ids, holders.contact_names`;
 const conversationSortKey = micros(sql.identifier(['c', 'last_activity_at']));
 
-const toConversation = (r: z.infer<typeof conversationRow>): Conversation => ({
+const contactsOf = (r: z.infer<typeof contactColumns>): NonNullable<Conversation['contacts']> =>
+  (r.contact_addresses ?? []).map((address, i) => ({
+    address,
+    contactId: r.contact_ids?.[i] ?? '',
+    displayName: r.contact_names?.[i] ?? null,
+  }));
+
+const toConversation = (r: z.infer<typeof listedConversationRow>): Conversation => ({
   id: r.conversation_id,
   participants: r.participants,
   channels: r.channels,
@@ -51,6 +77,7 @@ const toConversation = (r: z.infer<typeof conversationRow>): Conversation => ({
     channel: r.last_message_channel,
     preview: r.last_message_preview,
   },
+  contacts: contactsOf(r),
 });
 
 const nullableText = z.string().nullable();
@@ -198,19 +225,20 @@ export class ReadModel {
       where.push(sql.fragment`(c.last_activity_at, c.conversation_id) < (${fromMicros(key.micros)}, ${key.id}::uuid)`);
     }
     const rows = await this.db.any(
-      sql.type(conversationPageRow)`SELECT ${conversationColumns},
+      sql.type(conversationPageRow)`SELECT ${listedConversationColumns},
           ${conversationSortKey} AS sort_micros
-        FROM conversations c WHERE ${sql.join(where, sql.fragment` AND `)}
+        FROM conversations c ${contactsOfConversation} WHERE ${sql.join(where, sql.fragment` AND `)}
         ORDER BY c.last_activity_at DESC, c.conversation_id DESC
         LIMIT ${options.limit + 1}`,
     );
     return page(rows, options.limit, toConversation, (r) => ({ micros: r.sort_micros, id: r.conversation_id }));
   }
 
-  /** `account` undefined: every account (the contact routes, until contacts are scoped by account). */
+  /** With its contacts. `account` undefined: every account (the contact routes, until contacts are scoped by account). */
   async conversation(id: string, account: AccountScope = null): Promise<Conversation | null> {
     const row = await this.db.maybeOne(
-      sql.type(conversationRow)`SELECT ${conversationColumns} FROM conversations c
+      sql.type(listedConversationRow)`SELECT ${listedConversationColumns}
+        FROM conversations c ${contactsOfConversation}
         WHERE c.conversation_id = ${id} AND ${inScope('c', account)}`,
     );
     return row ? toConversation(row) : null;

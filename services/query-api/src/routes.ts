@@ -1,7 +1,7 @@
 // The query routes as one self-contained plugin: mounted by the query API's own server and by the
 // command API's server (one base URL for clients). Its hooks stay inside the plugin.
 import type { EventStore } from '@hatch/event-store';
-import { type HttpApp, Problem, problemResponses } from '@hatch/http';
+import { fastSerializerCompiler, type HttpApp, Problem, problemResponses } from '@hatch/http';
 import type { Logger } from '@hatch/platform';
 import type { ReadPool } from '@hatch/projections';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -14,7 +14,7 @@ import {
   contactSearchQuery,
   contactWithConsentSchema,
 } from './contact-schemas.ts';
-import { ContactsReadModel, withContactNames } from './contacts-read-model.ts';
+import { ContactsReadModel } from './contacts-read-model.ts';
 import { streamChanges } from './live-stream.ts';
 import { LiveStreams } from './live-streams.ts';
 import { normaliseParticipant } from './participant.ts';
@@ -72,6 +72,8 @@ const messageNotFound = (id: string) =>
 
 export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
   return app.register(async (plugin) => {
+    // Inside this plugin only: the answers of the read routes (pages of 50 items) are the large ones.
+    plugin.setSerializerCompiler(fastSerializerCompiler);
     const api = plugin.withTypeProvider<ZodTypeProvider>();
     const readModel = new ReadModel(deps.pool);
     const contacts = new ContactsReadModel(deps.pool);
@@ -139,14 +141,13 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
         },
       },
       async (request) => {
-        const page = await readModel.listConversations({
+        return readModel.listConversations({
           account: deps.accountScope(request),
           participant: request.query.participant ? normaliseParticipant(request.query.participant) : undefined,
           channel: request.query.channel,
           limit: request.query.limit,
           cursor: request.query.cursor,
         });
-        return { ...page, items: await withContactNames(contacts, page.items) };
       },
     );
 
@@ -165,7 +166,7 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
       async (request) => {
         const conversation = await readModel.conversation(request.params.id, deps.accountScope(request));
         if (!conversation) throw conversationNotFound(request.params.id);
-        return (await withContactNames(contacts, [conversation]))[0];
+        return conversation;
       },
     );
 
@@ -223,7 +224,7 @@ export function registerQueryRoutes(app: HttpApp, deps: QueryRoutesDeps) {
         const ids = await contacts.conversationIds(request.params.id, request.query.limit);
         const found = await Promise.all(ids.map((id) => readModel.conversation(id)));
         const items = found.filter((c): c is NonNullable<typeof c> => c !== null);
-        return { items: await withContactNames(contacts, items) };
+        return { items };
       },
     );
 

@@ -11,6 +11,7 @@ export class ProjectionWatermark {
   private waiters = new Set<{ after: string | null; resolve: (position: string) => void }>();
   private timer: NodeJS.Timeout | null = null;
   private last: string | null = null;
+  private reading: Promise<string | null> | null = null;
 
   constructor(
     private readonly db: ReadPool,
@@ -18,8 +19,20 @@ export class ProjectionWatermark {
     private readonly checkpointIds: readonly string[] = readModelCheckpointIds,
   ) {}
 
-  /** The position every read-model table has reached (null: nothing projected yet). */
-  async current(): Promise<string | null> {
+  /**
+   * The position every read-model table has reached (null: nothing projected yet). Callers while a read
+   * is in flight share it: its answer was true when it was read, and the tables only move forward, so a
+   * listing read after it reflects at least that position (as with a read of its own, which also
+   * precedes the listing's). Under load that is one checkpoint query per round trip, not per request.
+   */
+  current(): Promise<string | null> {
+    this.reading ??= this.read().finally(() => {
+      this.reading = null;
+    });
+    return this.reading;
+  }
+
+  private async read(): Promise<string | null> {
     const row = await this.db.one(
       sql.type(watermarkRow)`SELECT min(position) AS position, count(*)::int AS n FROM subscription_checkpoints
         WHERE subscription_id = ANY(${sql.array([...this.checkpointIds], 'text')})`,
@@ -35,7 +48,9 @@ export class ProjectionWatermark {
   ): Promise<string | null> {
     const reached = (p: string | null) =>
       p !== null && (after === null || (options.inclusive ? p >= after : p > after));
-    const now = await this.current();
+    let now = await this.current();
+    // A shared read may have started before the caller's write was projected: one read of its own first.
+    if (!reached(now)) now = await this.current();
     if (reached(now)) return now;
     return new Promise((resolve) => {
       const waiter = {
