@@ -56,6 +56,7 @@ for (let i = 0; i < total; i += chunk) {
   );
 }
 const appendedBy = Date.now();
+process.stderr.write(`[schedule] appended in ${appendedBy - (firstDue - lead * 1000)} ms\n`);
 if (appendedBy > firstDue)
   process.stderr.write(`[schedule] warning: appends ran ${appendedBy - firstDue} ms past the first due time\n`);
 
@@ -66,11 +67,16 @@ const until = firstDue + seconds * 1000 + Number(flags.drain) * 1000;
 let sent = 0;
 while (Date.now() < until) {
   await sleep(1000);
-  const { rows } = await sql.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM events WHERE event_type = 'MessageSent'`,
+  // The schedule's rows beside the sent count: a schedule projection lagging behind the appends shows here.
+  const { rows } = await sql.query<{ n: number; rows: number; leased: number }>(
+    `SELECT (SELECT count(*)::int FROM events WHERE event_type = 'MessageSent') AS n,
+            (SELECT count(*)::int FROM dispatch_schedule) AS rows,
+            (SELECT count(*)::int FROM dispatch_schedule WHERE lease_until IS NOT NULL) AS leased`,
   );
   sent = rows[0]?.n ?? 0;
-  process.stderr.write(`[schedule] sent ${sent}/${total}\n`);
+  process.stderr.write(
+    `[schedule] ${Math.round((Date.now() - firstDue) / 100) / 10}s: sent ${sent}/${total}, schedule rows ${rows[0]?.rows} (${rows[0]?.leased} leased)\n`,
+  );
   if (sent >= total && Date.now() > firstDue + seconds * 1000) break;
 }
 
