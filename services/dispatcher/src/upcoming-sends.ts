@@ -1,6 +1,8 @@
 // Sends claimed shortly before they fall due (scheduled sends, retries), held in due order with one timer
 // armed for the earliest: each is released at its due time, not at the next poll. Never early: a timer
-// that fires before the earliest due time is armed again.
+// that fires before the earliest due time is armed again. The timer fires on `tickMs` boundaries, so the
+// sends due within one tick start together (their consent reads and appends share batches) at most one
+// tick late.
 import type { RecordedEvent } from '@hatch/event-store';
 
 export interface UpcomingSend {
@@ -21,6 +23,8 @@ export interface UpcomingSends {
 
 export function holdUpcomingSends(options: {
   now: () => number;
+  /** Due times are rounded up to this (ms). Default 10. */
+  tickMs?: number;
   /** Called with the sends whose due time has come, oldest first. */
   onDue: (sends: UpcomingSend[]) => void;
 }): UpcomingSends {
@@ -28,6 +32,7 @@ export function holdUpcomingSends(options: {
   const held: UpcomingSend[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
   let armedFor = Number.POSITIVE_INFINITY;
+  const tick = Math.max(1, options.tickMs ?? 10);
 
   const insert = (send: UpcomingSend) => {
     let i = held.length;
@@ -38,10 +43,11 @@ export function holdUpcomingSends(options: {
   const arm = () => {
     const next = held[0];
     if (!next) return;
-    if (timer && armedFor <= next.dueAtMs) return;
+    const fireAt = Math.ceil(next.dueAtMs / tick) * tick;
+    if (timer && armedFor <= fireAt) return;
     if (timer) clearTimeout(timer);
-    armedFor = next.dueAtMs;
-    timer = setTimeout(fire, Math.max(0, next.dueAtMs - options.now()));
+    armedFor = fireAt;
+    timer = setTimeout(fire, Math.max(0, fireAt - options.now()));
   };
 
   function fire() {

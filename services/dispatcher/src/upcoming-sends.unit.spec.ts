@@ -25,6 +25,21 @@ describe('upcoming sends', () => {
     expect(upcoming.size).toBe(0);
   });
 
+  it('starts the sends due within one tick together, none before its due time', async () => {
+    const batches: Array<{ ids: string[]; at: number }> = [];
+    const upcoming = holdUpcomingSends({
+      now: Date.now,
+      tickMs: 50,
+      onDue: (sends) => batches.push({ ids: sends.map((s) => s.messageId), at: Date.now() }),
+    });
+    const boundary = Math.ceil((Date.now() + 60) / 50) * 50;
+    upcoming.hold([send('p', boundary + 5), send('q', boundary + 30), send('r', boundary + 55)]);
+    await sleep(boundary + 150 - Date.now());
+    expect(batches.map((b) => b.ids)).toEqual([['p', 'q'], ['r']]);
+    expect(batches[0]!.at).toBeGreaterThanOrEqual(boundary + 30);
+    expect(batches[1]!.at).toBeGreaterThanOrEqual(boundary + 55);
+  });
+
   it('hands back what it holds on drain and fires nothing after', async () => {
     const released: string[] = [];
     const upcoming = holdUpcomingSends({ now: Date.now, onDue: (s) => released.push(...s.map((x) => x.messageId)) });
@@ -38,7 +53,7 @@ describe('upcoming sends', () => {
     let clock = 1000;
     const released: string[] = [];
     const upcoming = holdUpcomingSends({ now: () => clock, onDue: (s) => released.push(...s.map((x) => x.messageId)) });
-    upcoming.hold([send('y', 1010)]);
+    upcoming.hold([send('y', 1010)]); // on a tick boundary: armed for 10 ms
     await sleep(30); // the timer fired, but this clock says 1000: not due
     expect(released).toEqual([]);
     clock = 1010;
