@@ -141,6 +141,16 @@ export function printResult<S extends Exclude<Scenario, 'peers'>>(result: Scenar
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+/** CPU time (user + system) a process has used, from /proc (Linux); 0 where that cannot be read. */
+export function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime in clock ticks (100 Hz)
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * A service's real main as a child process (so the load generator does not share its event loop), with
  * BENCH_SERVER_NODE_ARGS (e.g. --cpu-prof), its CPU time from /proc (Linux) and a wait until a URL answers.
@@ -166,15 +176,7 @@ export async function startService(options: {
     await exited;
   };
   process.on('SIGINT', () => void stop().then(() => process.exit(130)));
-  /** CPU time (user + system) the process has used. */
-  const cpuMs = () => {
-    try {
-      const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime in clock ticks (100 Hz)
-    } catch {
-      return 0;
-    }
-  };
+  const cpuMs = () => processCpuMs(server.pid);
   const waitReady = async (url: string) => {
     for (const deadline = Date.now() + 30_000; ; ) {
       if (server.exitCode !== null) throw new Error(`${options.name} exited during start`);

@@ -6,7 +6,16 @@
 
 import { phone, requestMessages, sleep, startDispatcher, startMockProviders } from '@hatch/testing/processes';
 import pg from 'pg';
-import { benchDatabase, benchEventStore, parseFlags, percentile, printResult, round2 } from './harness.ts';
+import {
+  benchDatabase,
+  benchEventStore,
+  parseFlags,
+  percentile,
+  printResult,
+  processCpuMs,
+  reportStatements,
+  round2,
+} from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), { rate: '1000', seconds: '10', lead: '15', drain: '30' });
 const rate = Number(flags.rate);
@@ -47,21 +56,31 @@ for (let i = 0; i < total; i += chunk) {
   );
 }
 const appendedBy = Date.now();
+process.stderr.write(`[schedule] appended in ${appendedBy - (firstDue - lead * 1000)} ms\n`);
 if (appendedBy > firstDue)
   process.stderr.write(`[schedule] warning: appends ran ${appendedBy - firstDue} ms past the first due time\n`);
 
+// The dispatcher's CPU from the first due time on: the cost per send whatever else shares the machine.
+await sleep(Math.max(0, firstDue - Date.now()));
+const cpuAtFirstDue = processCpuMs(dispatcher.process.pid);
 const until = firstDue + seconds * 1000 + Number(flags.drain) * 1000;
 let sent = 0;
 while (Date.now() < until) {
   await sleep(1000);
-  const { rows } = await sql.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM events WHERE event_type = 'MessageSent'`,
+  // The schedule's rows beside the sent count: a schedule projection lagging behind the appends shows here.
+  const { rows } = await sql.query<{ n: number; rows: number; leased: number }>(
+    `SELECT (SELECT count(*)::int FROM events WHERE event_type = 'MessageSent') AS n,
+            (SELECT count(*)::int FROM dispatch_schedule) AS rows,
+            (SELECT count(*)::int FROM dispatch_schedule WHERE lease_until IS NOT NULL) AS leased`,
   );
   sent = rows[0]?.n ?? 0;
-  process.stderr.write(`[schedule] sent ${sent}/${total}\n`);
+  process.stderr.write(
+    `[schedule] ${Math.round((Date.now() - firstDue) / 100) / 10}s: sent ${sent}/${total}, schedule rows ${rows[0]?.rows} (${rows[0]?.leased} leased)\n`,
+  );
   if (sent >= total && Date.now() > firstDue + seconds * 1000) break;
 }
 
+const dispatcherCpuMs = processCpuMs(dispatcher.process.pid) - cpuAtFirstDue;
 const { rows } = await sql.query<{ id: string; type: string; at: string }>(
   `SELECT substr(stream_id, 9) AS id, event_type AS type,
           coalesce(data->>'startedAt', data->>'sentAt') AS at
@@ -80,6 +99,7 @@ const onTime = taken.filter((ms) => ms <= 1000).length;
 const early = taken.filter((ms) => ms < 0).length;
 
 await sql.end();
+await reportStatements(db.url, 'schedule', 10);
 await store.close();
 await dispatcher.process.stop();
 await providers.process.stop();
@@ -100,5 +120,6 @@ printResult({
   takenMaxMs: taken.at(-1) ?? null,
   sentP50Ms: percentile(sentLate, 50),
   sentP99Ms: percentile(sentLate, 99),
+  dispatcherCpuMsPerSend: sentLate.length ? round2(dispatcherCpuMs / sentLate.length) : null,
 });
 process.exit(0);

@@ -1,12 +1,16 @@
 // Feeds due messages to dispatchAttempt with bounded concurrency. Fresh requests come straight from
 // the schedule projection (already leased, event in hand) into a bounded local backlog; everything
-// else (retries falling due, lapsed leases, what the backlog had no room for) is claimed from the table.
+// else (scheduled sends and retries falling due, lapsed leases, what the backlog had no room for) is
+// claimed from the table, streams read in one query per claim. Sends falling due within `aheadMs` are
+// claimed ahead and released by a timer at their due time (upcoming-sends.ts), so polling adds no delay.
 import { type AttemptLease, type AttemptResult, type DispatchDeps, dispatchAttempt } from '@hatch/dispatch';
+import { messageStreamId } from '@hatch/domain';
 import type { RecordedEvent } from '@hatch/event-store';
 import type { Logger } from '@hatch/platform';
 import type pg from 'pg';
 import { batchedLeaseRenewals } from './lease-renewals.ts';
-import { claimDueMessages, releaseLease } from './schedule-store.ts';
+import { claimDueMessages, releaseLease, releaseUnstartedLeases } from './schedule-store.ts';
+import { holdUpcomingSends } from './upcoming-sends.ts';
 
 export interface ClaimLoop {
   readonly inFlight: number;
@@ -26,6 +30,8 @@ export function startClaimLoop(options: {
   backlog: number;
   leaseMs: number;
   pollMs: number;
+  /** Sends due within this long are claimed ahead (at most `backlog` of them) and started at their due time. */
+  aheadMs: number;
   log: Logger;
   onResult?: (result: AttemptResult) => void;
   onError?: (error: unknown) => void;
@@ -39,7 +45,14 @@ export function startClaimLoop(options: {
   let inFlight = 0;
   const queued: Array<{ event: RecordedEvent; leasedUntil: number }> = [];
   /** `lapsed`: taken over from a dispatcher whose lease ran out, which may have called a provider. */
-  const claimedQueue: Array<{ messageId: string; leasedUntil: number; lapsed: boolean }> = [];
+  const claimedQueue: Array<{ messageId: string; leasedUntil: number; lapsed: boolean; stream?: RecordedEvent[] }> = [];
+  const upcoming = holdUpcomingSends({
+    now,
+    onDue: (sends) => {
+      for (const send of sends) claimedQueue.push({ ...send, lapsed: false });
+      pump();
+    },
+  });
   // Claims may always take a quarter of the slots, however busy fresh traffic keeps them.
   const claimShare = Math.ceil(options.concurrency / 4);
   let wakeUp: (() => void) | null = null;
@@ -140,7 +153,32 @@ export function startClaimLoop(options: {
         void attempt((next.event.data as { messageId: string }).messageId, next.leasedUntil, {
           knownStream: [next.event],
         });
-      else void attempt(next.messageId, next.leasedUntil, { afterLapsedLease: next.lapsed });
+      else
+        void attempt(next.messageId, next.leasedUntil, {
+          afterLapsedLease: next.lapsed,
+          ...(next.stream ? { knownStream: next.stream } : {}),
+        });
+    }
+  };
+
+  /**
+   * The claimed messages' streams in one query instead of one read per attempt. A stream that moves on
+   * before the attempt (a cancel, another outcome) makes its expected-version append lose: nothing is sent.
+   */
+  const withStreams = async (
+    claims: { messageId: string; dueAtMs: number }[],
+  ): Promise<Array<{ messageId: string; dueAtMs: number; stream?: RecordedEvent[] }>> => {
+    if (claims.length === 0) return claims;
+    try {
+      const streams = await deps.store.readStreams(claims.map((c) => messageStreamId(c.messageId)));
+      return claims.map((c) => {
+        const stream = streams.get(messageStreamId(c.messageId));
+        return stream && stream.length > 0 ? { ...c, stream } : c;
+      });
+    } catch (error) {
+      // Each attempt reads its own stream instead.
+      log.warn({ err: error }, 'reading claimed streams failed');
+      return claims;
     }
   };
 
@@ -158,17 +196,29 @@ export function startClaimLoop(options: {
       let claimed = 0;
       try {
         const at = now();
-        const waiting = await claimDueMessages(pool, at, options.leaseMs, free);
-        for (const messageId of waiting)
-          claimedQueue.push({ messageId, leasedUntil: at + options.leaseMs, lapsed: false });
+        const waiting = await withStreams(await claimDueMessages(pool, at, options.leaseMs, free));
+        for (const { messageId, stream } of waiting)
+          claimedQueue.push({
+            messageId,
+            leasedUntil: at + options.leaseMs,
+            lapsed: false,
+            ...(stream ? { stream } : {}),
+          });
         claimed = waiting.length;
         if (claimed < free && now() - lastLapsedScan >= lapsedScanMs) {
           const scanAt = now();
           lastLapsedScan = scanAt;
-          const lapsed = await claimDueMessages(pool, scanAt, options.leaseMs, free - claimed, true);
-          for (const messageId of lapsed)
+          const lapsed = await claimDueMessages(pool, scanAt, options.leaseMs, free - claimed, { expired: true });
+          for (const { messageId } of lapsed)
             claimedQueue.push({ messageId, leasedUntil: scanAt + options.leaseMs, lapsed: true });
           claimed += lapsed.length;
+        }
+        // Nothing due is left waiting: claim what falls due next, so it starts at its due time.
+        const room = options.backlog - upcoming.size;
+        if (claimed < free && options.aheadMs > 0 && room > 0) {
+          const aheadAt = now();
+          const soon = await claimDueMessages(pool, aheadAt, options.leaseMs, room, { aheadMs: options.aheadMs });
+          upcoming.hold((await withStreams(soon)).map((s) => ({ ...s, leasedUntil: aheadAt + options.leaseMs })));
         }
       } catch (error) {
         log.warn({ err: error }, 'claiming due messages failed');
@@ -197,8 +247,18 @@ export function startClaimLoop(options: {
       running = false;
       wake();
       await done;
-      queued.length = 0;
-      claimedQueue.length = 0; // still leased: another pass or dispatcher takes them when the leases lapse
+      // Never started: give the leases back so another dispatcher takes them now, not when they lapse.
+      const unstarted: Array<{ messageId: string; leasedUntil: number }> = [
+        ...upcoming.drain(),
+        ...claimedQueue.splice(0, claimedQueue.length),
+        ...queued.splice(0, queued.length).map((q) => ({
+          messageId: (q.event.data as { messageId: string }).messageId,
+          leasedUntil: q.leasedUntil,
+        })),
+      ];
+      await releaseUnstartedLeases(pool, unstarted).catch((error: unknown) =>
+        log.warn({ err: error }, 'giving back unstarted leases failed; they lapse instead'),
+      );
       while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
     },
   };

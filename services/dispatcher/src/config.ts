@@ -54,6 +54,10 @@ export const dispatcherConfigSchema = z
     DISPATCH_LEASE_MS: int(30_000, 1),
     /** How often due retries are looked for when nothing wakes the dispatcher earlier. */
     DISPATCH_POLL_MS: int(200, 1),
+    /** Sends due within this long are claimed ahead and started by a timer at their due time (0: off). */
+    DISPATCH_AHEAD_MS: int(1000),
+    /** How often the backlog gauges (due and unclaimed, oldest due) are sampled from the schedule. */
+    DISPATCH_BACKLOG_SAMPLE_MS: int(2000, 100),
     DISPATCH_BATCH_SIZE: int(500, 1),
     RETRY_MAX_ATTEMPTS_PER_PROVIDER: int(4, 1),
     RETRY_BASE_DELAY_MS: int(500),
@@ -75,6 +79,11 @@ export const dispatcherConfigSchema = z
       need('TWILIO_AUTH_TOKEN', 'SMS_PROVIDER=twilio');
     }
     if (c.EMAIL_PROVIDER === 'sendgrid') need('SENDGRID_API_KEY', 'EMAIL_PROVIDER=sendgrid');
+  })
+  // A send claimed ahead still has most of its lease when it starts.
+  .refine((c) => c.DISPATCH_AHEAD_MS * 2 <= c.DISPATCH_LEASE_MS, {
+    message: 'DISPATCH_AHEAD_MS must be at most half of DISPATCH_LEASE_MS',
+    path: ['DISPATCH_AHEAD_MS'],
   })
   .refine((c) => c.DISPATCH_LEASE_MS > c.PROVIDER_TIMEOUT_MS + 1000, {
     message: 'DISPATCH_LEASE_MS must exceed PROVIDER_TIMEOUT_MS by at least 1000 ms',

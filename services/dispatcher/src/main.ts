@@ -4,6 +4,7 @@ import { batchedStreamReads, openEventStore, poolTimeouts, poolTimeoutsFromEnv }
 import { kafkaDispatchConfigSchema } from '@hatch/kafka-dispatch';
 import { createLogger, failStartup, loadConfig } from '@hatch/platform';
 import pg from 'pg';
+import { startBacklogGauges } from './backlog-gauges.ts';
 import { startClaimLoop } from './claim-loop.ts';
 import { dispatcherConfigSchema } from './config.ts';
 import { batchedConsentCheck } from './consent-reads.ts';
@@ -40,7 +41,8 @@ const hooks = {
   },
 };
 const providers = providerDirectory(config, hooks);
-metrics = createDispatcherMetrics(providers, () => inFlight());
+const dispatcherMetrics = createDispatcherMetrics(providers, () => inFlight());
+metrics = dispatcherMetrics;
 
 const deps: DispatchDeps = {
   store,
@@ -59,7 +61,13 @@ const deps: DispatchDeps = {
 
 // Two transports feed the same dispatchAttempt: the log (this process keeps the schedule) or Kafka
 // (dispatchers in one consumer group share the relay's topic; see relay-main.ts).
-const logTransport = () => {
+const logTransport = async () => {
+  const backlog = await startBacklogGauges({
+    pool,
+    registry: dispatcherMetrics.registry,
+    intervalMs: config.DISPATCH_BACKLOG_SAMPLE_MS,
+    log,
+  });
   const claims = startClaimLoop({
     pool,
     deps,
@@ -67,6 +75,7 @@ const logTransport = () => {
     backlog: config.DISPATCH_BACKLOG,
     leaseMs: config.DISPATCH_LEASE_MS,
     pollMs: config.DISPATCH_POLL_MS,
+    aheadMs: config.DISPATCH_AHEAD_MS,
     log,
     onResult: (result) => metrics?.outcome(result),
     onError: () => metrics?.error(),
@@ -90,6 +99,7 @@ const logTransport = () => {
   return {
     healthy: () => projection.healthy,
     stop: async () => {
+      backlog.stop();
       await projection.stop();
       await claims.stop();
     },
@@ -141,7 +151,7 @@ const ops = await startOpsServer({
   },
 });
 log.info({ port: config.DISPATCHER_PORT }, 'dispatcher listening');
-transport = config.DISPATCH_TRANSPORT === 'kafka' ? await kafkaTransport() : logTransport();
+transport = config.DISPATCH_TRANSPORT === 'kafka' ? await kafkaTransport() : await logTransport();
 log.info({ transport: config.DISPATCH_TRANSPORT }, 'dispatch transport started');
 
 let stopping = false;

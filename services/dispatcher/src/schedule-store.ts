@@ -80,27 +80,63 @@ export async function renewLeases(pool: pg.Pool, renewals: readonly LeaseRenewal
 export const leaseRenewalKey = (messageId: string, heldUntilMs: number) => `${messageId}@${heldUntilMs}`;
 
 /**
- * Reserves up to `limit` due messages until `nowMs + leaseMs`; returns their ids, oldest due first.
+ * Reserves up to `limit` due messages until `nowMs + leaseMs`; returns them oldest due first.
  * `expired`: take messages whose lease ran out (their dispatcher crashed or hung) instead of waiting ones.
+ * `aheadMs`: also take waiting messages due up to that long after `nowMs` (held until due by the caller).
  */
-export async function claimDueMessages(pool: pg.Pool, nowMs: number, leaseMs: number, limit: number, expired = false) {
-  const waiting = `lease_until IS NULL AND due_at <= to_timestamp($1 / 1000.0) ORDER BY due_at`;
+export async function claimDueMessages(
+  pool: pg.Pool,
+  nowMs: number,
+  leaseMs: number,
+  limit: number,
+  { expired = false, aheadMs = 0 }: { expired?: boolean; aheadMs?: number } = {},
+): Promise<{ messageId: string; dueAtMs: number }[]> {
+  const waiting = `lease_until IS NULL AND due_at <= to_timestamp(($1::float8 + $4::float8) / 1000.0) ORDER BY due_at`;
   const lapsed = `lease_until IS NOT NULL AND lease_until <= to_timestamp($1 / 1000.0) ORDER BY lease_until`;
-  const { rows } = await pool.query<{ message_id: string }>(
+  const { rows } = await pool.query<{ message_id: string; due_ms: number }>(
     `UPDATE dispatch_schedule SET lease_until = to_timestamp($2 / 1000.0)
       WHERE message_id IN (
         SELECT message_id FROM dispatch_schedule
          WHERE ${expired ? lapsed : waiting}
          LIMIT $3
          FOR UPDATE SKIP LOCKED)
-      RETURNING message_id`,
-    [nowMs, nowMs + leaseMs, limit],
+      RETURNING message_id, (extract(epoch FROM due_at) * 1000)::float8 AS due_ms`,
+    [nowMs, nowMs + leaseMs, limit, ...(expired ? [] : [aheadMs])],
   );
-  return rows.map((r) => r.message_id);
+  return rows.map((r) => ({ messageId: r.message_id, dueAtMs: r.due_ms })).sort((a, b) => a.dueAtMs - b.dueAtMs);
 }
 
-/** Messages with no outcome yet (for /ready and metrics). */
-export async function scheduledCount(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM dispatch_schedule');
-  return Number(rows[0]?.n ?? 0);
+/**
+ * Gives back leases this process holds but never started (shutting down), compare-and-set on the value
+ * it wrote: another dispatcher can take them at once instead of after the lease.
+ */
+export async function releaseUnstartedLeases(pool: pg.Pool, held: { messageId: string; leasedUntil: number }[]) {
+  if (held.length === 0) return;
+  await pool.query(
+    `UPDATE dispatch_schedule d SET lease_until = NULL
+       FROM unnest($1::uuid[], $2::float8[]) AS h(id, until)
+      WHERE d.message_id = h.id AND d.lease_until = to_timestamp(h.until / 1000.0)`,
+    [held.map((h) => h.messageId), held.map((h) => h.leasedUntil)],
+  );
+}
+
+/**
+ * The dispatch backlog at `nowMs`: messages due and claimed by nobody (never leased, or their lease ran
+ * out), and how long the oldest of them has been due. Each half reads its own partial index.
+ */
+export async function dueBacklog(pool: pg.Pool, nowMs: number): Promise<{ due: number; oldestDueSeconds: number }> {
+  const { rows } = await pool.query<{ due: number; oldest_ms: number | null }>(
+    `SELECT sum(n)::int AS due, min(oldest) AS oldest_ms FROM (
+       SELECT count(*) AS n, min(extract(epoch FROM due_at) * 1000)::float8 AS oldest FROM dispatch_schedule
+        WHERE lease_until IS NULL AND due_at <= to_timestamp($1 / 1000.0)
+       UNION ALL
+       SELECT count(*), min(extract(epoch FROM due_at) * 1000)::float8 FROM dispatch_schedule
+        WHERE lease_until IS NOT NULL AND lease_until <= to_timestamp($1 / 1000.0)) AS halves`,
+    [nowMs],
+  );
+  const row = rows[0];
+  return {
+    due: row?.due ?? 0,
+    oldestDueSeconds: row?.oldest_ms == null ? 0 : Math.max(0, (nowMs - row.oldest_ms) / 1000),
+  };
 }

@@ -1,5 +1,6 @@
 // Scheduled sends across real processes: the due time lives in the log, the dispatcher fires a due send
-// within a second (also after a restart during the wait), and a cancelled one never reaches a provider.
+// within a second (also after a restart during the wait), and a cancelled one never reaches a provider (also
+// one cancelled after the dispatcher claimed it ahead of its due time).
 // MessageRequested with sendAt is appended straight to the log (the API's 1-minute minimum would make the
 // suite wait); cancelling goes through the running command API.
 import { localAccountId } from '@hatch/domain';
@@ -105,6 +106,28 @@ describe('scheduled sends against real processes', () => {
     expect(await providerSaw(cancelled!)).toBe(false);
     // Once dispatch began, cancelling is refused.
     expect(await cancel(kept!)).toMatchObject({ status: 409 });
+  });
+
+  it('a send cancelled after the dispatcher claimed it ahead of its due time never reaches the provider', async () => {
+    dispatcher ??= await startDispatcher(database.url, providers);
+    const dueMs = Date.now() + 1800;
+    const [id] = await requestMessages(store, [{ channel: 'sms', to: phone(42) }], {
+      sendAt: new Date(dueMs).toISOString(),
+      clientId: localAccountId,
+    });
+    // Claimed ahead (leased while not yet due): the dispatcher holds it for its due time.
+    await waitFor(
+      async () =>
+        (await db.query('SELECT 1 FROM dispatch_schedule WHERE message_id = $1 AND lease_until IS NOT NULL', [id]))
+          .rowCount === 1,
+      1500,
+      'the send to be claimed ahead of its due time',
+    );
+    expect(Date.now()).toBeLessThan(dueMs);
+    expect(await cancel(id!)).toMatchObject({ status: 200, body: { status: 'cancelled' } });
+    await sleep(Math.max(0, dueMs - Date.now()) + 700);
+    expect(await types(id!)).toEqual(['MessageRequested', 'MessageCancelled']);
+    expect(await providerSaw(id!)).toBe(false);
   });
 
   it('fires due sends within 1 s of their due time', async () => {

@@ -98,7 +98,13 @@ export interface SignedIn {
 export interface Operations {
   checkedAt: string;
   providers: { provider: string; breaker: string }[];
-  dispatcher: { reachable: boolean; inFlight: number | null; backlog: number | null; error: string | null };
+  dispatcher: {
+    reachable: boolean;
+    inFlight: number | null;
+    backlog: number | null;
+    oldestDueSeconds: number | null;
+    error: string | null;
+  };
   projector: {
     reachable: boolean;
     lagEvents: number | null;
@@ -167,6 +173,7 @@ const wireOperations = z.object({
     reachable: z.boolean(),
     inFlight: z.nullable(z.number()),
     backlog: z.nullable(z.number()),
+    oldestDueSeconds: z.nullable(z.number()),
     error: z.nullable(z.string()),
   }),
   projector: z.object({

@@ -332,6 +332,10 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
     const providers = page.getByRole('table');
     await providers.locator('tr[data-provider="messaging-provider"]').waitFor();
     expect(await providers.locator('tr[data-provider="messaging-provider"] td').textContent()).toBe('closed');
+    // The dispatcher samples its backlog from the schedule: a count (and the oldest's age when any is due).
+    const backlog = await page.locator('dd[data-figure="dispatch-backlog"]').textContent();
+    expect(backlog).not.toBe('not reported');
+    expect(backlog).toMatch(/^\d+ messages? due(, oldest due \d+\.\d s ago)?$/);
     await shot('operations');
   });
 

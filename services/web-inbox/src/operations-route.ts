@@ -41,7 +41,14 @@ export interface OperationsSources {
 export interface OperationsSummary {
   checkedAt: string;
   providers: { provider: string; breaker: string }[];
-  dispatcher: { reachable: boolean; inFlight: number | null; backlog: number | null; error: string | null };
+  dispatcher: {
+    reachable: boolean;
+    inFlight: number | null;
+    /** Messages due and claimed by no dispatcher; with how long the oldest of them has been due. */
+    backlog: number | null;
+    oldestDueSeconds: number | null;
+    error: string | null;
+  };
   projector: {
     reachable: boolean;
     lagEvents: number | null;
@@ -96,7 +103,7 @@ export async function gatherOperations(sources: OperationsSources): Promise<Oper
   const summary: OperationsSummary = {
     checkedAt: new Date().toISOString(),
     providers: [],
-    dispatcher: { reachable: false, inFlight: null, backlog: null, error: 'not configured' },
+    dispatcher: { reachable: false, inFlight: null, backlog: null, oldestDueSeconds: null, error: 'not configured' },
     projector: { reachable: false, lagEvents: null, lagSeconds: null, quarantined: null, error: 'not configured' },
     webhooks: { reachable: false, error: 'not configured', endpoints: [], failing: [] },
   };
@@ -108,7 +115,9 @@ export async function gatherOperations(sources: OperationsSources): Promise<Oper
         summary.dispatcher = {
           reachable: true,
           inFlight: first(samples, ['dispatcher_attempts_in_flight']),
-          backlog: first(samples, ['dispatcher_backlog', 'dispatcher_backlog_messages', 'dispatcher_due_messages']),
+          // Sampled from the schedule by the dispatcher itself (services/dispatcher/src/backlog-gauges.ts).
+          backlog: first(samples, ['dispatcher_backlog_due']),
+          oldestDueSeconds: first(samples, ['dispatcher_backlog_oldest_due_seconds'], 'max'),
           error: null,
         };
         summary.providers = samples

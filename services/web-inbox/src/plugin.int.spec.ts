@@ -66,7 +66,13 @@ describe('registerWebInbox', () => {
 
   it('reports operations sources that are not configured instead of inventing figures', async () => {
     const ops = (await app.inject({ method: 'GET', url: '/api/inbox/operations' })).json();
-    expect(ops.dispatcher).toEqual({ reachable: false, inFlight: null, backlog: null, error: 'not configured' });
+    expect(ops.dispatcher).toEqual({
+      reachable: false,
+      inFlight: null,
+      backlog: null,
+      oldestDueSeconds: null,
+      error: 'not configured',
+    });
     expect(ops.providers).toEqual([]);
   });
 });

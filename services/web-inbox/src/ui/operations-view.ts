@@ -7,6 +7,14 @@ import { h } from './dom.ts';
 
 const value = (n: number | null, unit = '') => (n === null ? 'not reported' : `${n}${unit}`);
 
+/** Due messages no dispatcher has claimed, and how long the oldest has waited past its due time. */
+const dispatchBacklog = (d: Operations['dispatcher']) => {
+  if (d.backlog === null) return 'not reported';
+  if (d.backlog === 0) return '0 messages due';
+  const oldest = d.oldestDueSeconds === null ? '' : `, oldest due ${d.oldestDueSeconds.toFixed(1)} s ago`;
+  return `${d.backlog} ${d.backlog === 1 ? 'message' : 'messages'} due${oldest}`;
+};
+
 function renderWebhooks(webhooks: NonNullable<Operations['webhooks']>): HTMLElement {
   if (!webhooks.reachable)
     return h('p', { class: 'hint' }, `Webhooks: notifier unreachable${webhooks.error ? ` (${webhooks.error})` : ''}`);
@@ -105,7 +113,7 @@ export function renderOperations(ops: Operations): HTMLElement {
       h('dt', {}, 'Attempts in flight'),
       h('dd', {}, value(ops.dispatcher.inFlight)),
       h('dt', {}, 'Dispatch backlog'),
-      h('dd', {}, value(ops.dispatcher.backlog, ' messages')),
+      h('dd', { 'data-figure': 'dispatch-backlog' }, dispatchBacklog(ops.dispatcher)),
       h('dt', {}, 'Projector'),
       h(
         'dd',
