@@ -187,7 +187,7 @@ export class Projector {
     while (this.running && this.owner) {
       this.checkpoints = new Map();
       for (const p of projections) this.checkpoints.set(p.name, await loadCheckpoint(pool, checkpointId(p.name)));
-      // Pipelined: the subscription reads batch N+1 while batch N is applied. Batches still commit one after
+      // Pipelined while catching up: the subscription reads batch N+1 while batch N is applied. Batches still commit one after
       // the other; after a failed batch the subscription restarts from the stored checkpoints.
       let inflight: Promise<void> = Promise.resolve();
       let failed: unknown = null;
@@ -203,6 +203,9 @@ export class Projector {
             failed = error;
             void subscription.stop();
           });
+          // Caught up (a short batch): finish it before the next read, which then takes everything appended
+          // meanwhile; a read ahead would hold only what arrived before this batch and queue behind it (lag).
+          if (events.length < this.batchSize) await inflight;
         },
         onError: (error) => this.options.logger.error({ err: error }, 'reading the log failed; retrying'),
       });
