@@ -4,21 +4,23 @@
 // transaction per batch with its checkpoints). Reports events/s of the projection only.
 import { createLogger } from '@hatch/platform';
 import { allProjections } from '@hatch/projections';
-import { Projector, waitForCheckpoints } from '@hatch/projector';
+import { Projector, parallelModeSchema, waitForCheckpoints } from '@hatch/projector';
 import pg from 'pg';
 import { benchDatabase, benchEventStore, parseFlags, printResult, reportStatements, round2 } from './harness.ts';
 import { generateMessageLog } from './message-log.ts';
 
-// --parallel true: each projection in its own transaction on its own connection (ProjectorOptions.parallel).
+// --parallel never|catching-up|always: when each projection applies in its own transaction on its own
+// connection (ProjectorOptions.parallel; default catching-up, as the service runs).
 const flags = parseFlags(process.argv.slice(2), {
   events: '1000000',
   batch: '20000',
   contacts: '20000',
-  parallel: 'false',
+  parallel: 'catching-up',
 });
 const target = Number(flags.events);
 const db = await benchDatabase();
-const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+// one connection per projection, one for checkpoint reads
+const pool = new pg.Pool({ connectionString: db.url, max: allProjections.length + 1 });
 pool.on('error', () => {});
 const log = (line: string) => process.stderr.write(`[project] ${line}\n`);
 
@@ -55,7 +57,7 @@ const projector = new Projector({
   projections: allProjections,
   logger: createLogger('bench-projector', { level: 'warn' }),
   batchSize: Number(flags.batch),
-  parallel: flags.parallel === 'true',
+  parallel: parallelModeSchema.parse(flags.parallel),
   onBatch: (batch) => {
     applied += batch.events;
     const now = performance.now();

@@ -3,12 +3,12 @@
 // either the rows and the checkpoint commit together, or neither does. A projection whose checkpoint is
 // already past part of the batch (e.g. it was rebuilt separately) only sees the events after it.
 import { isMessageEvent, parseDomainEvent } from '@hatch/domain';
-import { type Queryable, type RecordedEvent, storeCheckpoint } from '@hatch/event-store';
+import { type Queryable, type RecordedEvent, StaleCheckpointError } from '@hatch/event-store';
 import type pg from 'pg';
 import { checkpointId, type ProjectedDomainEvent, type ProjectedEvent, type Projection } from './projection.ts';
 import {
+  applyLocksSql,
   isPoisonError,
-  lockProjectionsForApply,
   type QuarantinedEvent,
   quarantineEntry,
   recordQuarantine,
@@ -142,14 +142,12 @@ export async function applyBatchWithCheckpoints(client: pg.ClientBase, batch: Ch
   const { events, domain, skipped } = batch.parsed ?? parseBatch(batch.recorded);
   let applied = 0;
   const quarantined: QuarantinedEvent[] = [];
-  await client.query('BEGIN');
   try {
     // Rows and checkpoint share the commit record, so an unflushed commit lost in a server crash loses both
     // together and the batch is simply applied again: durability of each commit buys nothing here.
-    await client.query('SET LOCAL synchronous_commit = off');
-    await lockProjectionsForApply(
-      client,
-      batch.projections.map((p) => p.name),
+    // One round trip with the BEGIN: a live batch's time is mostly round trips.
+    await client.query(
+      `BEGIN; SET LOCAL synchronous_commit = off; ${applyLocksSql(batch.projections.map((p) => p.name))}`,
     );
     const concurrent: Promise<void>[] = [];
     const queue = queuedQueries(client);
@@ -175,19 +173,48 @@ export async function applyBatchWithCheckpoints(client: pg.ClientBase, batch: Ch
     await settleConcurrent(concurrent);
     await recordQuarantine(client, quarantined);
     await batch.beforeCheckpoint?.();
-    for (const projection of batch.projections) {
-      const previous = batch.checkpoints.get(projection.name) ?? null;
-      if (previous !== null && previous >= last) continue;
-      await storeCheckpoint(client, checkpointId(projection.name), last, previous);
-      next.set(projection.name, last);
-    }
-    await client.query('SELECT pg_notify($1, $2)', [projectionsChannel, last]);
+    const moving = batch.projections
+      .map((p) => ({ name: p.name, previous: batch.checkpoints.get(p.name) ?? null }))
+      .filter((c) => c.previous === null || c.previous < last);
+    await storeCheckpoints(client, moving, last);
+    for (const c of moving) next.set(c.name, last);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
   return { checkpoints: next, applied, skipped, quarantined };
+}
+
+/**
+ * Moves the projections' checkpoints from their previous positions to `to` (compare-and-set, like
+ * storeCheckpoint) and signals projectionsChannel, in one statement. Throws StaleCheckpointError when any
+ * checkpoint moved meanwhile (another owner).
+ */
+async function storeCheckpoints(
+  client: pg.ClientBase,
+  moving: readonly { name: string; previous: string | null }[],
+  to: string,
+) {
+  const ids = moving.map((c) => checkpointId(c.name));
+  const { rows } = await client.query<{ stored: string[] }>(
+    `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[]) AS i(subscription_id, previous)),
+     moved AS (
+       UPDATE subscription_checkpoints c SET position = $3, updated_at = now() FROM input i
+        WHERE i.previous IS NOT NULL AND c.subscription_id = i.subscription_id AND c.position = i.previous
+          AND $3 > c.position
+       RETURNING c.subscription_id),
+     created AS (
+       INSERT INTO subscription_checkpoints (subscription_id, position)
+       SELECT subscription_id, $3 FROM input WHERE previous IS NULL
+       ON CONFLICT (subscription_id) DO NOTHING RETURNING subscription_id)
+     SELECT array(SELECT subscription_id FROM moved UNION ALL SELECT subscription_id FROM created) AS stored,
+            pg_notify($4, $3)`,
+    [ids, moving.map((c) => c.previous), to, projectionsChannel],
+  );
+  const stored = new Set(rows[0]?.stored ?? []);
+  const stale = moving.find((c) => !stored.has(checkpointId(c.name)));
+  if (stale) throw new StaleCheckpointError(checkpointId(stale.name), stale.previous);
 }
 
 export type BatchOutcome = Awaited<ReturnType<typeof applyBatchWithCheckpoints>>;

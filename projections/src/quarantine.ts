@@ -2,6 +2,7 @@
 // consumers in @hatch/event-store (the dispatcher's schedule and the relay use it too); listing, counting and
 // serialising out-of-band retries against the projections' batches are here.
 import type { QuarantinedEvent, Queryable } from '@hatch/event-store';
+import { assertIdentifier } from './sql.ts';
 
 export type { QuarantinedEvent } from '@hatch/event-store';
 export { isPoisonError, quarantineEntry, recordQuarantine, splitOnPoison } from '@hatch/event-store';
@@ -36,8 +37,16 @@ export async function countOpenQuarantine(db: Queryable): Promise<number> {
  * loaded. Different keys from the projector's session-level ownership locks.
  */
 export async function lockProjectionsForApply(db: Queryable, names: readonly string[]) {
-  await db.query(
-    `SELECT pg_advisory_xact_lock(hashtextextended('apply:' || n, 0)) FROM unnest($1::text[]) AS n ORDER BY n`,
-    [[...names]],
-  );
+  await db.query(applyLocksSql(names));
+}
+
+/**
+ * The statement of `lockProjectionsForApply`, without parameters (names are plain identifiers), so a batch
+ * sends it in one round trip with its BEGIN. Sorted: two lockers of overlapping sets never deadlock.
+ */
+export function applyLocksSql(names: readonly string[]) {
+  const keys = [...names]
+    .sort()
+    .map((n) => `pg_advisory_xact_lock(hashtextextended('apply:${assertIdentifier(n)}', 0))`);
+  return `SELECT ${keys.join(', ')}`;
 }

@@ -1,6 +1,9 @@
 import { checkEventStoreEnv, databaseUrlSchema, eventStoreEnvSchema } from '@hatch/event-store';
 import { z } from 'zod';
 
+/** See ParallelMode (projector.ts). */
+export const parallelModeSchema = z.enum(['never', 'catching-up', 'always']);
+
 export const projectorConfigSchema = z
   .object({
     ...eventStoreEnvSchema.shape,
@@ -13,6 +16,8 @@ export const projectorConfigSchema = z
     PROJECTIONS: z.string().default('conversations,messages,message_events,contacts,accounts'),
     /** Most events per transaction; when caught up, batches are as small as what arrived. */
     PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(10000),
+    /** When projections apply each in their own transaction (ParallelMode): only while catching up by default. */
+    PROJECTOR_PARALLEL: parallelModeSchema.default('catching-up'),
     PROJECTOR_LOCK_RETRY_MS: z.coerce.number().int().min(10).default(500),
     LOG_LEVEL: z.string().default('info'),
     /** Read connections of the PostgreSQL log adapter. */

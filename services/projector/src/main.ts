@@ -13,15 +13,15 @@ const logger = createLogger('projector', { level: config.LOG_LEVEL });
 const store = await openEventStore(config, { tuning: { readConnections: config.EVENT_STORE_READ_CONNECTIONS } }).catch(
   failStartup,
 );
-// one connection per projection: they apply each batch concurrently
+const projections = projectionsByName(config.PROJECTIONS.split(',').map((s) => s.trim()));
+// One connection per projection (they apply a catching-up batch concurrently) and one for checkpoint reads.
 const pool = new pg.Pool({
   connectionString: config.DATABASE_URL,
-  max: 4,
+  max: projections.length + 1,
   ...poolTimeouts(poolTimeoutsFromEnv()),
 });
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 
-const projections = projectionsByName(config.PROJECTIONS.split(',').map((s) => s.trim()));
 const registry = createMetricsRegistry('projector');
 const metrics = projectorMetrics(
   registry,
@@ -43,6 +43,7 @@ const projector = new Projector({
   projections,
   logger,
   batchSize: config.PROJECTOR_BATCH_SIZE,
+  parallel: config.PROJECTOR_PARALLEL,
   lockRetryMs: config.PROJECTOR_LOCK_RETRY_MS,
   onBatch: metrics.onBatch,
   onQuarantine: metrics.onQuarantine,

@@ -130,6 +130,7 @@ describe('projector', () => {
     // and the batch is applied again from the checkpoint.
     const first = newProjector({
       batchSize: 37,
+      parallel: 'never',
       beforeCheckpoint: () => {
         batches++;
         if (batches % 4 === 0) {
@@ -146,7 +147,7 @@ describe('projector', () => {
     expect(partial.rows[0].n).toBeGreaterThan(0);
 
     // the restart runs in parallel mode (one transaction per projection): the same rows must come out
-    const second = newProjector({ batchSize: 53, parallel: true });
+    const second = newProjector({ batchSize: 53, parallel: 'always' });
     second.start();
     await waitForCheckpoints(pool, allProjections, head as string);
     await second.stop();

@@ -14,6 +14,8 @@ import {
   type QuarantinedEvent,
 } from '@hatch/projections';
 import pg from 'pg';
+import type { z } from 'zod';
+import type { parallelModeSchema } from './config.ts';
 
 export interface BatchApplied {
   events: number;
@@ -41,11 +43,24 @@ export interface ProjectorOptions {
   onBatch?: (batch: BatchApplied) => void;
   onOwnership?: (owner: boolean) => void;
   onQuarantine?: (events: readonly QuarantinedEvent[]) => void;
-  /** Apply the projections concurrently, each in its own transaction (default false: one transaction). */
-  parallel?: boolean;
+  /**
+   * When the projections apply concurrently, each in its own transaction on its own connection (see
+   * `ParallelMode`; default 'catching-up').
+   */
+  parallel?: ParallelMode;
   /** Test seam, see CheckpointedBatch.beforeCheckpoint. */
   beforeCheckpoint?: () => Promise<void> | void;
 }
+
+/**
+ * 'never': one transaction holds every projection's rows and checkpoints, so the read tables always sit at
+ * one position. 'always': each projection commits its rows with its own checkpoint; the tables may sit at
+ * different positions for a moment. 'catching-up': in parallel only while the log is ahead (a full batch),
+ * one transaction once caught up. Either way each projection applies each event exactly once, and reads
+ * that promise a position wait for the lowest checkpoint of every read-model projection (the query API's
+ * watermark), so no table a read depends on is behind the position it reports.
+ */
+export type ParallelMode = z.infer<typeof parallelModeSchema>;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -62,6 +77,10 @@ export class Projector {
   eventsApplied = 0;
 
   constructor(private readonly options: ProjectorOptions) {}
+
+  private get batchSize() {
+    return this.options.batchSize ?? 1000;
+  }
 
   get isOwner() {
     return this.owner;
@@ -168,13 +187,13 @@ export class Projector {
     while (this.running && this.owner) {
       this.checkpoints = new Map();
       for (const p of projections) this.checkpoints.set(p.name, await loadCheckpoint(pool, checkpointId(p.name)));
-      // Pipelined: the subscription reads batch N+1 while batch N is applied. Batches still commit one after
+      // Pipelined while catching up: the subscription reads batch N+1 while batch N is applied. Batches still commit one after
       // the other; after a failed batch the subscription restarts from the stored checkpoints.
       let inflight: Promise<void> = Promise.resolve();
       let failed: unknown = null;
       const subscription: Subscription = store.subscribe({
         after: this.position,
-        batchSize: this.options.batchSize ?? 1000,
+        batchSize: this.batchSize,
         handler: async (events) => {
           // Parsing (zod, per event) while the previous batch's statements run: it needs no database.
           const parsed = parseBatch(events);
@@ -184,6 +203,9 @@ export class Projector {
             failed = error;
             void subscription.stop();
           });
+          // Caught up (a short batch): finish it before the next read, which then takes everything appended
+          // meanwhile; a read ahead would hold only what arrived before this batch and queue behind it (lag).
+          if (events.length < this.batchSize) await inflight;
         },
         onError: (error) => this.options.logger.error({ err: error }, 'reading the log failed; retrying'),
       });
@@ -225,10 +247,9 @@ export class Projector {
   private async applyBatchUntraced(events: RecordedEvent[], parsed: ParsedBatch) {
     if (!this.owner) throw new Error('not the owner');
     const started = performance.now();
-    // By default one transaction holds every projection's rows and checkpoints, so the read tables always
-    // agree with each other. In parallel mode each projection commits its rows with its own checkpoint on its
-    // own connection: still exactly once per (projection, batch), but the tables may briefly differ in position.
-    const groups = this.options.parallel ? this.options.projections.map((p) => [p]) : [this.options.projections];
+    const mode = this.options.parallel ?? 'catching-up';
+    const parallel = mode === 'always' || (mode === 'catching-up' && events.length >= this.batchSize);
+    const groups = parallel ? this.options.projections.map((p) => [p]) : [this.options.projections];
     const outcomes = await Promise.allSettled(
       groups.map(async (projections) => {
         const client = await this.options.pool.connect();
