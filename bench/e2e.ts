@@ -327,6 +327,8 @@ printResult({
   settled,
   offeredPerSec: rate,
   seconds,
+  // How long offering `rate × seconds` really took: longer than `seconds` when the accepting side fell behind.
+  offeredSeconds: round2(offeredSeconds),
   accepted: acceptedAt.size,
   failedAccepts,
   via,

@@ -45,6 +45,7 @@ export const e2eResultSchema = z.looseObject({
   settled: z.boolean(),
   offeredPerSec: rate,
   seconds: z.number().positive(),
+  offeredSeconds: z.number().nonnegative(),
   accepted: count,
   failedAccepts: count,
   via: z.enum(['http', 'log']),

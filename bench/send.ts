@@ -12,7 +12,7 @@ const flags = parseFlags(process.argv.slice(2), {
   seconds: '20',
   warmup: '3',
   pipelining: '1',
-  'append-connections': '2',
+  'append-connections': '1',
   'log-level': 'info',
 });
 const db = await benchDatabase();

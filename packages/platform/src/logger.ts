@@ -42,9 +42,6 @@ export function createLogger(
       // Lines written inside a span join its trace; with tracing off there is no mixin to call at all.
       ...(tracingConfigured() ? { mixin: traceLogFields } : {}),
     },
-    // Asynchronous writes to stdout: a line is handed to the kernel after the call returns, and lines
-    // logged while a write is in flight go out together in the next one (no size threshold, so nothing
-    // waits for more traffic). pino flushes what is left when the process exits.
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.destination,
   );
 }

@@ -94,7 +94,7 @@ const commandApiSettingsSchema = z.object({
   /** Longest a command waits for the log before answering 503 (no hung requests when PostgreSQL is away). */
   APPEND_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
   /** Connections that write group-committed batches. */
-  APPEND_CONNECTIONS: z.coerce.number().int().positive().default(2),
+  APPEND_CONNECTIONS: z.coerce.number().int().positive().default(1),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** Serve the query routes on this server too (one base URL for clients). */
   SERVE_QUERIES: z
