@@ -37,6 +37,8 @@ export {
   withEventSpan,
   withSpan,
 } from './tracing.ts';
+export type { TurnBatchOptions } from './turn-batches.ts';
+export { batchPerTurn } from './turn-batches.ts';
 export type { SignatureCheck } from './webhook-signature.ts';
 export {
   signatureHeader,

@@ -44,11 +44,13 @@ const providers = providerDirectory(config, hooks);
 const dispatcherMetrics = createDispatcherMetrics(providers, () => inFlight());
 metrics = dispatcherMetrics;
 
+// Claimed messages and Kafka records name only a message id, and every attempt reads its consent stream:
+// all those reads share one batcher, so they share queries too.
+const readBatched = batchedStreamReads(store);
 const deps: DispatchDeps = {
   store,
-  // Claimed messages and Kafka records name only a message id: their stream reads share queries.
-  readMessageStream: batchedStreamReads(store),
-  consent: batchedConsentCheck(store),
+  readMessageStream: readBatched,
+  consent: batchedConsentCheck(readBatched),
   providers,
   hooks,
   policy: {
