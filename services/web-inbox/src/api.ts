@@ -101,6 +101,7 @@ export interface Operations {
   dispatcher: {
     reachable: boolean;
     inFlight: number | null;
+    /** Messages due and claimed by no dispatcher; with how long the oldest of them has been due. */
     backlog: number | null;
     oldestDueSeconds: number | null;
     error: string | null;
@@ -113,7 +114,7 @@ export interface Operations {
     quarantined: number | null;
     error: string | null;
   };
-  /** Absent from a server without a notifier configured. */
+  /** Customer webhook endpoints (failing first) and the latest failed deliveries; absent from an older server. */
   webhooks?: {
     reachable: boolean;
     error: string | null;

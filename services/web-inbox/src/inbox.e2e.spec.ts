@@ -267,6 +267,8 @@ describe.skipIf(skipReason !== null)('web inbox in Chromium', () => {
     await compose({ to: rejectedRecipient, body: 'This one is rejected' });
     const message = row('This one is rejected');
     await message.and(page.locator('[data-status="failed"]')).waitFor();
+    // The live stream's change turns the row failed at once; the reason arrives with the message's re-read.
+    await message.locator('.status', { hasText: /^Failed: .+/ }).waitFor();
     const text = (await message.locator('.status').textContent()) ?? '';
     expect(text).toMatch(/^Failed: .+/);
     await page.locator('li.conversation', { hasText: rejectedRecipient }).waitFor();

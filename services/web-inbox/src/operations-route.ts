@@ -3,6 +3,7 @@
 import { breakerStates } from '@hatch/vocabulary';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { Operations } from './api.ts';
 import { parsePrometheusText, type Sample } from './prometheus.ts';
 
 const webhookHealthSchema = z.object({
@@ -38,50 +39,10 @@ export interface OperationsSources {
   fetch?: typeof fetch;
 }
 
-export interface OperationsSummary {
-  checkedAt: string;
-  providers: { provider: string; breaker: string }[];
-  dispatcher: {
-    reachable: boolean;
-    inFlight: number | null;
-    /** Messages due and claimed by no dispatcher; with how long the oldest of them has been due. */
-    backlog: number | null;
-    oldestDueSeconds: number | null;
-    error: string | null;
-  };
-  projector: {
-    reachable: boolean;
-    lagEvents: number | null;
-    lagSeconds: number | null;
-    quarantined: number | null;
-    error: string | null;
-  };
-  /** Customer webhook endpoints (failing first) and the latest failed deliveries. */
-  webhooks: {
-    reachable: boolean;
-    error: string | null;
-    endpoints: WebhookEndpointHealth[];
-    failing: FailingDelivery[];
-  };
-}
-
-export interface WebhookEndpointHealth {
-  endpointId: string;
-  url: string;
-  enabled: boolean;
-  failingSince: string | null;
-  pending: number;
-  failed: number;
-}
-
-export interface FailingDelivery {
-  endpointId: string;
-  eventType: string;
-  attempt: number;
-  attemptedAt: string;
-  responseStatus: number | null;
-  error: string | null;
-}
+/** The answer is the inbox's own `Operations` (one definition for both sides); the server always fills `webhooks`. */
+export type OperationsSummary = Required<Operations>;
+export type WebhookEndpointHealth = OperationsSummary['webhooks']['endpoints'][number];
+export type FailingDelivery = OperationsSummary['webhooks']['failing'][number];
 
 /** Sum over label sets of the first metric present (counts), or the maximum (lags). */
 const first = (samples: Sample[], names: string[], combine: 'sum' | 'max' = 'sum'): number | null => {
