@@ -72,6 +72,21 @@ async function serve(
 }
 
 /** `count` sends, alternating accounts, each followed by its MessageSent (a receipt looked up by message). */
+/** `count` appends written together (group-committed), then one more: its position is after all of them. */
+async function flood(count: number) {
+  await Promise.all(
+    Array.from({ length: count }, (_, i) => {
+      const who = i % 2 === 0 ? 'a' : 'b';
+      const requested = messageRequested({ accountId: accounts[who], conversationId: conversations[who] });
+      return store.append(`message-${requested.messageId}`, [
+        newMessageEvent('MessageRequested', requested),
+        newMessageEvent('MessageSent', messageSent(requested.messageId)),
+      ]);
+    }),
+  );
+  return burst(1);
+}
+
 async function burst(count: number) {
   let last = '';
   for (let i = 0; i < count; i++) {
@@ -244,7 +259,9 @@ describe('live streams', () => {
     socket.pause();
     // Far more than the socket buffers hold: the server's unsent bytes pass the bound and it cuts.
     let head = start;
-    for (let round = 0; round < 40 && streams.size > 0; round++) head = await burst(250);
+    // Written together, so the kernel's socket buffers (sized by the machine, megabytes on loopback) fill in
+    // seconds however large they are.
+    for (let round = 0; round < 40 && streams.size > 0; round++) head = await flood(1000);
     await waitUntil(() => streams.size === 0, 15_000);
     const closed = new Promise((resolve) => socket.once('close', resolve));
     socket.resume();
