@@ -161,6 +161,9 @@ describe('notifier against real processes', () => {
     const first = [await send('+12015553001'), await send('+12015553002'), await send('+12015553003')];
     await inbound('+12015553001', 'see you then');
     await waitFor(async () => steady.received.length >= 3, 15_000, 'first deliveries');
+    // The STOP below comes from the second recipient: its message must be out before it, or the dispatcher's
+    // consent re-check rightly fails it as opted out and it is never sent (this raced on a loaded machine).
+    await sentAll(first);
 
     // Mid-run: the notifier dies without a chance to finish anything, and a receiver goes away.
     await notifier?.process.stop('SIGKILL');
