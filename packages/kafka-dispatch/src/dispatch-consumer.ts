@@ -11,6 +11,7 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { type DispatchRecord, decodeDispatchRecord } from './dispatch-record.ts';
 import { type DispatchLogger, silentLogger } from './logger.ts';
+import { OffsetCommits } from './offset-commits.ts';
 import { PartitionProgress } from './partition-progress.ts';
 
 /**
@@ -90,14 +91,11 @@ export async function startDispatchConsumer(options: DispatchConsumerOptions): P
     for (const listener of listeners) listener(assignment);
   });
 
-  const commit = async (partition: number, offset: string) => {
-    try {
-      await consumer.commitOffsets([{ topic: options.topic, partition, offset }]);
-    } catch (error) {
-      // Lost the partition in a rebalance: its next owner redoes the uncommitted records.
-      logger.warn({ err: error, partition, offset }, 'offset commit failed');
-    }
-  };
+  const commits = new OffsetCommits(
+    (partition, offset) => consumer.commitOffsets([{ topic: options.topic, partition, offset }]),
+    // Lost the partition in a rebalance: its next owner redoes the uncommitted records.
+    (error, partition, offset) => logger.warn({ err: error, partition, offset }, 'offset commit failed'),
+  );
 
   /** Runs the callback until it succeeds; a throw is an infrastructure failure, never a reason to skip. */
   const dispatch = async (record: DispatchRecord, stillOwned: () => boolean): Promise<boolean | 'not_due'> => {
@@ -114,10 +112,10 @@ export async function startDispatchConsumer(options: DispatchConsumerOptions): P
     }
   };
 
-  const finish = async (partition: number, myGeneration: number, offset: string) => {
+  const finish = (partition: number, myGeneration: number, offset: string) => {
     if (myGeneration !== generation) return;
     const next = progress.get(partition)?.complete(offset);
-    if (next) await commit(partition, next);
+    if (next) commits.request(partition, next);
   };
 
   /** Records must be tracked in offset order before any completes, or a commit could pass an untracked one. */
@@ -137,7 +135,7 @@ export async function startDispatchConsumer(options: DispatchConsumerOptions): P
       record = decodeDispatchRecord(message.value);
     } catch (error) {
       logger.error({ err: error, partition, offset: message.offset }, 'unreadable dispatch record skipped');
-      await finish(partition, myGeneration, message.offset);
+      finish(partition, myGeneration, message.offset);
       return;
     }
     let recheckMs = options.notDueRecheckMs ?? 1000;
@@ -162,7 +160,7 @@ export async function startDispatchConsumer(options: DispatchConsumerOptions): P
         recheckMs = Math.min(recheckMs * 2, maxTimerMs);
         return;
       }
-      if (outcome) await finish(partition, myGeneration, message.offset);
+      if (outcome) finish(partition, myGeneration, message.offset);
     };
     const waitMs = record.dueAt ? Date.parse(record.dueAt) - now() : 0;
     if (waitMs > 0) return later(waitMs);
@@ -206,6 +204,9 @@ export async function startDispatchConsumer(options: DispatchConsumerOptions): P
       // Resolved = fetched past; committed = done (see finish).
       const last = batch.messages.at(-1);
       if (last && isRunning() && !isStale()) resolveOffset(last.offset);
+      // The batch's commits land before kafkajs may rejoin a rebalance, so a new owner redoes only records
+      // still in flight, not ones finished while their commit waited its turn.
+      await commits.flush(batch.partition);
       await heartbeat();
     },
   });
@@ -223,6 +224,8 @@ export async function startDispatchConsumer(options: DispatchConsumerOptions): P
       running = false;
       for (const timer of deferred) clearTimeout(timer);
       deferred.clear();
+      // What is done gets committed before leaving, so the next owner does not redo it.
+      await commits.flush();
       await consumer.disconnect();
     },
   };

@@ -18,4 +18,16 @@ describe('partition progress', () => {
     expect(progress.complete('0')).toBeNull();
     expect(progress.complete('1')).toBe('2');
   });
+
+  it('stays right across many records finishing out of order (the done prefix is dropped in chunks)', () => {
+    const progress = new PartitionProgress();
+    for (let offset = 0; offset < 5000; offset++) progress.track(String(offset));
+    // Every odd offset first, then the evens: each even completes the prefix through the next odd one.
+    for (let offset = 1; offset < 5000; offset += 2) expect(progress.complete(String(offset))).toBeNull();
+    for (let offset = 0; offset < 5000; offset += 2) expect(progress.complete(String(offset))).toBe(String(offset + 2));
+    expect(progress.pending).toBe(0);
+    progress.track('5000');
+    expect(progress.complete('5000')).toBe('5001');
+    expect(progress.complete('5000')).toBeNull(); // already done
+  });
 });
