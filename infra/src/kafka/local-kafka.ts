@@ -89,8 +89,26 @@ export interface LocalKafkaOptions {
   startTimeoutMs?: number;
 }
 
-/** Starts a single-node KRaft broker (broker + controller in one JVM) on free loopback ports. */
+/** The broker process exited before it listened (most often: a port picked as free was taken meanwhile). */
+class BrokerExitedEarly extends Error {}
+
+/**
+ * Starts a single-node KRaft broker (broker + controller in one JVM) on free loopback ports. A broker that
+ * exits before listening is started again on new ports (twice at most): a port that was free when picked
+ * can be taken by another process before the JVM binds it, and that must not fail a test run.
+ */
 export async function startLocalBroker(options: LocalKafkaOptions = {}): Promise<RunningKafka> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startBrokerOnce(options);
+    } catch (error) {
+      if (!(error instanceof BrokerExitedEarly) || attempt >= 3) throw error;
+      options.log?.(`local Kafka broker exited before listening; starting it again on new ports (${error.message})`);
+    }
+  }
+}
+
+async function startBrokerOnce(options: LocalKafkaOptions): Promise<RunningKafka> {
   const log = options.log ?? (() => {});
   const libs = await resolveKafkaJars(log);
   const [port, controllerPort] = [await freePort(), await freePort()];
@@ -152,7 +170,11 @@ export async function startLocalBroker(options: LocalKafkaOptions = {}): Promise
   const started = Date.now();
   const deadline = started + (options.startTimeoutMs ?? 60_000);
   while (!(await canConnect(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new BrokerExitedEarly(`local Kafka broker exited with ${child.exitCode}:\n${output.join('\n')}`);
+    }
+    if (Date.now() > deadline) {
       await stop();
       throw new Error(`local Kafka broker did not start:\n${output.join('\n')}`);
     }
