@@ -47,6 +47,9 @@ log(
 
 const store = benchEventStore(db.url, { readConnections: 2 });
 const head = (await store.headPosition()) as string;
+// The projector runs in this process: its CPU and PostgreSQL's, per event, say which side bounds the rebuild.
+const cpuBefore = process.cpuUsage();
+const pgCpuBefore = db.cpuMs();
 let applied = 0;
 let lastReport = performance.now();
 const started = performance.now();
@@ -73,12 +76,24 @@ const projector = new Projector({
 projector.start();
 await waitForCheckpoints(pool, allProjections, head, 3_600_000);
 const seconds = (performance.now() - started) / 1000;
+const cpuUsed = process.cpuUsage(cpuBefore);
+const pgCpuAfter = db.cpuMs();
+const perEvent = (ms: number) => round2((ms * 1000) / Math.max(1, generated));
+const cpuPerEventUs = {
+  projector: perEvent((cpuUsed.user + cpuUsed.system) / 1000),
+  postgres: pgCpuAfter === null || pgCpuBefore === null ? null : perEvent(pgCpuAfter - pgCpuBefore),
+};
 await projector.stop();
 const counts = await pool.query(
   `SELECT (SELECT count(*) FROM conversations) AS conversations, (SELECT count(*) FROM messages) AS messages,
           (SELECT count(*) FROM message_events) AS message_events`,
 );
 log(`read model: ${JSON.stringify(counts.rows[0])}`);
+const cores = (await import('node:os')).availableParallelism();
+const machineUs = cpuPerEventUs.projector + (cpuPerEventUs.postgres ?? 0);
+log(
+  `CPU per event: projector ${cpuPerEventUs.projector} µs, PostgreSQL ${cpuPerEventUs.postgres ?? '?'} µs: ${round2(machineUs)} µs in all, so ${cores} cores cap a rebuild near ${Math.round((cores * 1e6) / Math.max(0.01, machineUs))} events/s`,
+);
 await reportStatements(db.url, 'project', 12);
 await store.close();
 await pool.end();
@@ -88,5 +103,6 @@ printResult({
   eventsPerSec: Math.round(generated / seconds),
   seconds: round2(seconds),
   events: generated,
+  cpuPerEventUs,
 });
 process.exit(0);

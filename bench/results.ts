@@ -57,6 +57,8 @@ export const projectResultSchema = z.looseObject({
   eventsPerSec: rate,
   seconds: ms,
   events: count,
+  /** CPU per projected event: the projector's process and PostgreSQL (null: an external server). */
+  cpuPerEventUs: z.object({ projector: ms, postgres: ms.nullable() }),
 });
 
 export const projectLagResultSchema = z.looseObject({
