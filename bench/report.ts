@@ -134,6 +134,15 @@ function rowsOf(run: BenchRunRecord, ref: ReturnType<typeof references>, all: Be
         refs(`${n(project.events)} events in ${project.seconds} s`, vs(project.eventsPerSec, ref.floor, 'floor')),
         project.eventsPerSec >= 25_000,
       ),
+      row(
+        'CPU per event',
+        `projector ${project.cpuPerEventUs.projector} µs, PostgreSQL ${project.cpuPerEventUs.postgres ?? '?'} µs`,
+        '—',
+        project.cpuPerEventUs.postgres === null
+          ? '—'
+          : `${(project.cpuPerEventUs.projector + project.cpuPerEventUs.postgres).toFixed(1)} µs in all: the cores' ceiling is 1 s × cores ÷ that`,
+        null,
+      ),
     ];
   const lag = resultOf(run, 'project-lag');
   if (lag)
