@@ -2,6 +2,7 @@
 // closed-loop workers, percentiles, progress on stderr and the result as the LAST stdout line (JSON).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createEventStore, type EventStoreTuning, eventStoreConfigSchema } from '@hatch/event-store';
 import { startEmbeddedPostgres } from '@hatch/infra';
@@ -192,4 +193,10 @@ export async function startService(options: {
     }
   };
   return { stop, cpuMs, waitReady };
+}
+
+/** What this machine's cores allow at `cpuUs` of CPU per unit of work (every process of the run together). */
+export function coresCeiling(cpuUs: number): { cores: number; perSec: number } {
+  const cores = availableParallelism();
+  return { cores, perSec: Math.round((cores * 1e6) / Math.max(0.01, cpuUs)) };
 }

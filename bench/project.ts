@@ -6,7 +6,15 @@ import { createLogger } from '@hatch/platform';
 import { allProjections } from '@hatch/projections';
 import { Projector, parallelModeSchema, waitForCheckpoints } from '@hatch/projector';
 import pg from 'pg';
-import { benchDatabase, benchEventStore, parseFlags, printResult, reportStatements, round2 } from './harness.ts';
+import {
+  benchDatabase,
+  benchEventStore,
+  coresCeiling,
+  parseFlags,
+  printResult,
+  reportStatements,
+  round2,
+} from './harness.ts';
 import { generateMessageLog } from './message-log.ts';
 
 // --parallel never|catching-up|always: when each projection applies in its own transaction on its own
@@ -89,10 +97,10 @@ const counts = await pool.query(
           (SELECT count(*) FROM message_events) AS message_events`,
 );
 log(`read model: ${JSON.stringify(counts.rows[0])}`);
-const cores = (await import('node:os')).availableParallelism();
 const machineUs = cpuPerEventUs.projector + (cpuPerEventUs.postgres ?? 0);
+const ceiling = coresCeiling(machineUs);
 log(
-  `CPU per event: projector ${cpuPerEventUs.projector} µs, PostgreSQL ${cpuPerEventUs.postgres ?? '?'} µs: ${round2(machineUs)} µs in all, so ${cores} cores cap a rebuild near ${Math.round((cores * 1e6) / Math.max(0.01, machineUs))} events/s`,
+  `CPU per event: projector ${cpuPerEventUs.projector} µs, PostgreSQL ${cpuPerEventUs.postgres ?? '?'} µs: ${round2(machineUs)} µs in all, so ${ceiling.cores} cores cap a rebuild near ${ceiling.perSec} events/s`,
 );
 await reportStatements(db.url, 'project', 12);
 await store.close();

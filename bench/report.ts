@@ -37,7 +37,7 @@ export function references(runs: BenchRunRecord[]) {
   };
 }
 
-function rowsOf(run: BenchRunRecord, ref: ReturnType<typeof references>, all: BenchRunRecord[]): Row[] {
+function rowsOf(run: BenchRunRecord, ref: ReturnType<typeof references>, all: BenchRunRecord[], cores: number): Row[] {
   const row = (figure: string, value: string, target: string, reference: string, met: Met): Row => ({
     run: run.label,
     figure,
@@ -140,7 +140,7 @@ function rowsOf(run: BenchRunRecord, ref: ReturnType<typeof references>, all: Be
         '—',
         project.cpuPerEventUs.postgres === null
           ? '—'
-          : `${(project.cpuPerEventUs.projector + project.cpuPerEventUs.postgres).toFixed(1)} µs in all: the cores' ceiling is 1 s × cores ÷ that`,
+          : `${(project.cpuPerEventUs.projector + project.cpuPerEventUs.postgres).toFixed(1)} µs in all: ${cores} cores cap a rebuild near ${n((cores * 1e6) / (project.cpuPerEventUs.projector + project.cpuPerEventUs.postgres))} ev/s`,
         null,
       ),
     ];
@@ -235,7 +235,7 @@ export function renderMarkdown(report: BenchReport): string {
   ];
   for (const run of report.runs) {
     const load = `${run.loadBefore.loadavg[0]?.toFixed(1)} → ${run.loadAfter.loadavg[0]?.toFixed(1)}`;
-    for (const r of rowsOf(run, ref, report.runs))
+    for (const r of rowsOf(run, ref, report.runs, report.machine.cores))
       lines.push(
         `| ${r.run} | ${r.figure} | ${r.value} | ${r.target} | ${r.reference} | ${metText(r.met)} | ${load} |`,
       );

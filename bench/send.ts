@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@hatch/infra';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { benchDatabase, parseFlags, printResult, reportStatements, startService } from './harness.ts';
+import { benchDatabase, coresCeiling, parseFlags, printResult, reportStatements, startService } from './harness.ts';
 
 const flags = parseFlags(process.argv.slice(2), {
   connections: '64',
@@ -84,9 +84,9 @@ const cpuPerSendUs = {
   loadGenerator: perSend(loadCpu),
 };
 const machineUs = cpuPerSendUs.commandApi + (cpuPerSendUs.postgres ?? 0) + cpuPerSendUs.loadGenerator;
-const cores = (await import('node:os')).availableParallelism();
+const ceiling = coresCeiling(machineUs);
 process.stderr.write(
-  `[send] CPU per send: command API ${cpuPerSendUs.commandApi} µs, PostgreSQL ${cpuPerSendUs.postgres ?? '?'} µs, load generator ${cpuPerSendUs.loadGenerator} µs: ${machineUs} µs in all, so ${cores} cores cap this run near ${Math.round((cores * 1e6) / Math.max(1, machineUs))} sends/s\n`,
+  `[send] CPU per send: command API ${cpuPerSendUs.commandApi} µs, PostgreSQL ${cpuPerSendUs.postgres ?? '?'} µs, load generator ${cpuPerSendUs.loadGenerator} µs: ${machineUs} µs in all, so ${ceiling.cores} cores cap this run near ${ceiling.perSec} sends/s\n`,
 );
 process.stderr.write(
   `[send] ${accepted} accepted (202) in ${flags.seconds}s, ${rows[0].n} MessageRequested in the log, non-2xx ${result.non2xx}, socket errors ${result.errors}, timeouts ${result.timeouts}, p90 ${result.latency.p90} ms, max ${result.latency.max} ms\n`,
